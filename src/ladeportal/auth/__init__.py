@@ -1,0 +1,1 @@
+"""Signing in to the portal: one-time login codes by SMS, portal sessions, send limits."""

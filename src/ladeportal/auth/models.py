@@ -1,0 +1,51 @@
+"""LoginCode and PortalSession tables."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ladeportal.db.base import Base, utcnow
+
+
+class LoginCode(Base):
+    """One request for a login code. A row is written for unknown numbers too (without a code), so
+    the send limits count every request and the answer cannot tell known numbers from unknown ones."""
+
+    __tablename__ = "login_codes"
+    __table_args__ = (
+        # The send limits count recent rows per number and per source address.
+        Index("ix_login_codes_phone_created", "phone", "created_at"),
+        Index("ix_login_codes_source_created", "source_address", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    phone: Mapped[str] = mapped_column(String(16))
+    source_address: Mapped[str] = mapped_column(String(45))
+    # NULL when no code was sent (unknown number, or nobody with portal access).
+    user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # HMAC of the code with the server secret: a leaked table does not reveal codes that are still valid.
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    failed_attempts: Mapped[int] = mapped_column(default=0)
+    used_at: Mapped[datetime | None] = mapped_column()
+
+
+class PortalSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its sha256 is stored."""
+
+    __tablename__ = "portal_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The absolute end, fixed at sign-in; the idle end moves with last_seen_at.
+    expires_at: Mapped[datetime] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    user_agent: Mapped[str | None] = mapped_column(String(200))

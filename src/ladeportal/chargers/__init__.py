@@ -1,0 +1,1 @@
+"""Charge points, their connectors and their OCPP credentials."""

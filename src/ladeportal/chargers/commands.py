@@ -1,0 +1,250 @@
+"""Commands to chargers (Reset, RemoteStartTransaction, SendLocalList, ...): the one way to send one.
+
+`send_command` records the command, hands it to the gateway that holds the charger's socket, waits
+for the answer and records it. The command table doubles as the queue between processes: when no
+gateway in this process holds the charger (the CLI, a second web worker), the row stays `queued`
+until the gateway process that does hold it claims it (compare-and-set on the state) and answers.
+One request per charger is in flight at a time; the gateway's connection queues the rest.
+
+The row is committed before the charger is asked and again with the answer, on purpose: an operator
+must see a command in flight, and a crash between the two leaves a visible `sent` row, not nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ladeportal.chargers.history_models import ChargerCommand, CommandState
+from ladeportal.chargers.models import ChargePoint
+from ladeportal.chargers.services import get_charge_point
+from ladeportal.db.base import utcnow
+from ladeportal.db.engine import unit_of_work
+from ladeportal.errors import DomainError
+from ladeportal.members.access import AccessStatus, decide_access
+from ladeportal.members.models import IdTag, TagState
+from ladeportal.platform.audit import Actor, record
+
+DEFAULT_PROTOCOL = "ocpp1.6"
+_POLL_SECONDS = 0.1
+_FINISHED = (CommandState.answered, CommandState.failed, CommandState.timeout, CommandState.not_connected)
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    command_id: int
+    action: str
+    state: CommandState
+    response: dict[str, Any] | None
+    error_code: str | None = None
+    error_description: str | None = None
+
+    @property
+    def accepted(self) -> bool:
+        """The charger answered and did not say Rejected/NotSupported/Failed."""
+        status = (self.response or {}).get("status")
+        return self.state == CommandState.answered and status in (None, "Accepted", "Unlocked", "Scheduled")
+
+
+class CommandFailed(DomainError):
+    code = "command_failed"
+
+    def __init__(self, message: str, result: CommandResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class ChargerNotConnected(CommandFailed):
+    code = "not_connected"
+
+
+class CommandTimedOut(CommandFailed):
+    code = "timeout"
+
+
+@dataclass(frozen=True)
+class Answer:
+    payload: dict[str, Any] | None
+    error_code: str | None = None
+    error_description: str | None = None
+
+
+class CommandChannel(Protocol):
+    """A gateway in this process; it registers itself while it runs."""
+
+    def holds(self, charge_point_id: uuid.UUID) -> bool: ...
+
+    async def exchange(self, charge_point_id: uuid.UUID, action: str, payload: dict[str, Any],
+                       timeout: float) -> Answer: ...
+
+
+_channels: list[CommandChannel] = []
+
+
+def register_channel(channel: CommandChannel) -> None:
+    _channels.append(channel)
+
+
+def unregister_channel(channel: CommandChannel) -> None:
+    if channel in _channels:
+        _channels.remove(channel)
+
+
+async def send_command(
+    session: AsyncSession, actor: Actor, org_id: uuid.UUID, charge_point_id: uuid.UUID, action: str,
+    payload: dict[str, Any] | None = None, *, timeout: float | None = None,
+) -> CommandResult:
+    """Send `action` to the organisation's charger and return its answer.
+
+    Raises NotFound (not this organisation's charger), ValidationFailed (unknown command or payload),
+    ChargerNotConnected, CommandTimedOut. A CALLERROR from the charger comes back as state `failed`.
+    """
+    from ladeportal.ocpp.commands import check_command  # the version registry lives with the protocol
+    from ladeportal.settings import get_settings
+
+    wait = timeout if timeout is not None else get_settings().ocpp_command_timeout
+    cp = await get_charge_point(session, org_id, charge_point_id)
+    if action == "SendLocalList" and not payload:
+        payload = await local_list_payload(session, cp)
+    payload = check_command(cp.ocpp_protocol or DEFAULT_PROTOCOL, action, payload or {})
+    async with unit_of_work(session):
+        row = ChargerCommand(organization_id=org_id, charge_point_id=cp.id, action=action, payload=payload,
+                             state=CommandState.queued, actor_label=actor.label, actor_user_id=actor.user_id,
+                             created_at=utcnow())
+        session.add(row)
+        await session.flush()
+        record(session, actor, "charger.command", "charge_point", cp.id, organization_id=org_id,
+               new={"action": action, "command_id": row.id})
+    command_id = row.id
+    channel = next((c for c in _channels if c.holds(cp.id)), None)
+    if channel is not None and await _claim(session, command_id):
+        result = await deliver_claimed(session, channel, command_id, cp.id, action, payload, wait)
+    else:
+        result = await _wait_for_other_process(session, command_id, action, wait)
+    if result.state == CommandState.not_connected:
+        raise ChargerNotConnected("The charger is not connected.", result)
+    if result.state == CommandState.timeout:
+        raise CommandTimedOut(f"The charger did not answer within {wait:g} s.", result)
+    return result
+
+
+async def _claim(session: AsyncSession, command_id: int) -> bool:
+    """queued -> sent, only if nobody else took it (several gateways may look at the same row)."""
+    async with unit_of_work(session):
+        done = await session.execute(
+            update(ChargerCommand).where(ChargerCommand.id == command_id, ChargerCommand.state == CommandState.queued)
+            .values(state=CommandState.sent, sent_at=utcnow()).execution_options(synchronize_session=False)
+        )
+    return bool(getattr(done, "rowcount", 0))
+
+
+async def claim_queued(session: AsyncSession, channel: CommandChannel, limit: int = 100) -> list[ChargerCommand]:
+    """For a gateway's poller: queued commands for chargers this gateway holds, now claimed by it."""
+    rows = (await session.scalars(
+        select(ChargerCommand).where(ChargerCommand.state == CommandState.queued)
+        .order_by(ChargerCommand.id).limit(limit)
+    )).all()
+    await session.rollback()
+    claimed = []
+    for row in rows:
+        if channel.holds(row.charge_point_id) and await _claim(session, row.id):
+            claimed.append(row)
+    return claimed
+
+
+async def deliver_claimed(session: AsyncSession, channel: CommandChannel, command_id: int,
+                          charge_point_id: uuid.UUID, action: str, payload: dict[str, Any],
+                          timeout: float) -> CommandResult:
+    """Exchange a claimed command with the charger and record the outcome."""
+    try:
+        answer = await channel.exchange(charge_point_id, action, payload, timeout)
+    except TimeoutError:
+        return await _finish(session, command_id, action, CommandState.timeout, None, None, "no answer in time")
+    except ConnectionError as exc:
+        return await _finish(session, command_id, action, CommandState.not_connected, None, None, str(exc))
+    state = CommandState.failed if answer.error_code else CommandState.answered
+    return await _finish(session, command_id, action, state, answer.payload, answer.error_code,
+                         answer.error_description)
+
+
+async def _finish(session: AsyncSession, command_id: int, action: str, state: CommandState,
+                  response: dict[str, Any] | None, error_code: str | None, description: str | None) -> CommandResult:
+    async with unit_of_work(session):
+        await session.execute(
+            update(ChargerCommand).where(ChargerCommand.id == command_id)
+            .values(state=state, response=response, error_code=error_code,
+                    error_description=(description or None) and description[:255], finished_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    return CommandResult(command_id, action, state, response, error_code, description)
+
+
+async def _wait_for_other_process(session: AsyncSession, command_id: int, action: str,
+                                  timeout: float) -> CommandResult:
+    # Phase 1: a gateway must claim the row within the timeout, else the charger is not connected.
+    # Phase 2: once claimed, that gateway answers or records a timeout within its own timeout.
+    deadline = time.monotonic() + timeout
+    grace = deadline + timeout + 1.0
+    while True:
+        row = (await session.execute(
+            select(ChargerCommand.state, ChargerCommand.response, ChargerCommand.error_code,
+                   ChargerCommand.error_description).where(ChargerCommand.id == command_id)
+        )).one()
+        await session.rollback()  # end the read transaction so the next poll sees new commits
+        if row.state in _FINISHED:
+            return CommandResult(command_id, action, row.state, row.response, row.error_code, row.error_description)
+        now = time.monotonic()
+        if row.state == CommandState.queued and now >= deadline:
+            async with unit_of_work(session):
+                gone = await session.execute(
+                    update(ChargerCommand)
+                    .where(ChargerCommand.id == command_id, ChargerCommand.state == CommandState.queued)
+                    .values(state=CommandState.not_connected, finished_at=utcnow(),
+                            error_description="no gateway holds the charger")
+                    .execution_options(synchronize_session=False))
+            if getattr(gone, "rowcount", 0):
+                return CommandResult(command_id, action, CommandState.not_connected, None, None,
+                                     "no gateway holds the charger")
+            continue
+        if now >= grace:
+            return CommandResult(command_id, action, CommandState.timeout, None, None, "no answer in time")
+        await asyncio.sleep(_POLL_SECONDS)
+
+
+async def local_list_payload(session: AsyncSession, cp: ChargePoint) -> dict[str, Any]:
+    """SendLocalList, full update: every tag the access rules accept at this charger, next version."""
+    now = utcnow()
+    tags = (await session.scalars(
+        select(IdTag).where(IdTag.organization_id == cp.organization_id, IdTag.state == TagState.active)
+        .order_by(IdTag.uid)
+    )).all()
+    entries = []
+    for tag in tags:
+        decision = await decide_access(session, cp.organization_id, cp.site_id, tag.uid, now)
+        if decision.status == AccessStatus.accepted:
+            info: dict[str, Any] = {"status": "Accepted"}
+            if decision.expires_at is not None:
+                info["expiryDate"] = decision.expires_at.isoformat().replace("+00:00", "Z")
+            entries.append({"idTag": tag.uid, "idTagInfo": info})
+    previous = await session.scalar(
+        select(ChargerCommand.payload).where(ChargerCommand.charge_point_id == cp.id,
+                                             ChargerCommand.action == "SendLocalList")
+        .order_by(ChargerCommand.id.desc()).limit(1)
+    )
+    version = int((previous or {}).get("listVersion", 0)) + 1
+    return {"listVersion": version, "updateType": "Full", "localAuthorizationList": entries}
+
+
+async def list_commands(session: AsyncSession, org_id: uuid.UUID, charge_point_id: uuid.UUID,
+                        limit: int = 50) -> list[ChargerCommand]:
+    cp = await get_charge_point(session, org_id, charge_point_id)
+    return list((await session.scalars(
+        select(ChargerCommand).where(ChargerCommand.charge_point_id == cp.id)
+        .order_by(ChargerCommand.id.desc()).limit(limit)
+    )).all())

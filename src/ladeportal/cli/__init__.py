@@ -1,0 +1,1 @@
+"""The `ladeportal` command line."""

@@ -1,0 +1,130 @@
+"""Demo data: a housing cooperative with two garages, chargers, residents in groups and RFID tags.
+
+Loading is idempotent: the first run creates everything and writes the chargers' generated
+passwords to a JSON file (the simulator reads it); later runs change nothing, unless that file is
+gone, in which case the chargers get fresh passwords so the simulator can connect again.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from ladeportal.chargers.models import ChargePoint
+from ladeportal.chargers.services import activate_charge_point, add_charge_point, rotate_credential
+from ladeportal.db.engine import Database
+from ladeportal.members.groups import create_group
+from ladeportal.members.models import Role
+from ladeportal.members.services import MemberInput, add_member, make_operator
+from ladeportal.members.tags import TagInput, add_tag
+from ladeportal.orgs.models import Organization
+from ladeportal.orgs.services import OrganizationInput, SiteInput, create_organization, create_site
+from ladeportal.platform.audit import Actor
+
+ACTOR = Actor.system("demo")
+DEMO_ORG_NUMBER = "923609016"  # valid mod-11 check digit; synthetic
+ADMIN_PHONE = "+4791000001"
+FINANCE_PHONE = "+4791000002"
+OPERATOR_PHONE = "+4791000000"
+CHARGERS = {"Garasje A": ["DEMO-A1", "DEMO-A2", "DEMO-A3"], "Garasje B": ["DEMO-B1", "DEMO-B2"]}
+RESIDENTS = [
+    ("+4791000011", "Kari Nordmann", "Beboere", "04A1B2C3", "A-01"),
+    ("+4791000012", "Ola Nordmann", "Beboere", "04A1B2C4", "A-02"),
+    ("+4791000013", "Ingrid Hansen", "Beboere", "04A1B2C5", "A-03"),
+    ("+4791000014", "Per Johansen", "Beboere", "04A1B2C6", "A-04"),
+    ("+4791000015", "Sara Olsen", "Beboere", "04A1B2C7", "B-01"),
+    ("+4791000016", "Nils Larsen", "Beboere", "04A1B2C8", "B-02"),
+    ("+4791000017", None, "Beboere", "04A1B2C9", "B-03"),
+    ("+4791000018", "Maja Berg", "Styret", "04A1B2CA", "A-05"),
+]
+VISITOR_KEYS = [("0A0B0C01", "Gjestebrikke 1"), ("0A0B0C02", "Håndverker")]
+
+
+@dataclass
+class DemoResult:
+    created: bool
+    organization_id: uuid.UUID
+    credentials_file: str
+    chargers: dict[str, str] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "created": self.created, "organization_id": str(self.organization_id),
+            "credentials_file": self.credentials_file, "chargers": sorted(self.chargers),
+            "admin_phone": ADMIN_PHONE, "finance_phone": FINANCE_PHONE, "operator_phone": OPERATOR_PHONE,
+            "tags": self.tags,
+        }
+
+    def describe(self) -> str:
+        head = "demo data loaded" if self.created else "demo data already present"
+        return (
+            f"{head}: Solbakken Borettslag, 2 sites, {len(self.chargers)} chargers\n"
+            f"  log in as the board's admin with {ADMIN_PHONE} (finance: {FINANCE_PHONE}, "
+            f"platform staff: {OPERATOR_PHONE});\n"
+            f"  the one-time code is printed in the server log (development SMS provider)\n"
+            f"  charger passwords: {self.credentials_file}"
+        )
+
+
+def _write_credentials(path: Path, chargers: dict[str, str], tags: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"chargers": chargers, "tags": tags}, indent=2), encoding="utf-8")
+    path.chmod(0o600)
+
+
+async def load_demo(db: Database, credentials_file: str = "var/demo-chargers.json") -> DemoResult:
+    path = Path(credentials_file)
+    all_tags = [r[3] for r in RESIDENTS] + [k[0] for k in VISITOR_KEYS]
+    async with db.session() as s:
+        org = await s.scalar(select(Organization).where(Organization.org_number == DEMO_ORG_NUMBER))
+        if org is not None:
+            result = DemoResult(False, org.id, str(path), tags=all_tags)
+            if path.exists():
+                result.chargers = json.loads(path.read_text(encoding="utf-8")).get("chargers", {})
+                return result
+            for cp in (await s.scalars(select(ChargePoint).where(ChargePoint.organization_id == org.id))).all():
+                result.chargers[cp.ocpp_id] = await rotate_credential(s, ACTOR, org.id, cp.id)
+            _write_credentials(path, result.chargers, all_tags)
+            return result
+
+        org = await create_organization(s, ACTOR, OrganizationInput(
+            legal_name="Solbakken Borettslag", org_number=DEMO_ORG_NUMBER, country="NO",
+            kind="housing_cooperative", contact_name="Maja Berg", contact_email="styret@solbakken.example",
+        ))
+        result = DemoResult(True, org.id, str(path), tags=all_tags)
+        sites = {}
+        for name, street in (("Garasje A", "Solbakkveien 1"), ("Garasje B", "Solbakkveien 7")):
+            sites[name] = await create_site(s, ACTOR, org.id, SiteInput(
+                name=name, price_area="NO1", street=street, postal_code="0580", city="Oslo",
+                grid_limit_amps=125, grid_phases=3,
+            ))
+        grouped = {
+            "Beboere": await create_group(s, ACTOR, org.id, "Beboere", "Residents with a parking space"),
+            "Styret": await create_group(s, ACTOR, org.id, "Styret", "The board"),
+            "Gjester": await create_group(s, ACTOR, org.id, "Gjester", "Guests and craftsmen",
+                                          site_ids=[sites["Garasje A"].id]),
+        }
+        for site_name, ids in CHARGERS.items():
+            for ocpp_id in ids:
+                new = await add_charge_point(s, ACTOR, org.id, sites[site_name].id, ocpp_id,
+                                             name=f"Lader {ocpp_id[-2:]}", connectors=2)
+                await activate_charge_point(s, ACTOR, org.id, new.charge_point.id)
+                result.chargers[ocpp_id] = new.password
+        await add_member(s, ACTOR, org.id, MemberInput(phone=ADMIN_PHONE, name="Maja Admin", role=Role.org_admin,
+                                                       group_id=grouped["Styret"].id, email="maja@solbakken.example"))
+        await add_member(s, ACTOR, org.id, MemberInput(phone=FINANCE_PHONE, name="Finn Kasserer", role=Role.finance))
+        for phone, name, group, uid, spot in RESIDENTS:
+            m = await add_member(s, ACTOR, org.id, MemberInput(phone=phone, name=name, group_id=grouped[group].id,
+                                                               parking_spot=spot))
+            await add_tag(s, ACTOR, org.id, TagInput(uid=uid, membership_id=m.id, label=f"Brikke {spot}"))
+        for uid, label in VISITOR_KEYS:
+            await add_tag(s, ACTOR, org.id, TagInput(uid=uid, group_id=grouped["Gjester"].id, label=label))
+        await make_operator(s, ACTOR, OPERATOR_PHONE, "Plattform Drift")
+        _write_credentials(path, result.chargers, all_tags)
+        return result

@@ -1,0 +1,1 @@
+"""Background work: side effects queued in the database (outbox) and periodic jobs."""

@@ -1,0 +1,1 @@
+"""People, their memberships in organisations, user groups and RFID tags (access)."""

@@ -1,0 +1,71 @@
+"""SMS invitations: sent when a person is added, resent by an admin at most once per 10 minutes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ladeportal.db.base import utcnow
+from ladeportal.db.engine import unit_of_work
+from ladeportal.errors import Conflict
+from ladeportal.members.lookup import get_membership
+from ladeportal.members.models import Membership, MembershipState, User
+from ladeportal.messaging.queue import queue_sms
+from ladeportal.orgs.models import Organization
+from ladeportal.orgs.services import get_organization
+from ladeportal.platform.audit import Actor, record
+from ladeportal.settings import get_settings
+
+RESEND_INTERVAL = timedelta(minutes=10)
+
+_TEXTS = {
+    "nb": "{org} har lagt deg til som bruker av ladeanlegget. Logg inn med mobilnummeret ditt: {url}",
+    "en": "{org} has added you as a user of its EV chargers. Log in with your mobile number: {url}",
+    "sv": "{org} har lagt till dig som användare av laddstationerna. Logga in med ditt mobilnummer: {url}",
+}
+
+
+def invite_text(org_name: str, language: str) -> str:
+    url = get_settings().public_url.rstrip("/") + "/login"
+    return _TEXTS.get(language, _TEXTS["nb"]).format(org=org_name, url=url)
+
+
+async def queue_invite(
+    session: AsyncSession, org: Organization, membership: Membership, user: User, now: datetime | None = None
+) -> None:
+    """Queue the invitation inside the caller's transaction and note when it went out."""
+    if not user.phone:
+        return
+    now = now or utcnow()
+    membership.invite_count = (membership.invite_count or 0) + 1
+    membership.invited_at = membership.invited_at or now
+    membership.invite_sent_at = now
+    # The key makes a retried request (same membership, same count) queue one SMS, not two.
+    await queue_sms(
+        session, user.phone, invite_text(org.legal_name, user.language), purpose="invite",
+        dedupe_key=f"invite:{membership.id}:{membership.invite_count}",
+    )
+
+
+async def resend_invite(
+    session: AsyncSession, actor: Actor, org_id: uuid.UUID, membership_id: uuid.UUID, now: datetime | None = None
+) -> Membership:
+    now = now or utcnow()
+    async with unit_of_work(session):
+        org = await get_organization(session, org_id)
+        membership = await get_membership(session, org_id, membership_id)
+        user = membership.user
+        if membership.state == MembershipState.blocked:
+            raise Conflict("The member is blocked; unblock them before sending an invitation.")
+        if user.last_login_at is not None:
+            raise Conflict("The member has already logged in.")
+        if membership.invite_sent_at is not None and now - membership.invite_sent_at < RESEND_INTERVAL:
+            wait = RESEND_INTERVAL - (now - membership.invite_sent_at)
+            minutes = max(1, int(wait.total_seconds() // 60) + (1 if wait.total_seconds() % 60 else 0))
+            raise Conflict(f"An invitation was sent less than 10 minutes ago; try again in {minutes} min.")
+        await queue_invite(session, org, membership, user, now)
+        record(session, actor, "membership.invite", "membership", membership.id, organization_id=org_id,
+               new={"invite_count": membership.invite_count})
+    return membership

@@ -1,0 +1,99 @@
+"""Editing a member: name, e-mail, role, group, parking spot, language.
+
+Only the fields the caller sets change (UNSET leaves a field alone, None or "" clears it), so a form
+that shows some of the fields cannot wipe the others.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass
+from typing import Final
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ladeportal.db.engine import unit_of_work
+from ladeportal.errors import ValidationFailed
+from ladeportal.members.groups import default_group, get_group
+from ladeportal.members.local_list import local_list_changed
+from ladeportal.members.lookup import get_membership
+from ladeportal.members.models import Membership, Role
+from ladeportal.members.services import clean_email, clean_language, clean_role
+from ladeportal.platform.audit import Actor, record
+
+
+class _Unset(enum.Enum):
+    UNSET = "unset"
+
+
+UNSET: Final = _Unset.UNSET
+
+
+@dataclass
+class MemberChanges:
+    name: str | _Unset | None = UNSET
+    email: str | _Unset | None = UNSET
+    role: Role | str | _Unset = UNSET
+    # None (or the default group's id) puts the member in the organisation's default group.
+    group_id: uuid.UUID | _Unset | None = UNSET
+    parking_spot: str | _Unset | None = UNSET
+    language: str | _Unset = UNSET
+
+
+def _optional_text(value: object, field: str, limit: int) -> str | None:
+    text = str(value or "").strip() or None
+    if text is not None and len(text) > limit:
+        raise ValidationFailed(f"At most {limit} characters.", field=field)
+    return text
+
+
+async def edit_member(
+    session: AsyncSession, actor: Actor, org_id: uuid.UUID, membership_id: uuid.UUID, changes: MemberChanges
+) -> Membership:
+    async with unit_of_work(session):
+        membership = await get_membership(session, org_id, membership_id)
+        user = membership.user
+        before = _state(membership)
+        c = changes
+        if not isinstance(c.name, _Unset):
+            user.name = _optional_text(c.name, "name", 200)
+        if not isinstance(c.email, _Unset):
+            user.email = clean_email(c.email)
+        if not isinstance(c.language, _Unset):
+            user.language = clean_language(c.language)
+        if not isinstance(c.role, _Unset):
+            membership.role = clean_role(c.role)
+        if not isinstance(c.parking_spot, _Unset):
+            membership.parking_spot = _optional_text(c.parking_spot, "parking_spot", 40)
+        if not isinstance(c.group_id, _Unset):
+            membership.group_id = await resolve_group_id(session, org_id, c.group_id)
+        after = _state(membership)
+        if after != before:
+            if after["group_id"] != before["group_id"]:
+                await local_list_changed(session, org_id)
+            record(session, actor, "membership.update", "membership", membership.id, organization_id=org_id,
+                   old=before, new=after)
+    return membership
+
+
+async def resolve_group_id(
+    session: AsyncSession, org_id: uuid.UUID, group_id: uuid.UUID | None
+) -> uuid.UUID | None:
+    """The group to store: None stands for the default group, so renaming or re-creating the default
+    never strands members."""
+    if group_id is None:
+        return None
+    group = await get_group(session, org_id, group_id)
+    if group.id == (await default_group(session, org_id)).id:
+        return None
+    return group.id
+
+
+def _state(membership: Membership) -> dict[str, object]:
+    user = membership.user
+    return {
+        "name": user.name, "email": user.email, "language": user.language, "role": membership.role.value,
+        "group_id": str(membership.group_id) if membership.group_id else None,
+        "parking_spot": membership.parking_spot,
+    }

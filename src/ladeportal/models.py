@@ -1,0 +1,62 @@
+"""Every table of every area, imported in one place for Alembic and the migrations check."""
+
+from ladeportal.chargers.models import ChargePoint, CommissioningState, Connector
+from ladeportal.db.base import Base
+from ladeportal.jobs.models import OutboxTask, PeriodicJobRun
+from ladeportal.members.models import (
+    GroupSite,
+    IdTag,
+    Membership,
+    MembershipState,
+    Role,
+    TagState,
+    User,
+    UserGroup,
+)
+from ladeportal.orgs.models import Organization, OrgKind, Site
+from ladeportal.platform.models import AuditEvent, OperatorAccount
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "ChargePoint",
+    "CommissioningState",
+    "Connector",
+    "GroupSite",
+    "IdTag",
+    "Membership",
+    "MembershipState",
+    "OperatorAccount",
+    "OrgKind",
+    "Organization",
+    "OutboxTask",
+    "PeriodicJobRun",
+    "Role",
+    "Site",
+    "TagState",
+    "User",
+    "UserGroup",
+]
+
+from ladeportal.platform.api_tokens import ApiToken  # noqa: E402
+
+__all__ += ["ApiToken"]
+
+# Issue 3 (OCPP central system): charger history and charging sessions.
+from ladeportal.chargers.history_models import (  # noqa: E402
+    ChargerCommand,
+    ChargerNotification,
+    ConnectorStatusEvent,
+    UnknownTagSighting,
+)
+from ladeportal.sessions.models import ChargingSession, MeterReading, OrphanMessage  # noqa: E402
+
+__all__ += [
+    "ChargerCommand",
+    "ChargerNotification",
+    "ChargingSession",
+    "ConnectorStatusEvent",
+    "MeterReading",
+    "OrphanMessage",
+    "UnknownTagSighting",
+]

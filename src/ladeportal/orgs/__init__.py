@@ -1,0 +1,1 @@
+"""Organisations (installation owners) and their sites."""

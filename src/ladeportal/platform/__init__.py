@@ -1,0 +1,1 @@
+"""The platform itself: operator staff accounts and the audit trail."""

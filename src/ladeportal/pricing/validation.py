@@ -1,0 +1,169 @@
+"""Checks a plan version before it is saved or used, naming every problem in words an owner reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ladeportal.errors import ValidationFailed
+from ladeportal.pricing.money import BASIS_POINTS, SUPPORTED_CURRENCIES
+from ladeportal.pricing.plans import (
+    PRICE_AREAS,
+    FixedEnergyPrice,
+    PlanVersion,
+    PriceBand,
+    SpotEnergyPrice,
+    TimeFee,
+    TimeOfDayEnergyPrice,
+)
+from ladeportal.pricing.timeline import MINUTES_PER_WEEK
+
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+_ORE = Decimal("0.01")
+_Report = Callable[[str, str], None]
+_AmountCheck = Callable[[str, Decimal | None], None]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanProblem:
+    field: str
+    message: str
+
+
+class InvalidPlan(ValidationFailed):
+    """All problems found in a plan; `field` names the first so a form can focus it."""
+
+    def __init__(self, problems: list[PlanProblem]) -> None:
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems), field=problems[0].field)
+        self.problems = tuple(problems)
+
+
+def validate_plan(plan: PlanVersion) -> None:
+    problems: list[PlanProblem] = []
+
+    def problem(field: str, message: str) -> None:
+        problems.append(PlanProblem(field, message))
+
+    def non_negative(field: str, value: Decimal | None) -> None:
+        if value is None:
+            return
+        if not isinstance(value, Decimal) or not value.is_finite():
+            problem(field, f"must be a finite Decimal amount, got {value!r}")
+        elif value < 0:
+            problem(field, f"must not be negative, got {value}")
+
+    if plan.currency not in SUPPORTED_CURRENCIES:
+        supported = ", ".join(sorted(SUPPORTED_CURRENCIES))
+        problem("currency", f"unsupported currency {plan.currency!r}; use one of {supported}")
+    if not isinstance(plan.vat_rate_bp, int) or not 0 <= plan.vat_rate_bp <= BASIS_POINTS:
+        problem("vat_rate_bp", f"must be basis points from 0 to 10000 (2500 = 25%), got {plan.vat_rate_bp!r}")
+    for name in ("start_fee", "minimum_per_session", "maximum_per_session"):
+        amount = getattr(plan, name)
+        non_negative(name, amount)
+        # Per-session amounts are billed as they are; a fraction of an øre could never be charged.
+        if isinstance(amount, Decimal) and amount.is_finite() and amount != amount.quantize(_ORE):
+            problem(name, f"must be whole øre (at most two decimals), got {amount}")
+    if (
+        not problems
+        and plan.minimum_per_session is not None
+        and plan.maximum_per_session is not None
+        and plan.minimum_per_session > plan.maximum_per_session
+    ):
+        problem(
+            "minimum_per_session",
+            f"minimum {plan.minimum_per_session} is above the maximum {plan.maximum_per_session}",
+        )
+
+    energy = plan.energy
+    if isinstance(energy, FixedEnergyPrice):
+        non_negative("energy.price_per_kwh", energy.price_per_kwh)
+    elif isinstance(energy, TimeOfDayEnergyPrice):
+        _check_bands(energy.bands, problem, non_negative)
+    elif isinstance(energy, SpotEnergyPrice):
+        _check_spot(energy, problem, non_negative)
+    else:
+        problem("energy", f"unknown energy price {type(energy).__name__}")
+
+    if plan.time_fee is not None:
+        _check_time_fee(plan.time_fee, problem, non_negative)
+
+    if problems:
+        raise InvalidPlan(problems)
+
+
+def _check_spot(energy: SpotEnergyPrice, problem: _Report, non_negative: _AmountCheck) -> None:
+    if energy.area not in PRICE_AREAS:
+        areas = ", ".join(sorted(PRICE_AREAS))
+        problem("energy.area", f"unknown price area {energy.area!r}; use one of {areas}")
+    non_negative("energy.factor", energy.factor)
+    non_negative("energy.markup_per_kwh", energy.markup_per_kwh)
+    non_negative("energy.fallback_per_kwh", energy.fallback_per_kwh)
+    non_negative("energy.floor_per_kwh", energy.floor_per_kwh)
+    non_negative("energy.ceiling_per_kwh", energy.ceiling_per_kwh)
+    floor, ceiling = energy.floor_per_kwh, energy.ceiling_per_kwh
+    if isinstance(floor, Decimal) and isinstance(ceiling, Decimal) and floor > ceiling:
+        problem("energy.floor_per_kwh", f"floor {floor} is above the ceiling {ceiling}")
+
+
+def _check_time_fee(fee: TimeFee, problem: _Report, non_negative: _AmountCheck) -> None:
+    non_negative("time_fee.price_per_hour", fee.price_per_hour)
+    if not isinstance(fee.grace_minutes, int) or fee.grace_minutes < 0:
+        problem("time_fee.grace_minutes", f"must be whole minutes, 0 or more, got {fee.grace_minutes!r}")
+    if fee.local_hours is not None and (not fee.local_hours or not fee.local_hours <= frozenset(range(24))):
+        problem("time_fee.local_hours", "must be a non-empty set of hours from 0 to 23")
+
+
+def _check_bands(bands: tuple[PriceBand, ...], problem: _Report, non_negative: _AmountCheck) -> None:
+    if not bands:
+        problem("energy.bands", "add at least one band")
+        return
+    owners: list[list[int]] = [[] for _ in range(MINUTES_PER_WEEK)]
+    for number, band in enumerate(bands, start=1):
+        field = f"energy.bands[{number}]"
+        non_negative(f"{field}.price_per_kwh", band.price_per_kwh)
+        if not band.weekdays or not band.weekdays <= frozenset(range(7)):
+            problem(f"{field}.weekdays", "must be a non-empty set of weekdays 0 (Monday) to 6 (Sunday)")
+            continue
+        if any(t.second or t.microsecond or t.tzinfo for t in (band.start, band.end)):
+            problem(field, "start and end must be whole minutes of local time, without a time zone")
+            continue
+        for minute in band_week_minutes(band):
+            owners[minute].append(number)
+    for start, end, owner in _runs(owners):
+        where = describe_week_span(start, end)
+        if not owner:
+            problem("energy.bands", f"no band covers {where}; bands must cover the whole week")
+        elif len(owner) > 1:
+            names = " and ".join(str(n) for n in owner)
+            problem("energy.bands", f"bands {names} overlap on {where}; each minute needs exactly one band")
+
+
+def band_week_minutes(band: PriceBand) -> list[int]:
+    start = band.start.hour * 60 + band.start.minute
+    end = band.end.hour * 60 + band.end.minute
+    if end <= start:
+        end += 24 * 60
+    return [(day * 1440 + minute) % MINUTES_PER_WEEK for day in band.weekdays for minute in range(start, end)]
+
+
+def _runs(owners: list[list[int]]) -> list[tuple[int, int, list[int]]]:
+    runs: list[tuple[int, int, list[int]]] = []
+    for minute, owner in enumerate(owners):
+        if runs and runs[-1][2] == owner:
+            runs[-1] = (runs[-1][0], minute + 1, owner)
+        else:
+            runs.append((minute, minute + 1, owner))
+    return runs
+
+
+def describe_week_span(start: int, end: int) -> str:
+    start_day, start_minute = divmod(start, 1440)
+    end_day, end_minute = divmod(end, 1440)
+    begin = f"{DAY_NAMES[start_day]} {start_minute // 60:02d}:{start_minute % 60:02d}"
+    if end_day == start_day:
+        return f"{begin}-{end_minute // 60:02d}:{end_minute % 60:02d}"
+    if end_day == start_day + 1 and end_minute == 0:
+        return f"{begin}-24:00"
+    return f"{begin} to {DAY_NAMES[end_day % 7]} {end_minute // 60:02d}:{end_minute % 60:02d}"

@@ -1,0 +1,1 @@
+"""Charging sessions: OCPP transactions, their meter readings, anomalies and orphans."""

@@ -1,0 +1,1 @@
+"""HTTP transports: the JSON API, the owner portal pages, health checks."""

@@ -1,0 +1,68 @@
+"""The FastAPI application factory: API, portal, health checks, the OCPP gateway and the worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from ladeportal import __version__
+from ladeportal.db.engine import Database
+from ladeportal.settings import Settings, get_settings
+from ladeportal.web import health
+from ladeportal.web.api import router as api_router
+from ladeportal.web.errors import install_error_handlers
+
+# Optional parts of the app; each module exposes `install(app)`. They are wired here so the app
+# factory stays the one place that says what the process serves.
+EXTENSIONS = ("ladeportal.ocpp.asgi", "ladeportal.web.portal")
+
+
+def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    database = db or Database(settings.database_url, echo=settings.database_echo)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        worker_task = None
+        if settings.run_worker_in_process:
+            from ladeportal.jobs.worker import run_worker
+
+            worker_task = asyncio.create_task(run_worker(database, stop, settings.worker_poll_seconds))
+        async with contextlib.AsyncExitStack() as stack:
+            for hook in app.state.lifespan_hooks:
+                await stack.enter_async_context(hook(app))
+            yield
+        stop.set()
+        if worker_task is not None:
+            await worker_task
+        if db is None:
+            await database.dispose()
+
+    app = FastAPI(
+        title="Ladeportal",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = database
+    app.state.lifespan_hooks = []
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(api_router, prefix="/api/v1")
+    for name in EXTENSIONS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not name.startswith(exc.name):
+                raise
+            continue
+        module.install(app)
+    return app
