@@ -12,8 +12,11 @@ from sqlalchemy.engine import make_url
 async def main(url: str) -> None:
     parsed = make_url(url)
     conn = await asyncpg.connect(
-        host=parsed.host or "127.0.0.1", port=parsed.port or 5432, user=parsed.username or "postgres",
-        password=parsed.password, database="postgres",
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        database="postgres",
     )
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')

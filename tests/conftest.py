@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 os.environ.setdefault("LADEPORTAL_MODE", "test")
 os.environ.setdefault("LADEPORTAL_RUN_WORKER_IN_PROCESS", "false")
 
-from ladeportal.db.engine import Database  # noqa: E402
-from ladeportal.db.migrate import upgrade  # noqa: E402
+from ladeportal.db.engine import Database
+from ladeportal.db.migrate import upgrade
 
 
 def _worker_suffix() -> str:
@@ -33,8 +33,11 @@ async def _recreate_pg_database(url: str) -> None:
 
     parsed = make_url(url)
     admin = await asyncpg.connect(
-        host=parsed.host or "127.0.0.1", port=parsed.port or 5432, user=parsed.username or "postgres",
-        password=parsed.password, database="postgres",
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        database="postgres",
     )
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')

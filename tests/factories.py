@@ -65,7 +65,11 @@ async def make_charger(
     session: AsyncSession, site: Site, ocpp_id: str | None = None, *, active: bool = True, connectors: int = 2
 ) -> NewChargePoint:
     new = await add_charge_point(
-        session, ACTOR, site.organization_id, site.id, ocpp_id or f"CP-{uuid.uuid4().hex[:10]}",
+        session,
+        ACTOR,
+        site.organization_id,
+        site.id,
+        ocpp_id or f"CP-{uuid.uuid4().hex[:10]}",
         connectors=connectors,
     )
     if active:
@@ -74,8 +78,13 @@ async def make_charger(
 
 
 async def make_member(
-    session: AsyncSession, org: Organization, phone: str | None = None, *, role: Role = Role.member,
-    name: str | None = "Test Person", group_id: uuid.UUID | None = None,
+    session: AsyncSession,
+    org: Organization,
+    phone: str | None = None,
+    *,
+    role: Role = Role.member,
+    name: str | None = "Test Person",
+    group_id: uuid.UUID | None = None,
 ) -> Membership:
     return await add_member(
         session, ACTOR, org.id, MemberInput(phone=phone or mobile_number(), name=name, role=role, group_id=group_id)
@@ -83,11 +92,22 @@ async def make_member(
 
 
 async def make_tag(
-    session: AsyncSession, org: Organization, membership: Membership | None = None, uid: str | None = None,
-    *, group_id: uuid.UUID | None = None, expires_at: datetime | None = None,
+    session: AsyncSession,
+    org: Organization,
+    membership: Membership | None = None,
+    uid: str | None = None,
+    *,
+    group_id: uuid.UUID | None = None,
+    expires_at: datetime | None = None,
 ) -> IdTag:
     return await add_tag(
-        session, ACTOR, org.id,
-        TagInput(uid=uid or uuid.uuid4().hex[:8].upper(), membership_id=membership.id if membership else None,
-                 group_id=group_id, expires_at=expires_at),
+        session,
+        ACTOR,
+        org.id,
+        TagInput(
+            uid=uid or uuid.uuid4().hex[:8].upper(),
+            membership_id=membership.id if membership else None,
+            group_id=group_id,
+            expires_at=expires_at,
+        ),
     )

@@ -55,9 +55,13 @@ class DemoResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "created": self.created, "organization_id": str(self.organization_id),
-            "credentials_file": self.credentials_file, "chargers": sorted(self.chargers),
-            "admin_phone": ADMIN_PHONE, "finance_phone": FINANCE_PHONE, "operator_phone": OPERATOR_PHONE,
+            "created": self.created,
+            "organization_id": str(self.organization_id),
+            "credentials_file": self.credentials_file,
+            "chargers": sorted(self.chargers),
+            "admin_phone": ADMIN_PHONE,
+            "finance_phone": FINANCE_PHONE,
+            "operator_phone": OPERATOR_PHONE,
             "tags": self.tags,
         }
 
@@ -70,6 +74,13 @@ class DemoResult:
             f"  the one-time code is printed in the server log (development SMS provider)\n"
             f"  charger passwords: {self.credentials_file}"
         )
+
+
+def _read_credentials(path: Path) -> dict[str, str] | None:
+    if not path.exists():
+        return None
+    chargers: dict[str, str] = json.loads(path.read_text(encoding="utf-8")).get("chargers", {})
+    return chargers
 
 
 def _write_credentials(path: Path, chargers: dict[str, str], tags: list[str]) -> None:
@@ -85,43 +96,75 @@ async def load_demo(db: Database, credentials_file: str = "var/demo-chargers.jso
         org = await s.scalar(select(Organization).where(Organization.org_number == DEMO_ORG_NUMBER))
         if org is not None:
             result = DemoResult(False, org.id, str(path), tags=all_tags)
-            if path.exists():
-                result.chargers = json.loads(path.read_text(encoding="utf-8")).get("chargers", {})
+            saved = _read_credentials(path)
+            if saved is not None:
+                result.chargers = saved
                 return result
             for cp in (await s.scalars(select(ChargePoint).where(ChargePoint.organization_id == org.id))).all():
                 result.chargers[cp.ocpp_id] = await rotate_credential(s, ACTOR, org.id, cp.id)
             _write_credentials(path, result.chargers, all_tags)
             return result
 
-        org = await create_organization(s, ACTOR, OrganizationInput(
-            legal_name="Solbakken Borettslag", org_number=DEMO_ORG_NUMBER, country="NO",
-            kind="housing_cooperative", contact_name="Maja Berg", contact_email="styret@solbakken.example",
-        ))
+        org = await create_organization(
+            s,
+            ACTOR,
+            OrganizationInput(
+                legal_name="Solbakken Borettslag",
+                org_number=DEMO_ORG_NUMBER,
+                country="NO",
+                kind="housing_cooperative",
+                contact_name="Maja Berg",
+                contact_email="styret@solbakken.example",
+            ),
+        )
         result = DemoResult(True, org.id, str(path), tags=all_tags)
         sites = {}
         for name, street in (("Garasje A", "Solbakkveien 1"), ("Garasje B", "Solbakkveien 7")):
-            sites[name] = await create_site(s, ACTOR, org.id, SiteInput(
-                name=name, price_area="NO1", street=street, postal_code="0580", city="Oslo",
-                grid_limit_amps=125, grid_phases=3,
-            ))
+            sites[name] = await create_site(
+                s,
+                ACTOR,
+                org.id,
+                SiteInput(
+                    name=name,
+                    price_area="NO1",
+                    street=street,
+                    postal_code="0580",
+                    city="Oslo",
+                    grid_limit_amps=125,
+                    grid_phases=3,
+                ),
+            )
         grouped = {
             "Beboere": await create_group(s, ACTOR, org.id, "Beboere", "Residents with a parking space"),
             "Styret": await create_group(s, ACTOR, org.id, "Styret", "The board"),
-            "Gjester": await create_group(s, ACTOR, org.id, "Gjester", "Guests and craftsmen",
-                                          site_ids=[sites["Garasje A"].id]),
+            "Gjester": await create_group(
+                s, ACTOR, org.id, "Gjester", "Guests and craftsmen", site_ids=[sites["Garasje A"].id]
+            ),
         }
         for site_name, ids in CHARGERS.items():
             for ocpp_id in ids:
-                new = await add_charge_point(s, ACTOR, org.id, sites[site_name].id, ocpp_id,
-                                             name=f"Lader {ocpp_id[-2:]}", connectors=2)
+                new = await add_charge_point(
+                    s, ACTOR, org.id, sites[site_name].id, ocpp_id, name=f"Lader {ocpp_id[-2:]}", connectors=2
+                )
                 await activate_charge_point(s, ACTOR, org.id, new.charge_point.id)
                 result.chargers[ocpp_id] = new.password
-        await add_member(s, ACTOR, org.id, MemberInput(phone=ADMIN_PHONE, name="Maja Admin", role=Role.org_admin,
-                                                       group_id=grouped["Styret"].id, email="maja@solbakken.example"))
+        await add_member(
+            s,
+            ACTOR,
+            org.id,
+            MemberInput(
+                phone=ADMIN_PHONE,
+                name="Maja Admin",
+                role=Role.org_admin,
+                group_id=grouped["Styret"].id,
+                email="maja@solbakken.example",
+            ),
+        )
         await add_member(s, ACTOR, org.id, MemberInput(phone=FINANCE_PHONE, name="Finn Kasserer", role=Role.finance))
-        for phone, name, group, uid, spot in RESIDENTS:
-            m = await add_member(s, ACTOR, org.id, MemberInput(phone=phone, name=name, group_id=grouped[group].id,
-                                                               parking_spot=spot))
+        for phone, person, group, uid, spot in RESIDENTS:
+            m = await add_member(
+                s, ACTOR, org.id, MemberInput(phone=phone, name=person, group_id=grouped[group].id, parking_spot=spot)
+            )
             await add_tag(s, ACTOR, org.id, TagInput(uid=uid, membership_id=m.id, label=f"Brikke {spot}"))
         for uid, label in VISITOR_KEYS:
             await add_tag(s, ACTOR, org.id, TagInput(uid=uid, group_id=grouped["Gjester"].id, label=label))

@@ -38,7 +38,7 @@ __all__ = [
     "UserGroup",
 ]
 
-from ladeportal.platform.api_tokens import ApiToken  # noqa: E402
+from ladeportal.platform.api_tokens import ApiToken
 
 __all__ += ["ApiToken"]
 
@@ -60,3 +60,7 @@ __all__ += [
     "OrphanMessage",
     "UnknownTagSighting",
 ]
+
+from ladeportal.auth.models import LoginCode, PortalSession  # noqa: E402
+
+__all__ += ["LoginCode", "PortalSession"]

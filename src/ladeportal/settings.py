@@ -87,17 +87,17 @@ class Settings(BaseSettings):
     def _known_driver(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError(
-                "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// "
-                f"(got {value.split('://')[0]}://)"
+                f"must start with sqlite+aiosqlite:// or postgresql+asyncpg:// (got {value.split('://')[0]}://)"
             )
         return value
 
     @model_validator(mode="after")
     def _no_placeholders_in_production(self) -> Settings:
         if self.mode == "production":
-            if self.secret_key.get_secret_value() in PLACEHOLDER_SECRETS or len(
-                self.secret_key.get_secret_value()
-            ) < 32:
+            if (
+                self.secret_key.get_secret_value() in PLACEHOLDER_SECRETS
+                or len(self.secret_key.get_secret_value()) < 32
+            ):
                 raise ValueError(
                     "LADEPORTAL_SECRET_KEY must be set to a random value of at least 32 characters "
                     "in production (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"

@@ -45,9 +45,17 @@ async def world(db: Database) -> World:
             cp = await make_charger(s, site)
             member = await make_member(s, org)
             tag = await make_tag(s, org, member)
-            ids.append({"org": str(org.id), "site": str(site.id), "charger": str(cp.charge_point.id),
-                        "member": str(member.id), "tag": str(tag.id)})
-            tokens.append({"Authorization": f"Bearer {(await create_api_token(s, ACTOR, org.id, 'ci', ['read', 'write'])).secret}"})
+            ids.append(
+                {
+                    "org": str(org.id),
+                    "site": str(site.id),
+                    "charger": str(cp.charge_point.id),
+                    "member": str(member.id),
+                    "tag": str(tag.id),
+                }
+            )
+            token = await create_api_token(s, ACTOR, org.id, "ci", ["read", "write"])
+            tokens.append({"Authorization": f"Bearer {token.secret}"})
         reader = await create_api_token(s, ACTOR, uuid.UUID(ids[0]["org"]), "bi", ["read"])
     return World(ids[0], ids[1], tokens[0], {"Authorization": f"Bearer {reader.secret}"}, tokens[1])
 
@@ -83,16 +91,18 @@ async def test_a_revoked_token_stops_working(client: httpx.AsyncClient, world: W
     async with db.session() as s:
         new = await create_api_token(s, ACTOR, uuid.UUID(world.ids_a["org"]), "tmp", ["read"])
         await revoke_api_token(s, ACTOR, new.token.organization_id, new.token.id)
-    response = await client.get(f"/api/v1/orgs/{world.ids_a['org']}/sites",
-                                headers={"Authorization": f"Bearer {new.secret}"})
+    response = await client.get(
+        f"/api/v1/orgs/{world.ids_a['org']}/sites", headers={"Authorization": f"Bearer {new.secret}"}
+    )
     assert response.status_code == 401
 
 
 async def test_a_read_only_token_cannot_change_anything(client: httpx.AsyncClient, world: World, db: Database) -> None:
     org = world.ids_a["org"]
     assert (await client.get(f"/api/v1/orgs/{org}/members", headers=world.reader_a)).status_code == 200
-    response = await client.post(f"/api/v1/orgs/{org}/sites", headers=world.reader_a,
-                                 json={"name": "New", "price_area": "NO1"})
+    response = await client.post(
+        f"/api/v1/orgs/{org}/sites", headers=world.reader_a, json={"name": "New", "price_area": "NO1"}
+    )
     assert response.status_code == 404
     async with db.session() as s:
         assert await s.scalar(select(func.count()).select_from(Site)) == 2
@@ -147,7 +157,9 @@ async def test_an_outsider_gets_404_on_every_endpoint_and_nothing_changes(
         states = (await s.scalars(select(Membership.state))).all()
         assert {st.value for st in states} == {"invited"}
         assert {t.value for t in (await s.scalars(select(IdTag.state))).all()} == {"active"}
-    own = await client.get(f"/api/v1/orgs/{world.ids_a['org']}/chargers/{world.ids_a['charger']}", headers=world.admin_a)
+    own = await client.get(
+        f"/api/v1/orgs/{world.ids_a['org']}/chargers/{world.ids_a['charger']}", headers=world.admin_a
+    )
     assert own.status_code == 200 and own.json()["commissioning_state"] == "active"
 
 
@@ -156,18 +168,25 @@ async def test_bad_input_gets_a_clear_error(client: httpx.AsyncClient, world: Wo
     response = await client.post(f"/api/v1/orgs/{org}/members", headers=world.admin_a, json={"phone": "22 22 22 22"})
     assert response.status_code == 422
     assert response.json()["field"] == "phone" and "mobile" in response.json()["message"]
-    response = await client.post(f"/api/v1/orgs/{org}/sites", headers=world.admin_a,
-                                 json={"name": "X", "price_area": "XX9"})
+    response = await client.post(
+        f"/api/v1/orgs/{org}/sites", headers=world.admin_a, json={"name": "X", "price_area": "XX9"}
+    )
     assert response.status_code == 422 and response.json()["field"] == "price_area"
-    response = await client.post(f"/api/v1/orgs/{org}/chargers", headers=world.admin_a,
-                                 json={"site_id": world.ids_a["site"], "ocpp_id": "ok-1", "connectors": 0})
+    response = await client.post(
+        f"/api/v1/orgs/{org}/chargers",
+        headers=world.admin_a,
+        json={"site_id": world.ids_a["site"], "ocpp_id": "ok-1", "connectors": 0},
+    )
     assert response.status_code == 422
 
 
 async def test_commissioning_over_the_api_returns_the_password_once(client: httpx.AsyncClient, world: World) -> None:
     org = world.ids_a["org"]
-    response = await client.post(f"/api/v1/orgs/{org}/chargers", headers=world.admin_a,
-                                 json={"site_id": world.ids_a["site"], "ocpp_id": "NEW-01", "connectors": 1})
+    response = await client.post(
+        f"/api/v1/orgs/{org}/chargers",
+        headers=world.admin_a,
+        json={"site_id": world.ids_a["site"], "ocpp_id": "NEW-01", "connectors": 1},
+    )
     assert response.status_code == 201
     body = response.json()
     assert body["ocpp_url"].endswith("/ocpp/NEW-01") and len(body["password"]) == 20

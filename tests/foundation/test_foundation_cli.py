@@ -14,8 +14,13 @@ from ladeportal.db.engine import Database
 def _cli(url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "LADEPORTAL_DATABASE_URL": url}
     return subprocess.run(
-        [sys.executable, "-m", "ladeportal.cli.main", *args], capture_output=True, text=True, env=env,
-        cwd=cwd, timeout=120, check=False,
+        [sys.executable, "-m", "ladeportal.cli.main", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=120,
+        check=False,
     )
 
 
@@ -78,8 +83,16 @@ async def test_demo_loads_once_and_is_idempotent(db: Database, database_url: str
 
 
 def test_every_command_has_help(tmp_path: Path) -> None:
-    for args in (["--help"], ["org", "create", "--help"], ["site", "create", "--help"], ["charger", "add", "--help"],
-                 ["user", "add", "--help"], ["tag", "add", "--help"], ["db", "upgrade", "--help"], ["demo", "--help"]):
+    for args in (
+        ["--help"],
+        ["org", "create", "--help"],
+        ["site", "create", "--help"],
+        ["charger", "add", "--help"],
+        ["user", "add", "--help"],
+        ["tag", "add", "--help"],
+        ["db", "upgrade", "--help"],
+        ["demo", "--help"],
+    ):
         result = _cli("sqlite+aiosqlite:///unused.db", *args, cwd=tmp_path)
         assert result.returncode == 0 and "Usage" in result.stdout, args
 

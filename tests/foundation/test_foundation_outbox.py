@@ -63,6 +63,7 @@ async def test_concurrent_workers_run_each_task_exactly_once(db: Database, datab
     # Separate engines = separate connections, as separate processes would have.
     workers = [Database(database_url) for _ in range(4)]
     try:
+
         async def drain(w: Database, name: str) -> None:
             while await outbox.run_due_tasks(w, name, limit=5):
                 pass

@@ -23,26 +23,39 @@ async def _count(session: AsyncSession, model: type) -> int:
 
 
 async def test_organisation_gets_country_defaults_a_default_group_and_an_audit_event(session: AsyncSession) -> None:
-    org = await create_organization(session, ACTOR, OrganizationInput(legal_name=" Solbakken BRL ", org_number="923 609 016"))
+    org = await create_organization(
+        session, ACTOR, OrganizationInput(legal_name=" Solbakken BRL ", org_number="923 609 016")
+    )
     assert (org.legal_name, org.org_number, org.currency, org.time_zone, org.vat_rate_bp) == (
-        "Solbakken BRL", "923609016", "NOK", "Europe/Oslo", 2500)
+        "Solbakken BRL",
+        "923609016",
+        "NOK",
+        "Europe/Oslo",
+        2500,
+    )
     events = (await session.scalars(select(AuditEvent).where(AuditEvent.entity_id == str(org.id)))).all()
     assert [e.action for e in events] == ["organization.create"]
     assert events[0].new_values is not None and events[0].new_values["org_number"] == "923609016"
-    swedish = await create_organization(session, ACTOR, OrganizationInput(
-        legal_name="BRF Solen", org_number="5560360793", country="SE"))
+    swedish = await create_organization(
+        session, ACTOR, OrganizationInput(legal_name="BRF Solen", org_number="5560360793", country="SE")
+    )
     assert (swedish.org_number, swedish.currency, swedish.time_zone) == ("556036-0793", "SEK", "Europe/Stockholm")
 
 
-@pytest.mark.parametrize("data,field", [
-    ({"legal_name": "", "org_number": "923609016"}, "legal_name"),
-    ({"legal_name": "X", "org_number": "923609017"}, "org_number"),
-    ({"legal_name": "X", "org_number": "923609016", "country": "DK"}, "country"),
-    ({"legal_name": "X", "org_number": "923609016", "kind": "castle"}, "kind"),
-    ({"legal_name": "X", "org_number": "923609016", "vat_rate_bp": 20000}, "vat_rate_bp"),
-    ({"legal_name": "X", "org_number": "923609016", "time_zone": "Mars/Olympus"}, "time_zone"),
-])
-async def test_bad_organisation_input_is_rejected_and_nothing_stored(session: AsyncSession, data: dict, field: str) -> None:
+@pytest.mark.parametrize(
+    "data,field",
+    [
+        ({"legal_name": "", "org_number": "923609016"}, "legal_name"),
+        ({"legal_name": "X", "org_number": "923609017"}, "org_number"),
+        ({"legal_name": "X", "org_number": "923609016", "country": "DK"}, "country"),
+        ({"legal_name": "X", "org_number": "923609016", "kind": "castle"}, "kind"),
+        ({"legal_name": "X", "org_number": "923609016", "vat_rate_bp": 20000}, "vat_rate_bp"),
+        ({"legal_name": "X", "org_number": "923609016", "time_zone": "Mars/Olympus"}, "time_zone"),
+    ],
+)
+async def test_bad_organisation_input_is_rejected_and_nothing_stored(
+    session: AsyncSession, data: dict, field: str
+) -> None:
     with pytest.raises(ValidationFailed) as err:
         await create_organization(session, ACTOR, OrganizationInput(**data))
     assert err.value.field == field
@@ -113,9 +126,12 @@ async def test_existing_person_joins_a_second_organisation_instead_of_being_dupl
 
 async def test_bad_member_input_changes_nothing(session: AsyncSession) -> None:
     org = await make_org(session)
-    for data in (MemberInput(phone="22 22 22 22"), MemberInput(phone="912 34 567", email="not-an-email"),
-                 MemberInput(phone="912 34 567", role="owner"),
-                 MemberInput(phone="912 34 567", group_id=uuid.uuid4())):
+    for data in (
+        MemberInput(phone="22 22 22 22"),
+        MemberInput(phone="912 34 567", email="not-an-email"),
+        MemberInput(phone="912 34 567", role="owner"),
+        MemberInput(phone="912 34 567", group_id=uuid.uuid4()),
+    ):
         with pytest.raises((ValidationFailed, NotFound)):
             await add_member(session, ACTOR, org.id, data)
     assert await _count(session, User) == 0

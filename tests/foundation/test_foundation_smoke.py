@@ -1,7 +1,7 @@
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ladeportal.members.access import AccessStatus, decide_access
 from ladeportal.db.base import utcnow
+from ladeportal.members.access import AccessStatus, decide_access
 from tests.factories import make_charger, make_member, make_org, make_site, make_tag
 
 

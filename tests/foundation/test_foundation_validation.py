@@ -24,7 +24,8 @@ def test_norwegian_org_number_rejected(raw: str) -> None:
 def test_norwegian_number_whose_check_digit_would_be_10_is_invalid() -> None:
     weights = (3, 2, 7, 6, 5, 4, 3, 2)
     base = next(
-        b for b in (f"{n:08d}" for n in range(10000000, 10001000))
+        b
+        for b in (f"{n:08d}" for n in range(10000000, 10001000))
         if sum(int(d) * w for d, w in zip(b, weights, strict=True)) % 11 == 1
     )
     for last in "0123456789":
@@ -59,19 +60,32 @@ def test_swedish_mobile_with_region_and_with_prefix() -> None:
     assert normalise_mobile("+46 70 123 45 67", "NO") == "+46701234567"
 
 
-@pytest.mark.parametrize("raw,why", [
-    ("", "required"), ("abc", "not a phone number"), ("123", "not a valid"), ("22 22 22 22", "not a mobile"),
-])
+@pytest.mark.parametrize(
+    "raw,why",
+    [
+        ("", "required"),
+        ("abc", "not a phone number"),
+        ("123", "not a valid"),
+        ("22 22 22 22", "not a mobile"),
+    ],
+)
 def test_bad_mobile_numbers(raw: str, why: str) -> None:
     with pytest.raises(ValidationFailed) as err:
         normalise_mobile(raw, "NO")
     assert why in err.value.message
 
 
-@pytest.mark.parametrize("raw,uid", [
-    ("04a1b2c3", "04A1B2C3"), ("04:A1:B2:C3", "04A1B2C3"), ("04-a1-b2-c3", "04A1B2C3"),
-    ("0x04A1B2C3", "04A1B2C3"), ("04 A1 B2 C3 D4 E5 F6", "04A1B2C3D4E5F6"), ("0077705923", "04A1B2C3"),
-])
+@pytest.mark.parametrize(
+    "raw,uid",
+    [
+        ("04a1b2c3", "04A1B2C3"),
+        ("04:A1:B2:C3", "04A1B2C3"),
+        ("04-a1-b2-c3", "04A1B2C3"),
+        ("0x04A1B2C3", "04A1B2C3"),
+        ("04 A1 B2 C3 D4 E5 F6", "04A1B2C3D4E5F6"),
+        ("0077705923", "04A1B2C3"),
+    ],
+)
 def test_rfid_uids_normalised(raw: str, uid: str) -> None:
     assert normalise_uid(raw) == uid
 

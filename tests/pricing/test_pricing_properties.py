@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -24,6 +25,7 @@ from ladeportal.pricing import (
     price_session,
 )
 from ladeportal.pricing.allocation import EnergyCurve
+from ladeportal.pricing.money import split_vat
 from ladeportal.pricing.plans import EVERY_DAY
 from ladeportal.pricing.timeline import to_us
 
@@ -122,7 +124,7 @@ def price(plan: PlanVersion, readings: list[tuple[datetime, int]], zone: str, sp
     )
 
 
-@given(readings=sessions(), cuts=st.lists(st.integers(-10**10, 10**11), max_size=30))
+@given(readings=sessions(), cuts=st.lists(st.integers(-(10**10), 10**11), max_size=30))
 def test_allocated_energy_sums_exactly_and_each_interval_is_within_one_wh(
     readings: list[tuple[datetime, int]], cuts: list[int]
 ) -> None:
@@ -131,7 +133,7 @@ def test_allocated_energy_sums_exactly_and_each_interval_is_within_one_wh(
     allocated = curve.allocate(boundaries)
     assert sum(allocated) == readings[-1][1] - readings[0][1]
     assert all(wh >= 0 for wh in allocated)
-    for (a, b), wh in zip(zip(boundaries, boundaries[1:], strict=False), allocated, strict=True):
+    for (a, b), wh in zip(itertools.pairwise(boundaries), allocated, strict=True):
         assert abs(wh - (_exact_wh(readings, b) - _exact_wh(readings, a))) < 1
 
 
@@ -139,7 +141,7 @@ def _exact_wh(readings: list[tuple[datetime, int]], at_us: int) -> Fraction:
     points = [(to_us(at), wh - readings[0][1]) for at, wh in readings]
     if at_us <= points[0][0]:
         return Fraction(0)
-    for (t0, e0), (t1, e1) in zip(points, points[1:], strict=False):
+    for (t0, e0), (t1, e1) in itertools.pairwise(points):
         if at_us <= t1:
             return e0 + Fraction((e1 - e0) * (at_us - t0), t1 - t0)
     return Fraction(points[-1][1])
@@ -159,9 +161,11 @@ def test_lines_reconcile_to_the_totals(
     energy_lines = [line for line in breakdown.lines if line.kind is LineKind.ENERGY]
     assert sum(line.energy_wh for line in energy_lines) == breakdown.energy_wh == readings[-1][1] - readings[0][1]
     assert all(line.quantity * 1000 == line.energy_wh for line in energy_lines)
-    if plan.maximum_per_session is not None and breakdown.energy_wh > 0:
-        entered = breakdown.total if plan.prices_include_vat else breakdown.net
-        assert entered <= plan.maximum_per_session * 100
+    limit = {"vat_rate_bp": plan.vat_rate_bp, "includes_vat": plan.prices_include_vat}
+    if plan.maximum_per_session is not None:
+        assert breakdown.total <= split_vat(plan.maximum_per_session * 100, **limit).gross  # type: ignore[arg-type]
+    if plan.minimum_per_session is not None and breakdown.energy_wh > 0:
+        assert breakdown.total >= split_vat(plan.minimum_per_session * 100, **limit).gross  # type: ignore[arg-type]
 
 
 @settings(max_examples=200)
@@ -219,14 +223,22 @@ def test_splitting_spot_intervals_moves_each_line_by_at_most_one_ore(
     for index, interval in enumerate(series):
         cut = interval.start + timedelta(seconds=cuts[index % len(cuts)])
         if index % 2 and interval.start < cut < interval.end:
-            split += [SpotPrice(interval.start, cut, interval.price_per_kwh), SpotPrice(cut, interval.end, interval.price_per_kwh)]
+            split += [
+                SpotPrice(interval.start, cut, interval.price_per_kwh),
+                SpotPrice(cut, interval.end, interval.price_per_kwh),
+            ]
         else:
             split.append(interval)
     _assert_close(plan, price(plan, readings, "Europe/Oslo", series), price(plan, readings, "Europe/Oslo", split))
 
 
 @settings(max_examples=200)
-@given(plan=plans(), readings=sessions(), zone=st.sampled_from(ZONES), edges=st.sets(st.integers(0, 1439), min_size=1, max_size=6))
+@given(
+    plan=plans(),
+    readings=sessions(),
+    zone=st.sampled_from(ZONES),
+    edges=st.sets(st.integers(0, 1439), min_size=1, max_size=6),
+)
 def test_splitting_one_price_into_equal_bands_moves_each_line_by_at_most_one_ore(
     plan: PlanVersion, readings: list[tuple[datetime, int]], zone: str, edges: set[int]
 ) -> None:
@@ -240,7 +252,8 @@ def test_splitting_one_price_into_equal_bands_moves_each_line_by_at_most_one_ore
     )
     ordered = sorted(edges)
     bands = tuple(
-        PriceBand(EVERY_DAY, _clock(edge), _clock(ordered[(i + 1) % len(ordered)]), unit) for i, edge in enumerate(ordered)
+        PriceBand(EVERY_DAY, _clock(edge), _clock(ordered[(i + 1) % len(ordered)]), unit)
+        for i, edge in enumerate(ordered)
     )
     split = PlanVersion(
         energy=TimeOfDayEnergyPrice(bands),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import socket
 from datetime import date
 from decimal import Decimal
@@ -48,7 +49,7 @@ async def test_fetches_several_days_in_order(price_api: PriceApi) -> None:
     async with SpotPriceClient(f"{base}/api/v1/prices") as client:
         prices = await client.fetch_days("NO1", date(2025, 10, 26), date(2025, 10, 27))
     assert len(prices) == 100 + 96
-    assert all(a.end == b.start for a, b in zip(prices, prices[1:], strict=False))
+    assert all(a.end == b.start for a, b in itertools.pairwise(prices))
 
 
 async def test_a_day_not_yet_published(price_api: PriceApi) -> None:

@@ -28,7 +28,10 @@ D = Decimal
 
 def per_kwh(price: str, *, incl_vat: bool = True, **extra: object) -> PlanVersion:
     return PlanVersion(
-        energy=FixedEnergyPrice(D(price)), vat_rate_bp=2500, prices_include_vat=incl_vat, **extra  # type: ignore[arg-type]
+        energy=FixedEnergyPrice(D(price)),
+        vat_rate_bp=2500,
+        prices_include_vat=incl_vat,
+        **extra,  # type: ignore[arg-type]
     )
 
 
@@ -135,7 +138,11 @@ def test_spot_price_session_over_quarter_hours() -> None:
     )
     breakdown = price_session(
         plan,
-        meter_readings=[(utc(2025, 10, 27, 17, 5), 0), (utc(2025, 10, 27, 17, 35), 6000), (utc(2025, 10, 27, 18, 5), 9000)],
+        meter_readings=[
+            (utc(2025, 10, 27, 17, 5), 0),
+            (utc(2025, 10, 27, 17, 35), 6000),
+            (utc(2025, 10, 27, 18, 5), 9000),
+        ],
         connected_at=utc(2025, 10, 27, 17, 4),
         disconnected_at=utc(2025, 10, 27, 18, 6),
         time_zone="Europe/Oslo",
@@ -143,7 +150,11 @@ def test_spot_price_session_over_quarter_hours() -> None:
     )
     assert [line.energy_wh for line in breakdown.lines] == [2000, 3000, 2000, 1500, 500]
     assert [line.unit_price for line in breakdown.lines] == [
-        D("1.02276"), D("0.96649"), D("1.04565"), D("1.05707"), D("1.00683"),
+        D("1.02276"),
+        D("0.96649"),
+        D("1.04565"),
+        D("1.05707"),
+        D("1.00683"),
     ]
     assert [(line.net, line.vat) for line in breakdown.lines] == [(205, 51), (290, 73), (209, 52), (159, 40), (50, 13)]
     assert (breakdown.net, breakdown.vat, breakdown.total) == (913, 229, 1142)
@@ -156,9 +167,7 @@ def test_missing_spot_prices_use_the_fallback_and_ask_for_review() -> None:
     # Local 23:30 on the 27th to 00:30 on the 28th, 2 kWh evenly; only the 27th is published.
     # The two last quarters of the 27th get 500 Wh each at spot × 1.25; the half hour after
     # midnight has no price: 1000 Wh × the fallback kr 3 = 300 øre.
-    plan = PlanVersion(
-        energy=SpotEnergyPrice("NO1", fallback_per_kwh=D(3)), vat_rate_bp=2500, prices_include_vat=True
-    )
+    plan = PlanVersion(energy=SpotEnergyPrice("NO1", fallback_per_kwh=D(3)), vat_rate_bp=2500, prices_include_vat=True)
     prices = fixture_prices("2025-10-27")
     breakdown = price_session(
         plan,
@@ -350,7 +359,7 @@ def test_naive_datetimes_and_unknown_zones_are_refused() -> None:
     with pytest.raises(ValueError, match="no time zone"):
         price_session(
             per_kwh("1"),
-            meter_readings=[(datetime(2025, 5, 5, 10), 0), (utc(2025, 5, 5, 11), 10)],  # noqa: DTZ001
+            meter_readings=[(datetime(2025, 5, 5, 10), 0), (utc(2025, 5, 5, 11), 10)],
             connected_at=utc(2025, 5, 5, 10),
             disconnected_at=utc(2025, 5, 5, 11),
             time_zone="Europe/Oslo",

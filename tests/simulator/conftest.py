@@ -159,3 +159,12 @@ async def make_charger(central: CentralSystem, clock: FakeClock) -> AsyncIterato
     for charger in made:
         async with asyncio.timeout(5):
             await charger.close()
+
+
+async def until(predicate: Callable[[], bool], within: float = 5.0) -> None:
+    """Poll for state with no event to wait on (connection counters, online flags)."""
+    for _ in range(int(within / 0.02)):
+        if predicate():
+            return
+        await asyncio.sleep(0.02)
+    raise TimeoutError("condition not met")

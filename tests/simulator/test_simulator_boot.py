@@ -6,7 +6,7 @@ import asyncio
 import base64
 from typing import Any
 
-from conftest import CURRENT_TIME, CentralSystem
+from conftest import CURRENT_TIME, CentralSystem, until
 
 
 async def test_boot_sends_basic_auth_subprotocol_and_exact_frames(
@@ -95,8 +95,7 @@ async def test_reconnects_without_a_new_boot_after_the_server_closes(
     async with asyncio.timeout(10):
         await charger.connect()
         await central.connections["CP-1"].close()
-        while charger.connects < 2 or not charger.online:
-            await asyncio.sleep(0.02)
+        await until(lambda: charger.connects == 2 and charger.online)
         await charger.heartbeat()
     assert len(central.requests) == 2
     assert len(central.calls("BootNotification")) == 1  # a network blip is not a reboot
@@ -108,13 +107,11 @@ async def test_reconnects_when_the_server_comes_back(central: CentralSystem, mak
     async with asyncio.timeout(10):
         await charger.connect()
         await central.stop()
-        while charger.online:
-            await asyncio.sleep(0.02)
+        await until(lambda: not charger.online)
         await asyncio.sleep(0.2)  # a few refused connects in between
         assert charger.last_connect_error is not None
         await central.start_on(central.port)
-        while not charger.online:
-            await asyncio.sleep(0.02)
+        await until(lambda: charger.online)
     assert charger.connects == 2
 
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from ladeportal.auth.models import LoginCode
 from ladeportal.errors import DomainError
@@ -21,7 +22,7 @@ class RateLimited(DomainError):
     code = "rate_limited"
 
 
-async def _count_since(session: AsyncSession, column: object, value: str, since: datetime) -> int:
+async def _count_since(session: AsyncSession, column: InstrumentedAttribute[str], value: str, since: datetime) -> int:
     return int(
         await session.scalar(
             select(func.count()).select_from(LoginCode).where(column == value, LoginCode.created_at >= since)

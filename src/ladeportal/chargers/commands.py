@@ -81,7 +81,7 @@ class CommandChannel(Protocol):
     def holds(self, charge_point_id: uuid.UUID) -> bool: ...
 
     async def exchange(self, charge_point_id: uuid.UUID, action: str, payload: dict[str, Any],
-                       timeout: float) -> Answer: ...
+                       timeout_s: float) -> Answer: ...
 
 
 _channels: list[CommandChannel] = []
@@ -98,7 +98,7 @@ def unregister_channel(channel: CommandChannel) -> None:
 
 async def send_command(
     session: AsyncSession, actor: Actor, org_id: uuid.UUID, charge_point_id: uuid.UUID, action: str,
-    payload: dict[str, Any] | None = None, *, timeout: float | None = None,
+    payload: dict[str, Any] | None = None, *, timeout_s: float | None = None,
 ) -> CommandResult:
     """Send `action` to the organisation's charger and return its answer.
 
@@ -108,7 +108,7 @@ async def send_command(
     from ladeportal.ocpp.commands import check_command  # the version registry lives with the protocol
     from ladeportal.settings import get_settings
 
-    wait = timeout if timeout is not None else get_settings().ocpp_command_timeout
+    wait = timeout_s if timeout_s is not None else get_settings().ocpp_command_timeout
     cp = await get_charge_point(session, org_id, charge_point_id)
     if action == "SendLocalList" and not payload:
         payload = await local_list_payload(session, cp)
@@ -144,26 +144,34 @@ async def _claim(session: AsyncSession, command_id: int) -> bool:
     return bool(getattr(done, "rowcount", 0))
 
 
-async def claim_queued(session: AsyncSession, channel: CommandChannel, limit: int = 100) -> list[ChargerCommand]:
+@dataclass(frozen=True)
+class QueuedCommand:
+    id: int
+    charge_point_id: uuid.UUID
+    action: str
+    payload: dict[str, Any]
+
+
+async def claim_queued(session: AsyncSession, channel: CommandChannel, limit: int = 100) -> list[QueuedCommand]:
     """For a gateway's poller: queued commands for chargers this gateway holds, now claimed by it."""
-    rows = (await session.scalars(
-        select(ChargerCommand).where(ChargerCommand.state == CommandState.queued)
-        .order_by(ChargerCommand.id).limit(limit)
+    rows = (await session.execute(
+        select(ChargerCommand.id, ChargerCommand.charge_point_id, ChargerCommand.action, ChargerCommand.payload)
+        .where(ChargerCommand.state == CommandState.queued).order_by(ChargerCommand.id).limit(limit)
     )).all()
     await session.rollback()
     claimed = []
     for row in rows:
         if channel.holds(row.charge_point_id) and await _claim(session, row.id):
-            claimed.append(row)
+            claimed.append(QueuedCommand(row.id, row.charge_point_id, row.action, row.payload))
     return claimed
 
 
 async def deliver_claimed(session: AsyncSession, channel: CommandChannel, command_id: int,
                           charge_point_id: uuid.UUID, action: str, payload: dict[str, Any],
-                          timeout: float) -> CommandResult:
+                          timeout_s: float) -> CommandResult:
     """Exchange a claimed command with the charger and record the outcome."""
     try:
-        answer = await channel.exchange(charge_point_id, action, payload, timeout)
+        answer = await channel.exchange(charge_point_id, action, payload, timeout_s)
     except TimeoutError:
         return await _finish(session, command_id, action, CommandState.timeout, None, None, "no answer in time")
     except ConnectionError as exc:
@@ -186,11 +194,11 @@ async def _finish(session: AsyncSession, command_id: int, action: str, state: Co
 
 
 async def _wait_for_other_process(session: AsyncSession, command_id: int, action: str,
-                                  timeout: float) -> CommandResult:
+                                  timeout_s: float) -> CommandResult:
     # Phase 1: a gateway must claim the row within the timeout, else the charger is not connected.
     # Phase 2: once claimed, that gateway answers or records a timeout within its own timeout.
-    deadline = time.monotonic() + timeout
-    grace = deadline + timeout + 1.0
+    deadline = time.monotonic() + timeout_s
+    grace = deadline + timeout_s + 1.0
     while True:
         row = (await session.execute(
             select(ChargerCommand.state, ChargerCommand.response, ChargerCommand.error_code,

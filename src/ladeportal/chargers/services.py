@@ -39,8 +39,15 @@ class NewChargePoint:
 
 
 async def add_charge_point(
-    session: AsyncSession, actor: Actor, org_id: uuid.UUID, site_id: uuid.UUID, ocpp_id: str,
-    *, name: str | None = None, connectors: int = 2, max_power_w: int | None = 22000,
+    session: AsyncSession,
+    actor: Actor,
+    org_id: uuid.UUID,
+    site_id: uuid.UUID,
+    ocpp_id: str,
+    *,
+    name: str | None = None,
+    connectors: int = 2,
+    max_power_w: int | None = 22000,
 ) -> NewChargePoint:
     identity = check_ocpp_id(ocpp_id)
     if not 1 <= connectors <= 10:
@@ -55,8 +62,12 @@ async def add_charge_point(
             raise Conflict(f"A charger with identity {identity!r} already exists.", field="ocpp_id")
         password = generate_password()
         cp = ChargePoint(
-            id=uuid.uuid4(), organization_id=org_id, site_id=site.id, ocpp_id=identity,
-            name=(name or "").strip() or None, credential_hash=hash_password(password),
+            id=uuid.uuid4(),
+            organization_id=org_id,
+            site_id=site.id,
+            ocpp_id=identity,
+            name=(name or "").strip() or None,
+            credential_hash=hash_password(password),
             commissioning_state=CommissioningState.pending,
         )
         cp.connectors = [
@@ -64,14 +75,22 @@ async def add_charge_point(
         ]
         session.add(cp)
         await session.flush()
-        record(session, actor, "charger.create", "charge_point", cp.id, organization_id=org_id,
-               new={"ocpp_id": identity, "site_id": str(site.id), "connectors": connectors})
+        record(
+            session,
+            actor,
+            "charger.create",
+            "charge_point",
+            cp.id,
+            organization_id=org_id,
+            new={"ocpp_id": identity, "site_id": str(site.id), "connectors": connectors},
+        )
     return NewChargePoint(cp, password)
 
 
 async def get_charge_point(session: AsyncSession, org_id: uuid.UUID, cp_id: uuid.UUID) -> ChargePoint:
     cp = await session.scalar(
-        select(ChargePoint).options(selectinload(ChargePoint.connectors))
+        select(ChargePoint)
+        .options(selectinload(ChargePoint.connectors))
         .where(ChargePoint.id == cp_id, ChargePoint.organization_id == org_id)
     )
     if cp is None:
@@ -85,7 +104,8 @@ async def find_charge_point(session: AsyncSession, org_id: uuid.UUID, ref: str) 
     except ValueError:
         pass
     cp = await session.scalar(
-        select(ChargePoint).options(selectinload(ChargePoint.connectors))
+        select(ChargePoint)
+        .options(selectinload(ChargePoint.connectors))
         .where(ChargePoint.ocpp_id == ref, ChargePoint.organization_id == org_id)
     )
     if cp is None:
@@ -93,10 +113,14 @@ async def find_charge_point(session: AsyncSession, org_id: uuid.UUID, ref: str) 
     return cp
 
 
-async def list_charge_points(session: AsyncSession, org_id: uuid.UUID, site_id: uuid.UUID | None = None) -> list[ChargePoint]:
+async def list_charge_points(
+    session: AsyncSession, org_id: uuid.UUID, site_id: uuid.UUID | None = None
+) -> list[ChargePoint]:
     query = (
-        select(ChargePoint).options(selectinload(ChargePoint.connectors))
-        .where(ChargePoint.organization_id == org_id).order_by(ChargePoint.ocpp_id)
+        select(ChargePoint)
+        .options(selectinload(ChargePoint.connectors))
+        .where(ChargePoint.organization_id == org_id)
+        .order_by(ChargePoint.ocpp_id)
     )
     if site_id is not None:
         query = query.where(ChargePoint.site_id == site_id)
@@ -112,12 +136,22 @@ async def set_commissioning_state(
             raise Conflict("A retired charger cannot change state; add it again.")
         old = cp.commissioning_state.value
         cp.commissioning_state = state
-        record(session, actor, f"charger.{state.value}", "charge_point", cp.id, organization_id=org_id,
-               old={"commissioning_state": old}, new={"commissioning_state": state.value})
+        record(
+            session,
+            actor,
+            f"charger.{state.value}",
+            "charge_point",
+            cp.id,
+            organization_id=org_id,
+            old={"commissioning_state": old},
+            new={"commissioning_state": state.value},
+        )
     return cp
 
 
-async def activate_charge_point(session: AsyncSession, actor: Actor, org_id: uuid.UUID, cp_id: uuid.UUID) -> ChargePoint:
+async def activate_charge_point(
+    session: AsyncSession, actor: Actor, org_id: uuid.UUID, cp_id: uuid.UUID
+) -> ChargePoint:
     return await set_commissioning_state(session, actor, org_id, cp_id, CommissioningState.active)
 
 
@@ -137,7 +171,7 @@ async def rotate_credential(session: AsyncSession, actor: Actor, org_id: uuid.UU
 def ocpp_url(public_url: str, ocpp_id: str) -> str:
     base = public_url.rstrip("/")
     if base.startswith("https://"):
-        base = "wss://" + base[len("https://"):]
+        base = "wss://" + base[len("https://") :]
     elif base.startswith("http://"):
-        base = "ws://" + base[len("http://"):]
+        base = "ws://" + base[len("http://") :]
     return f"{base}/ocpp/{ocpp_id}"

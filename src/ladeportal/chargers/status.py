@@ -10,9 +10,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.chargers.history_models import ChargerNotification, ConnectorStatusEvent, UnknownTagSighting
@@ -20,7 +20,7 @@ from ladeportal.chargers.models import ChargePoint, CommissioningState, Connecto
 from ladeportal.db.base import utcnow
 from ladeportal.db.engine import unit_of_work
 
-_charge_points = ChargePoint.__table__
+_charge_points = cast(Table, ChargePoint.__table__)
 _LAST_SEEN = (
     update(_charge_points)
     .where(_charge_points.c.id == bindparam("b_id"))
@@ -59,13 +59,13 @@ async def record_status(
 ) -> None:
     now = utcnow()
     async with unit_of_work(session):
-        await session.execute(insert(ConnectorStatusEvent.__table__).values(
+        await session.execute(insert(cast(Table, ConnectorStatusEvent.__table__)).values(
             charge_point_id=charge_point_id, connector_number=connector, status=status, error_code=error_code,
             info=info, vendor_error_code=vendor_error_code, reported_at=reported_at or now, received_at=now,
         ))
         if connector > 0:
             # Late (queued) notifications must not overwrite a newer status.
-            table = Connector.__table__
+            table = cast(Table, Connector.__table__)
             await session.execute(
                 update(table)
                 .where(table.c.charge_point_id == charge_point_id, table.c.number == connector,
@@ -78,14 +78,14 @@ async def record_status(
 async def record_notification(session: AsyncSession, charge_point_id: uuid.UUID, kind: str,
                               status: str | None, data: dict[str, Any] | None = None) -> None:
     async with unit_of_work(session):
-        await session.execute(insert(ChargerNotification.__table__).values(
+        await session.execute(insert(cast(Table, ChargerNotification.__table__)).values(
             charge_point_id=charge_point_id, kind=kind, status=status, data=data, received_at=utcnow()))
 
 
 async def record_unknown_tag(session: AsyncSession, charge_point_id: uuid.UUID, uid: str) -> None:
     """Count a sighting of a tag no organisation has, so an admin can claim it from the list."""
     now = utcnow()
-    table = UnknownTagSighting.__table__
+    table = cast(Table, UnknownTagSighting.__table__)
     async with unit_of_work(session):
         result = await session.execute(
             update(table).where(table.c.charge_point_id == charge_point_id, table.c.uid == uid)

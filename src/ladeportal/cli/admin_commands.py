@@ -10,7 +10,8 @@ from ladeportal.chargers import services as chargers
 from ladeportal.cli.output import emit, run
 from ladeportal.db.engine import Database
 from ladeportal.errors import ValidationFailed
-from ladeportal.members import groups, services as members, tags
+from ladeportal.members import groups, tags
+from ladeportal.members import services as members
 from ladeportal.members.phone import display_mobile
 from ladeportal.orgs import services as orgs
 from ladeportal.platform.audit import Actor
@@ -48,12 +49,24 @@ def org_create(
         try:
             async with db.session() as s:
                 org = await orgs.create_organization(
-                    s, ACTOR, orgs.OrganizationInput(legal_name=name, org_number=number, country=country, kind=kind,
-                                                     contact_email=contact_email),
+                    s,
+                    ACTOR,
+                    orgs.OrganizationInput(
+                        legal_name=name, org_number=number, country=country, kind=kind, contact_email=contact_email
+                    ),
                 )
-                emit(as_json, {"id": org.id, "legal_name": org.legal_name, "org_number": org.org_number,
-                               "country": org.country, "currency": org.currency, "time_zone": org.time_zone},
-                     f"created organisation {org.legal_name} ({org.org_number}) id={org.id}")
+                emit(
+                    as_json,
+                    {
+                        "id": org.id,
+                        "legal_name": org.legal_name,
+                        "org_number": org.org_number,
+                        "country": org.country,
+                        "currency": org.currency,
+                        "time_zone": org.time_zone,
+                    },
+                    f"created organisation {org.legal_name} ({org.org_number}) id={org.id}",
+                )
         finally:
             await db.dispose()
 
@@ -73,8 +86,11 @@ def org_list(as_json: bool = JSON) -> None:
             async with db.session() as s:
                 rows = (await s.scalars(select(Organization).order_by(Organization.legal_name))).all()
                 data = [{"id": o.id, "legal_name": o.legal_name, "org_number": o.org_number} for o in rows]
-                emit(as_json, {"organizations": data},
-                     "\n".join(f"{o.id}  {o.org_number:>11}  {o.legal_name}" for o in rows) or "no organisations")
+                emit(
+                    as_json,
+                    {"organizations": data},
+                    "\n".join(f"{o.id}  {o.org_number:>11}  {o.legal_name}" for o in rows) or "no organisations",
+                )
         finally:
             await db.dispose()
 
@@ -100,12 +116,25 @@ def site_create(
         try:
             async with db.session() as s:
                 o = await orgs.find_organization(s, org)
-                site = await orgs.create_site(s, ACTOR, o.id, orgs.SiteInput(
-                    name=name, price_area=price_area, street=street, postal_code=postal_code, city=city,
-                    grid_limit_amps=grid_limit_amps, grid_phases=phases,
-                ))
-                emit(as_json, {"id": site.id, "name": site.name, "price_area": site.price_area,
-                               "time_zone": site.time_zone}, f"created site {site.name} id={site.id}")
+                site = await orgs.create_site(
+                    s,
+                    ACTOR,
+                    o.id,
+                    orgs.SiteInput(
+                        name=name,
+                        price_area=price_area,
+                        street=street,
+                        postal_code=postal_code,
+                        city=city,
+                        grid_limit_amps=grid_limit_amps,
+                        grid_phases=phases,
+                    ),
+                )
+                emit(
+                    as_json,
+                    {"id": site.id, "name": site.name, "price_area": site.price_area, "time_zone": site.time_zone},
+                    f"created site {site.name} id={site.id}",
+                )
         finally:
             await db.dispose()
 
@@ -134,11 +163,19 @@ def charger_add(
                 if activate:
                     await chargers.activate_charge_point(s, ACTOR, o.id, new.charge_point.id)
                 url = chargers.ocpp_url(get_settings().public_url, new.charge_point.ocpp_id)
-                emit(as_json, {"id": new.charge_point.id, "ocpp_id": new.charge_point.ocpp_id, "ocpp_url": url,
-                               "password": new.password, "state": "active" if activate else "pending"},
-                     f"added charger {new.charge_point.ocpp_id} id={new.charge_point.id}\n"
-                     f"  OCPP URL:  {url}\n  user name: {new.charge_point.ocpp_id}\n"
-                     f"  password:  {new.password}   (shown once; store it in the charger now)")
+                emit(
+                    as_json,
+                    {
+                        "id": new.charge_point.id,
+                        "ocpp_id": new.charge_point.ocpp_id,
+                        "ocpp_url": url,
+                        "password": new.password,
+                        "state": "active" if activate else "pending",
+                    },
+                    f"added charger {new.charge_point.ocpp_id} id={new.charge_point.id}\n"
+                    f"  OCPP URL:  {url}\n  user name: {new.charge_point.ocpp_id}\n"
+                    f"  password:  {new.password}   (shown once; store it in the charger now)",
+                )
         finally:
             await db.dispose()
 
@@ -181,12 +218,24 @@ def user_add(
             async with db.session() as s:
                 o = await orgs.find_organization(s, org)
                 group_id = (await groups.find_group(s, o.id, group)).id if group else None
-                m = await members.add_member(s, ACTOR, o.id, members.MemberInput(
-                    phone=phone, name=name, email=email, role=role, group_id=group_id))
+                m = await members.add_member(
+                    s,
+                    ACTOR,
+                    o.id,
+                    members.MemberInput(phone=phone, name=name, email=email, role=role, group_id=group_id),
+                )
                 m = await members.get_membership(s, o.id, m.id)
-                emit(as_json, {"membership_id": m.id, "user_id": m.user_id, "phone": m.user.phone,
-                               "role": m.role.value, "state": m.state.value},
-                     f"added {display_mobile(m.user.phone)} as {m.role.value} membership={m.id}")
+                emit(
+                    as_json,
+                    {
+                        "membership_id": m.id,
+                        "user_id": m.user_id,
+                        "phone": m.user.phone,
+                        "role": m.role.value,
+                        "state": m.state.value,
+                    },
+                    f"added {display_mobile(m.user.phone)} as {m.role.value} membership={m.id}",
+                )
         finally:
             await db.dispose()
 
@@ -204,8 +253,7 @@ def user_operator(
         try:
             async with db.session() as s:
                 account = await members.make_operator(s, ACTOR, phone, name)
-                emit(as_json, {"operator_id": account.id, "user_id": account.user_id},
-                     f"operator account {account.id}")
+                emit(as_json, {"operator_id": account.id, "user_id": account.user_id}, f"operator account {account.id}")
         finally:
             await db.dispose()
 
@@ -237,10 +285,19 @@ def tag_add(
                 o = await orgs.find_organization(s, org)
                 membership_id = (await members.find_membership(s, o.id, member)).id if member else None
                 group_id = (await groups.find_group(s, o.id, group)).id if group else None
-                tag = await tags.add_tag(s, ACTOR, o.id, tags.TagInput(
-                    uid=uid, membership_id=membership_id, group_id=group_id, label=label, expires_at=expires_at))
-                emit(as_json, {"id": tag.id, "uid": tag.uid, "state": tag.state.value},
-                     f"registered tag {tag.uid} id={tag.id}")
+                tag = await tags.add_tag(
+                    s,
+                    ACTOR,
+                    o.id,
+                    tags.TagInput(
+                        uid=uid, membership_id=membership_id, group_id=group_id, label=label, expires_at=expires_at
+                    ),
+                )
+                emit(
+                    as_json,
+                    {"id": tag.id, "uid": tag.uid, "state": tag.state.value},
+                    f"registered tag {tag.uid} id={tag.id}",
+                )
         finally:
             await db.dispose()
 
@@ -271,4 +328,3 @@ def register(app: typer.Typer) -> None:
                 await db.dispose()
 
         run(body)
-

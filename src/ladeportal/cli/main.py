@@ -8,9 +8,7 @@ import typer
 
 from ladeportal.cli import admin_commands, db_commands, server_commands
 
-app = typer.Typer(
-    help="Ladeportal: run EV charging installations.", no_args_is_help=True, add_completion=False
-)
+app = typer.Typer(help="Ladeportal: run EV charging installations.", no_args_is_help=True, add_completion=False)
 server_commands.register(app)
 app.add_typer(db_commands.app, name="db", help="Database migrations and checks.")
 admin_commands.register(app)

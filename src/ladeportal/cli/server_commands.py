@@ -34,8 +34,12 @@ def register(app: typer.Typer) -> None:
         if migrate_first:
             upgrade(settings.database_url)
         uvicorn.run(
-            create_app(settings), host=host or settings.host, port=port or settings.port,
-            log_config=None, ws_per_message_deflate=False, proxy_headers=True,
+            create_app(settings),
+            host=host or settings.host,
+            port=port or settings.port,
+            log_config=None,
+            ws_per_message_deflate=False,
+            proxy_headers=True,
         )
 
     @app.command()

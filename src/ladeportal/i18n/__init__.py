@@ -31,7 +31,7 @@ BABEL_LOCALES = {"nb": "nb_NO", "en": "en_GB", "sv": "sv_SE"}
 _current: ContextVar[str] = ContextVar("ladeportal_language", default=DEFAULT_LANGUAGE)
 
 
-def N_(message: str) -> str:  # noqa: N802  (the gettext convention for "mark, translate later")
+def N_(message: str) -> str:
     """Mark a string for extraction without translating it yet (nav labels, module constants)."""
     return message
 

@@ -73,7 +73,7 @@ async def enqueue(
         "attempts": 0,
         "created_at": utcnow(),
     }
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = insert(OutboxTask).values(**values)
     if dedupe_key is not None:
         stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
@@ -132,9 +132,7 @@ async def claim(db: Database, worker_id: str, limit: int = 10) -> list[OutboxTas
 async def _finish(db: Database, task_id: int, worker_id: str, **values: Any) -> None:
     async with db.session() as session:
         await session.execute(
-            update(OutboxTask)
-            .where(OutboxTask.id == task_id, OutboxTask.claimed_by == worker_id)
-            .values(**values)
+            update(OutboxTask).where(OutboxTask.id == task_id, OutboxTask.claimed_by == worker_id).values(**values)
         )
         await session.commit()
 
@@ -143,7 +141,11 @@ async def run_task(db: Database, task: OutboxTask, worker_id: str) -> None:
     handler = _HANDLERS.get(task.kind)
     if handler is None:
         await _finish(
-            db, task.id, worker_id, state=TaskState.failed, last_error=f"no handler for {task.kind!r}",
+            db,
+            task.id,
+            worker_id,
+            state=TaskState.failed,
+            last_error=f"no handler for {task.kind!r}",
             finished_at=utcnow(),
         )
         return
@@ -157,8 +159,13 @@ async def run_task(db: Database, task: OutboxTask, worker_id: str) -> None:
             await _finish(db, task.id, worker_id, state=TaskState.failed, last_error=error, finished_at=utcnow())
         else:
             await _finish(
-                db, task.id, worker_id, state=TaskState.pending, last_error=error,
-                run_after=utcnow() + backoff(task.attempts), lease_until=None,
+                db,
+                task.id,
+                worker_id,
+                state=TaskState.pending,
+                last_error=error,
+                run_after=utcnow() + backoff(task.attempts),
+                lease_until=None,
             )
     else:
         await _finish(db, task.id, worker_id, state=TaskState.done, finished_at=utcnow(), last_error=None)

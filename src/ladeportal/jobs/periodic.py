@@ -32,7 +32,9 @@ class PeriodicJob:
 _JOBS: dict[str, PeriodicJob] = {}
 
 
-def periodic(name: str, every: timedelta) -> Callable[[Callable[[Database], Awaitable[None]]], Callable[[Database], Awaitable[None]]]:
+def periodic(
+    name: str, every: timedelta
+) -> Callable[[Callable[[Database], Awaitable[None]]], Callable[[Database], Awaitable[None]]]:
     def register(fn: Callable[[Database], Awaitable[None]]) -> Callable[[Database], Awaitable[None]]:
         _JOBS[name] = PeriodicJob(name=name, every=every, run=fn)
         return fn

@@ -7,6 +7,7 @@ any number of them may run against one database.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -36,8 +37,6 @@ async def run_worker(db: Database, stop: asyncio.Event, poll_seconds: float = 1.
             ran = 0
         if ran:
             continue
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
-        except TimeoutError:
-            pass
     log.info("worker %s stopped", worker_id)

@@ -76,11 +76,11 @@ async def delete_group(session: AsyncSession, actor: Actor, org_id: uuid.UUID, g
         fallback = await default_group(session, org_id)
         moved = (await session.execute(
             update(Membership).where(Membership.organization_id == org_id, Membership.group_id == group.id)
-            .values(group_id=None).execution_options(synchronize_session=False)
+            .values(group_id=None).execution_options(synchronize_session="fetch")
         )).rowcount  # type: ignore[attr-defined]
         await session.execute(
             update(IdTag).where(IdTag.organization_id == org_id, IdTag.group_id == group.id)
-            .values(group_id=fallback.id).execution_options(synchronize_session=False)
+            .values(group_id=fallback.id).execution_options(synchronize_session="fetch")
         )
         old_name = group.name
         group.deleted_at = utcnow()

@@ -5,14 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.db.base import utcnow
 from ladeportal.db.engine import unit_of_work
 from ladeportal.errors import Conflict
+from ladeportal.jobs.models import OutboxTask, TaskState
 from ladeportal.members.lookup import get_membership
 from ladeportal.members.models import Membership, MembershipState, User
-from ladeportal.messaging.queue import queue_sms
+from ladeportal.messaging.queue import SMS_TASK, queue_sms
 from ladeportal.orgs.models import Organization
 from ladeportal.orgs.services import get_organization
 from ladeportal.platform.audit import Actor, record
@@ -25,6 +28,28 @@ _TEXTS = {
     "en": "{org} has added you as a user of its EV chargers. Log in with your mobile number: {url}",
     "sv": "{org} har lagt till dig som användare av laddstationerna. Logga in med ditt mobilnummer: {url}",
 }
+
+
+async def queue_invite_sms_many(
+    session: AsyncSession, org: Organization, invites: list[tuple[uuid.UUID, str, str, int]]
+) -> None:
+    """Many invitations as one executemany: the same outbox rows queue_sms writes (kind, payload and
+    dedupe key alike), because 10,000 single inserts would dominate a bulk import. Belongs in
+    jobs.outbox as enqueue_many once that exists."""
+    now = utcnow()
+    rows = [
+        {
+            "kind": SMS_TASK, "payload": {"to": phone, "text": invite_text(org.legal_name, language),
+                                          "purpose": "invite"},
+            "dedupe_key": f"invite:{membership_id}:{count}", "run_after": now, "max_attempts": 8,
+            "state": TaskState.pending, "attempts": 0, "created_at": now,
+        }
+        for membership_id, phone, language, count in invites
+    ]
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(OutboxTask).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    for start in range(0, len(rows), 1000):
+        await session.execute(stmt, rows[start:start + 1000])
 
 
 def invite_text(org_name: str, language: str) -> str:
@@ -42,10 +67,17 @@ async def queue_invite(
     membership.invite_count = (membership.invite_count or 0) + 1
     membership.invited_at = membership.invited_at or now
     membership.invite_sent_at = now
+    await queue_invite_sms(session, org, membership.id, user.phone, user.language, membership.invite_count)
+
+
+async def queue_invite_sms(
+    session: AsyncSession, org: Organization, membership_id: uuid.UUID, phone: str, language: str, count: int
+) -> None:
+    """The SMS alone; the caller records the invitation on the membership (count = its invite_count)."""
     # The key makes a retried request (same membership, same count) queue one SMS, not two.
     await queue_sms(
-        session, user.phone, invite_text(org.legal_name, user.language), purpose="invite",
-        dedupe_key=f"invite:{membership.id}:{membership.invite_count}",
+        session, phone, invite_text(org.legal_name, language), purpose="invite",
+        dedupe_key=f"invite:{membership_id}:{count}",
     )
 
 

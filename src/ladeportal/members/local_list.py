@@ -90,7 +90,7 @@ async def compute_local_list(
         (await session.execute(
             select(UserGroup.id, UserGroup.all_sites)
             .where(UserGroup.organization_id == org_id, UserGroup.deleted_at.is_(None))
-        )).tuples().all()
+        )).all()
     )
     default_id = await session.scalar(
         select(UserGroup.id).where(UserGroup.organization_id == org_id, UserGroup.is_default.is_(True))
@@ -106,7 +106,7 @@ async def compute_local_list(
         .order_by(IdTag.uid)
     )
     entries = []
-    for uid, tag_state, expires_at, tag_group, membership_id, m_state, m_removed, m_group in rows.tuples():
+    for uid, tag_state, expires_at, tag_group, membership_id, m_state, m_removed, m_group in rows:
         member = MemberFacts(m_state, m_removed is not None) if membership_id is not None else None
         group_id = (m_group if membership_id is not None else tag_group) or default_id
         if group_id not in groups:

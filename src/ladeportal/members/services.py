@@ -172,7 +172,9 @@ async def block_member(session: AsyncSession, actor: Actor, org_id: uuid.UUID, m
     )
 
 
-async def unblock_member(session: AsyncSession, actor: Actor, org_id: uuid.UUID, membership_id: uuid.UUID) -> Membership:
+async def unblock_member(
+    session: AsyncSession, actor: Actor, org_id: uuid.UUID, membership_id: uuid.UUID
+) -> Membership:
     async with unit_of_work(session):
         membership = await get_membership(session, org_id, membership_id)
         if membership.state != MembershipState.blocked:

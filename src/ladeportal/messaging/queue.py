@@ -13,9 +13,7 @@ SMS_TASK = "sms.send"
 EMAIL_TASK = "email.send"
 
 
-async def queue_sms(
-    session: AsyncSession, to: str, text: str, *, purpose: str, dedupe_key: str | None = None
-) -> None:
+async def queue_sms(session: AsyncSession, to: str, text: str, *, purpose: str, dedupe_key: str | None = None) -> None:
     """`to` is E.164; `purpose` (otp, invite, ...) is kept for the outbox view and provider tags."""
     await enqueue(session, SMS_TASK, {"to": to, "text": text, "purpose": purpose}, dedupe_key=dedupe_key)
 

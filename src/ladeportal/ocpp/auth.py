@@ -54,7 +54,7 @@ def identity_from_path(path: str) -> str | None:
 
 
 def basic_credentials(header: str | None) -> tuple[str, str] | None:
-    if not header or not header[:6].lower() == "basic ":
+    if not header or header[:6].lower() != "basic ":
         return None
     try:
         decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")

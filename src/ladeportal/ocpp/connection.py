@@ -100,14 +100,14 @@ class ChargerConnection:
         else:
             log.info("%s answered unknown message %s", self.identity.ocpp_id, reply.message_id)
 
-    async def call(self, action: str, payload: dict[str, Any], timeout: float) -> Reply:
+    async def call(self, action: str, payload: dict[str, Any], timeout_s: float) -> Reply:
         """Send a request to the charger and wait for its answer; requests queue behind each other.
 
         Raises TimeoutError (waiting in the queue counts) or ConnectionError when the socket closes.
         """
         if self._lock is None:
             self._lock = asyncio.Lock()
-        async with asyncio.timeout(timeout), self._lock:
+        async with asyncio.timeout(timeout_s), self._lock:
             message_id = str(uuid.uuid4())
             future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
             self._pending = (message_id, future)

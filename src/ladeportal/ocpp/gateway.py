@@ -99,11 +99,11 @@ class Gateway:
         return charge_point_id in self.connections
 
     async def exchange(self, charge_point_id: uuid.UUID, action: str, payload: dict[str, Any],
-                       timeout: float) -> charger_commands.Answer:
+                       timeout_s: float) -> charger_commands.Answer:
         conn = self.connections.get(charge_point_id)
         if conn is None:
             raise ConnectionError("charger not connected")
-        reply = await conn.call(action, payload, timeout)
+        reply = await conn.call(action, payload, timeout_s)
         if reply.error_code is not None:
             return charger_commands.Answer(reply.payload, reply.error_code, reply.error_description)
         command = conn.version.commands.get(action)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -37,7 +37,7 @@ _RULE_FAULTS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def compiled(package: str, name: str) -> Validator:
     """The validator for `<package>/schemas/<name>.json`, compiled on first use and kept for the process."""
     text = resources.files(package).joinpath("schemas", f"{name}.json").read_text(encoding="utf-8")

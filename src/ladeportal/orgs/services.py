@@ -20,8 +20,16 @@ COUNTRY_DEFAULTS = {
     "SE": {"currency": "SEK", "time_zone": "Europe/Stockholm", "vat_rate_bp": 2500},
 }
 ORG_FIELDS = (
-    "kind", "legal_name", "org_number", "country", "currency", "vat_rate_bp", "time_zone",
-    "contact_name", "contact_email", "contact_phone",
+    "kind",
+    "legal_name",
+    "org_number",
+    "country",
+    "currency",
+    "vat_rate_bp",
+    "time_zone",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
 )
 SITE_FIELDS = ("name", "street", "postal_code", "city", "time_zone", "price_area", "grid_limit_amps", "grid_phases")
 
@@ -100,9 +108,7 @@ async def create_organization(session: AsyncSession, actor: Actor, data: Organiz
             )
         )
         if existing is not None:
-            raise Conflict(
-                f"An organisation with number {values['org_number']} already exists.", field="org_number"
-            )
+            raise Conflict(f"An organisation with number {values['org_number']} already exists.", field="org_number")
         org = Organization(id=uuid.uuid4(), **values)
         session.add(org)
         await session.flush()
@@ -110,8 +116,15 @@ async def create_organization(session: AsyncSession, actor: Actor, data: Organiz
         from ladeportal.members.groups import create_default_group
 
         await create_default_group(session, org)
-        record(session, actor, "organization.create", "organization", org.id, organization_id=org.id,
-               new=snapshot(org, ORG_FIELDS))
+        record(
+            session,
+            actor,
+            "organization.create",
+            "organization",
+            org.id,
+            organization_id=org.id,
+            new=snapshot(org, ORG_FIELDS),
+        )
     return org
 
 
@@ -133,8 +146,16 @@ async def update_organization(
             raise Conflict(f"An organisation with number {values['org_number']} already exists.", field="org_number")
         for key, value in values.items():
             setattr(org, key, value)
-        record(session, actor, "organization.update", "organization", org.id, organization_id=org.id,
-               old=old, new=snapshot(org, ORG_FIELDS))
+        record(
+            session,
+            actor,
+            "organization.update",
+            "organization",
+            org.id,
+            organization_id=org.id,
+            old=old,
+            new=snapshot(org, ORG_FIELDS),
+        )
     return org
 
 
@@ -184,9 +205,7 @@ def _validated_site_values(org: Organization, data: SiteInput) -> dict[str, obje
         raise ValidationFailed("The grid connection has 1 or 3 phases.", field="grid_phases")
     area = check_price_area(data.price_area)
     if not area.startswith(org.country):
-        raise ValidationFailed(
-            f"Price area {area} is not in {org.country}.", field="price_area"
-        )
+        raise ValidationFailed(f"Price area {area} is not in {org.country}.", field="price_area")
     return {
         "name": name,
         "price_area": area,
@@ -199,8 +218,9 @@ def _validated_site_values(org: Organization, data: SiteInput) -> dict[str, obje
     }
 
 
-async def _ensure_unique_site_name(session: AsyncSession, org_id: uuid.UUID, name: object,
-                                   exclude: uuid.UUID | None = None) -> None:
+async def _ensure_unique_site_name(
+    session: AsyncSession, org_id: uuid.UUID, name: object, exclude: uuid.UUID | None = None
+) -> None:
     query = select(Site.id).where(Site.organization_id == org_id, Site.name == name)
     if exclude is not None:
         query = query.where(Site.id != exclude)
@@ -216,8 +236,7 @@ async def create_site(session: AsyncSession, actor: Actor, org_id: uuid.UUID, da
         site = Site(id=uuid.uuid4(), organization_id=org.id, **values)
         session.add(site)
         await session.flush()
-        record(session, actor, "site.create", "site", site.id, organization_id=org.id,
-               new=snapshot(site, SITE_FIELDS))
+        record(session, actor, "site.create", "site", site.id, organization_id=org.id, new=snapshot(site, SITE_FIELDS))
     return site
 
 
@@ -232,8 +251,16 @@ async def update_site(
         old = snapshot(site, SITE_FIELDS)
         for key, value in values.items():
             setattr(site, key, value)
-        record(session, actor, "site.update", "site", site.id, organization_id=org.id,
-               old=old, new=snapshot(site, SITE_FIELDS))
+        record(
+            session,
+            actor,
+            "site.update",
+            "site",
+            site.id,
+            organization_id=org.id,
+            old=old,
+            new=snapshot(site, SITE_FIELDS),
+        )
     return site
 
 

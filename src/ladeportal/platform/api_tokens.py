@@ -63,13 +63,25 @@ async def create_api_token(
     secret = f"lp_{prefix}_{secrets.token_urlsafe(32)}"
     async with unit_of_work(session):
         token = ApiToken(
-            id=uuid.uuid4(), organization_id=org_id, name=clean[:80], prefix=prefix, token_hash=_digest(secret),
-            scopes=sorted(set(scopes)), created_by_user_id=actor.user_id,
+            id=uuid.uuid4(),
+            organization_id=org_id,
+            name=clean[:80],
+            prefix=prefix,
+            token_hash=_digest(secret),
+            scopes=sorted(set(scopes)),
+            created_by_user_id=actor.user_id,
         )
         session.add(token)
         await session.flush()
-        record(session, actor, "api_token.create", "api_token", token.id, organization_id=org_id,
-               new={"name": clean, "scopes": token.scopes})
+        record(
+            session,
+            actor,
+            "api_token.create",
+            "api_token",
+            token.id,
+            organization_id=org_id,
+            new={"name": clean, "scopes": token.scopes},
+        )
     return NewApiToken(token, secret)
 
 
@@ -87,9 +99,11 @@ async def revoke_api_token(session: AsyncSession, actor: Actor, org_id: uuid.UUI
 
 async def list_api_tokens(session: AsyncSession, org_id: uuid.UUID) -> list[ApiToken]:
     return list(
-        (await session.scalars(
-            select(ApiToken).where(ApiToken.organization_id == org_id).order_by(ApiToken.created_at.desc())
-        )).all()
+        (
+            await session.scalars(
+                select(ApiToken).where(ApiToken.organization_id == org_id).order_by(ApiToken.created_at.desc())
+            )
+        ).all()
     )
 
 

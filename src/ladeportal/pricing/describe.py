@@ -97,9 +97,7 @@ def describe_plan(plan: PlanVersion, locale: str = "nb") -> str:
 
     def money(amount: Decimal) -> str:
         pattern = "¤ #,##0" if amount == amount.to_integral_value() else "¤ #,##0.00##"
-        return format_currency(
-            amount, plan.currency, format=pattern, locale=words.babel_locale, currency_digits=False
-        )
+        return format_currency(amount, plan.currency, format=pattern, locale=words.babel_locale, currency_digits=False)
 
     if _is_free(plan):
         return words.free

@@ -37,10 +37,13 @@ def band_rule(energy: TimeOfDayEnergyPrice) -> WeekRule[int]:
     return WeekRule(owner)
 
 
-def spot_unit_price(
-    energy: SpotEnergyPrice, spot_per_kwh: Decimal, *, vat_rate_bp: int, includes_vat: bool
-) -> Decimal:
-    price = spot_per_kwh * (BASIS_POINTS + vat_rate_bp) / BASIS_POINTS if includes_vat else spot_per_kwh
+@lru_cache(maxsize=16)
+def _vat_multiplier(vat_rate_bp: int) -> Decimal:
+    return Decimal(BASIS_POINTS + vat_rate_bp) / BASIS_POINTS
+
+
+def spot_unit_price(energy: SpotEnergyPrice, spot_per_kwh: Decimal, *, vat_rate_bp: int, includes_vat: bool) -> Decimal:
+    price = spot_per_kwh * _vat_multiplier(vat_rate_bp) if includes_vat else spot_per_kwh
     price = price * energy.factor + energy.markup_per_kwh
     if energy.floor_per_kwh is not None and price < energy.floor_per_kwh:
         price = energy.floor_per_kwh

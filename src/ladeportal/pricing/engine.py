@@ -2,8 +2,8 @@
 
 Energy comes from the meter readings (see `allocation` for how it is spread over price periods),
 time fees from the connection start and stop, local-time rules from the site's IANA zone. Every line
-is rounded to the øre on its own and the totals are sums of lines (see `money`). The minimum and
-maximum per session compare with the sum of the lines in the basis the prices were entered in. The
+is rounded to the øre on its own and the totals are sums of lines (see `money`). A session outside
+its minimum or maximum gets one more line that brings its totals to exactly those of the limit. The
 maximum always caps; the minimum, like the start fee, applies only to sessions that delivered energy:
 a car that never drew power pays the time fee at most.
 """
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ladeportal.pricing.allocation import EnergyCurve, MeterReading
 from ladeportal.pricing.breakdown import CostBreakdown, CostLine, LineKind, PricingWarning, Unit, WarningCode
 from ladeportal.pricing.energy_prices import priced_periods
-from ladeportal.pricing.money import MINOR_PER_MAJOR, major_to_minor, split_vat
+from ladeportal.pricing.money import MINOR_PER_MAJOR, split_vat
 from ladeportal.pricing.plans import PlanVersion
 from ladeportal.pricing.spot_series import SpotPrice, SpotPriceSeries
 from ladeportal.pricing.time_fee import chargeable_minutes
@@ -27,6 +27,8 @@ from ladeportal.pricing.timeline import from_us, to_us
 from ladeportal.pricing.validation import validate_plan
 
 _WH_PER_KWH = 1000
+# Wh × kr/kWh × this = øre; a multiplication because it is exact and cheaper than dividing by 10.
+_ORE_PER_WH_AT_ONE_KR_PER_KWH = Decimal(MINOR_PER_MAJOR) / _WH_PER_KWH
 _ONE = Decimal(1)
 _NO_SPOT_PRICES = SpotPriceSeries(())
 
@@ -86,19 +88,26 @@ def price_session(
                 amounts.net,
                 amounts.vat,
                 amounts.gross,
-                period_start=from_us(period[0]) if period else None,
-                period_end=from_us(period[1]) if period else None,
+                period_start=moment(period[0]) if period else None,
+                period_end=moment(period[1]) if period else None,
                 energy_wh=energy_wh,
                 label=label,
             )
         )
 
+    moments: dict[int, datetime] = {}
+
+    def moment(us: int) -> datetime:
+        # Neighbouring lines share a boundary; building each datetime once is a measurable saving.
+        found = moments.get(us)
+        if found is None:
+            found = moments[us] = from_us(us)
+        return found
+
     curve = EnergyCurve.from_readings(meter_readings)
     if len(curve.times_us) < 2:
         warnings.append(
-            PricingWarning(
-                WarningCode.TOO_FEW_METER_READINGS, "fewer than two meter readings; no energy is billed"
-            )
+            PricingWarning(WarningCode.TOO_FEW_METER_READINGS, "fewer than two meter readings; no energy is billed")
         )
     if curve.went_backwards:
         warnings.append(
@@ -140,7 +149,7 @@ def price_session(
                 Decimal(period_wh) / _WH_PER_KWH,
                 Unit.KWH,
                 price,
-                period_wh * price * MINOR_PER_MAJOR / _WH_PER_KWH,
+                period_wh * price * _ORE_PER_WH_AT_ONE_KR_PER_KWH,
                 period=(period.start_us, period.end_us),
                 energy_wh=period_wh,
                 label=period.label,
@@ -169,19 +178,10 @@ def price_session(
     if energy_wh > 0 and plan.start_fee > 0:
         add_line(LineKind.START_FEE, _ONE, Unit.SESSION, plan.start_fee, plan.start_fee * MINOR_PER_MAJOR)
 
-    entered_total = sum(line.gross if includes_vat else line.net for line in lines)
     if energy_wh > 0 and plan.minimum_per_session is not None:
-        shortfall = major_to_minor(plan.minimum_per_session) - entered_total
-        if shortfall > 0:
-            add_line(
-                LineKind.MINIMUM, _ONE, Unit.SESSION, Decimal(shortfall) / MINOR_PER_MAJOR, Decimal(shortfall)
-            )
+        _limit_to(plan.minimum_per_session, LineKind.MINIMUM, lines, vat_rate_bp, includes_vat)
     if plan.maximum_per_session is not None:
-        excess = entered_total - major_to_minor(plan.maximum_per_session)
-        if excess > 0:
-            add_line(
-                LineKind.MAXIMUM, _ONE, Unit.SESSION, Decimal(-excess) / MINOR_PER_MAJOR, Decimal(-excess)
-            )
+        _limit_to(plan.maximum_per_session, LineKind.MAXIMUM, lines, vat_rate_bp, includes_vat)
 
     return CostBreakdown(
         currency=plan.currency,
@@ -193,4 +193,30 @@ def price_session(
         vat=sum(line.vat for line in lines),
         total=sum(line.gross for line in lines),
         warnings=tuple(warnings),
+    )
+
+
+def _limit_to(limit: Decimal, kind: LineKind, lines: list[CostLine], vat_rate_bp: int, includes_vat: bool) -> None:
+    """Add the line that brings the session to exactly the minimum or maximum, if it is outside it.
+
+    The limit is compared with the gross total, and the line takes up the difference in net, VAT and
+    gross separately, so a limited session bills exactly what a single line of the limit would.
+    Comparing gross (not a sum of separately rounded VAT) keeps the total monotone in the usage.
+    """
+    target = split_vat(limit * MINOR_PER_MAJOR, vat_rate_bp=vat_rate_bp, includes_vat=includes_vat)
+    gross = sum(line.gross for line in lines)
+    if (kind is LineKind.MINIMUM and gross >= target.gross) or (kind is LineKind.MAXIMUM and gross <= target.gross):
+        return
+    net = sum(line.net for line in lines)
+    difference = (target.gross - gross) if includes_vat else (target.net - net)
+    lines.append(
+        CostLine(
+            kind,
+            _ONE,
+            Unit.SESSION,
+            Decimal(difference) / MINOR_PER_MAJOR,
+            net=target.net - net,
+            vat=target.vat - sum(line.vat for line in lines),
+            gross=target.gross - gross,
+        )
     )

@@ -23,10 +23,6 @@ def round_minor(amount_minor: Decimal) -> int:
     return int(amount_minor.quantize(_ONE, rounding=ROUND_HALF_UP))
 
 
-def major_to_minor(amount_major: Decimal) -> int:
-    return round_minor(amount_major * MINOR_PER_MAJOR)
-
-
 class LineAmounts(NamedTuple):
     net: int
     vat: int
@@ -41,7 +37,13 @@ def split_vat(amount_minor: Decimal, *, vat_rate_bp: int, includes_vat: bool) ->
     """
     entered = round_minor(amount_minor)
     if includes_vat:
-        net = round_minor(Decimal(entered) * BASIS_POINTS / (BASIS_POINTS + vat_rate_bp))
+        net = _divide_half_up(entered * BASIS_POINTS, BASIS_POINTS + vat_rate_bp)
         return LineAmounts(net=net, vat=entered - net, gross=entered)
-    vat = round_minor(Decimal(entered) * vat_rate_bp / BASIS_POINTS)
+    vat = _divide_half_up(entered * vat_rate_bp, BASIS_POINTS)
     return LineAmounts(net=entered, vat=vat, gross=entered + vat)
+
+
+def _divide_half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator rounded half away from zero, like ROUND_HALF_UP, in integers (fast)."""
+    quotient = (2 * abs(numerator) + denominator) // (2 * denominator)
+    return quotient if numerator >= 0 else -quotient

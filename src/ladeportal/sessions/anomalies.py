@@ -76,8 +76,7 @@ class MeterState:
         return self.energy_wh
 
     def _unmislabelled(self, value: int, as_kwh: int | None) -> int:
-        if as_kwh is not None and value < self.meter_last_wh:
-            if self.meter_last_wh <= as_kwh <= self.meter_last_wh + _MISLABEL_WINDOW_WH:
-                self.flag(KWH_MISLABELLED)
-                return as_kwh
+        if as_kwh is not None and value < self.meter_last_wh <= as_kwh <= self.meter_last_wh + _MISLABEL_WINDOW_WH:
+            self.flag(KWH_MISLABELLED)
+            return as_kwh
         return value

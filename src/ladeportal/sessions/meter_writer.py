@@ -12,17 +12,17 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import Table, bindparam, insert, update
 
 from ladeportal.db.engine import Database
 from ladeportal.sessions.anomalies import MeterState
 from ladeportal.sessions.models import ChargingSession, MeterReading
 
 log = logging.getLogger(__name__)
-_readings = MeterReading.__table__
-_sessions = ChargingSession.__table__
+_readings = cast(Table, MeterReading.__table__)
+_sessions = cast(Table, ChargingSession.__table__)
 # Core statements built once; the hot path only binds values.
 _INSERT = insert(_readings)
 _UPDATE = (

@@ -156,9 +156,16 @@ async def stop_session(
             return StopResult("duplicate", decision, row.id)
         state = meter_state_of(row)
         if readings:
+            # transactionData repeats what the start and MeterValues already brought (a Transaction.Begin
+            # sample at least); only readings after those move the meter, else an old register value
+            # would look like a meter reset.
+            latest = await session.scalar(select(func.max(MeterReading.taken_at)).where(
+                MeterReading.session_id == row.id, MeterReading.energy_wh.is_not(None)))
             await store_readings(session, charger, row.connector_number, row.id, readings)
+            after = max(latest, row.started_at) if latest is not None else row.started_at
             for reading in readings:
-                state.observe(reading)
+                if reading.taken_at > after:
+                    state.observe(reading)
         await _finish(session, row, state, meter_stop_wh, stopped_at, reason, id_tag)
     return StopResult("stopped", decision, row.id)
 

@@ -29,6 +29,15 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+async def _cancel(task: asyncio.Task[Any]) -> None:
+    # Python 3.11's wait_for can swallow a cancellation that races with its result, so insist.
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=0.5)
+    if not task.cancelled() and task.exception() is not None:
+        logger.warning("session ended with %r", task.exception())
+
+
 class SimulatedCharger:
     """One charge point. `connect()` boots it; the other coroutines act as a driver would."""
 
@@ -95,12 +104,14 @@ class SimulatedCharger:
         self._want_online = True
         if self._supervisor is None or self._supervisor.done():
             self._supervisor = asyncio.create_task(self._supervise())
-        await asyncio.wait_for(self.ready.wait(), within)
+        async with asyncio.timeout(within):
+            await self.ready.wait()
 
     async def go_online(self, within: float = 30.0) -> None:
         """Network back: reconnect (no new boot, as real chargers do) and send what was queued."""
         await self.connect(within)
-        await asyncio.wait_for(self.outbox.wait_empty(), within)
+        async with asyncio.timeout(within):
+            await self.outbox.wait_empty()
 
     async def go_offline(self) -> None:
         """Network gone. Transactions and sampling continue; their messages wait in the outbox."""
@@ -115,7 +126,8 @@ class SimulatedCharger:
         if self.online and reason != "HardReset":
             # A soft reset lets the charger deliver its stop messages first.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.outbox.wait_empty(), min(within, 5.0))
+                async with asyncio.timeout(min(within, 5.0)):
+                    await self.outbox.wait_empty()
         await self.go_offline()
         self.registration = None
         for connector in self.connectors.values():
@@ -133,9 +145,7 @@ class SimulatedCharger:
     async def _stop_supervisor(self) -> None:
         self.ready.clear()
         if self._supervisor is not None:
-            self._supervisor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._supervisor
+            await _cancel(self._supervisor)
             self._supervisor = None
         if self.connection is not None:
             await self.connection.close()
@@ -163,9 +173,7 @@ class SimulatedCharger:
                 await connection.closed.wait()
             finally:
                 self.ready.clear()
-                session.cancel()
-                with contextlib.suppress(asyncio.CancelledError, ConnectionLost):
-                    await session
+                await _cancel(session)
                 await connection.close()
             if self._want_online:
                 await asyncio.sleep(delay)
@@ -174,10 +182,11 @@ class SimulatedCharger:
         try:
             if self.registration != "Accepted":
                 await self._boot()
-            self.ready.set()
             max_attempts = self.config.get_int("TransactionMessageAttempts")
             await self.outbox.drain(self._send_queued, max_attempts, self._retry_interval())
             await self._report_statuses()
+            # Only now: a driver action must not overtake the queued messages or the boot statuses.
+            self.ready.set()
             pump = asyncio.create_task(self.outbox.run(
                 self._send_queued,
                 lambda: self.config.get_int("TransactionMessageAttempts"),
@@ -207,7 +216,8 @@ class SimulatedCharger:
                 wait = float(reply.get("interval") or self.boot_retry_interval)
             # A TriggerMessage(BootNotification) while Pending cuts the wait short.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._boot_now.wait(), wait)
+                async with asyncio.timeout(wait):
+                    await self._boot_now.wait()
 
     async def _heartbeats(self) -> None:
         while True:
@@ -392,10 +402,8 @@ class SimulatedCharger:
             "meterStart": transaction.meter_start,
             "timestamp": timestamp(now),
         }, transaction)
-        await self.set_status(connector_id, "Charging")
         self._start_sampler(connector)
-        if wait:
-            await self._settle(item)
+        await self._then_status(item, connector_id, "Charging", wait)
         return transaction
 
     async def _on_start_reply(self, transaction: Transaction, reply: Payload) -> None:
@@ -436,14 +444,25 @@ class SimulatedCharger:
         if connector.pending_inoperative:
             connector.pending_inoperative, connector.operative = False, False
             final_status = "Unavailable"
-        if final_status is not None:
-            if wait:
-                await self.set_status(connector_id, final_status)
-            else:
-                connector.status = final_status
-        if wait:
-            await self._settle(item)
+        await self._then_status(item, connector_id, final_status, wait)
         return transaction
+
+    async def _then_status(self, item: QueuedMessage, connector_id: int, status: str | None,
+                           wait: bool) -> None:
+        """Report the new status once the transaction message is answered, as chargers do."""
+        if status is not None:
+            self.connectors[connector_id].status = status
+
+        async def report() -> None:
+            await self._settle(item)
+            connector = self.connectors[connector_id]
+            if self.online and connector.status == status:
+                await self._send_status(connector)
+
+        if wait:
+            await report()
+        elif status is not None:
+            self.spawn(report())
 
     async def meter_tick(self, connector_id: int = 1, context: str = "Sample.Periodic",
                          wait: bool = True) -> None:

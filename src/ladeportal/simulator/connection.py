@@ -121,7 +121,8 @@ class OcppConnection:
             try:
                 await self._send(ws, [MessageType.CALL, message_id, action, payload],
                                  call(message_id, action, payload))
-                return await asyncio.wait_for(future, self._call_timeout)
+                async with asyncio.timeout(self._call_timeout):
+                    return await future
             finally:
                 self._pending = None
 

@@ -54,8 +54,9 @@ class Simulator:
         scenario: str = "demo",
         tags: tuple[str, ...] = DEMO_TAGS,
         ramp_up: float = 5.0,
+        behaviour: Behaviour | None = None,
     ) -> None:
-        self.behaviour = SCENARIOS[scenario]
+        self.behaviour = behaviour or SCENARIOS[scenario]
         self.tags = tags
         self.ramp_up = ramp_up
         self.seed = seed
@@ -107,7 +108,7 @@ class Simulator:
                     await charger.plug_out(connector)
                 else:
                     await charger.swipe(transaction.id_tag, connector)
-                    await asyncio.sleep(rng.uniform(5, 30))  # the driver walks back to the car
+                    await asyncio.sleep(rng.uniform(0.02, 0.1) * b.mean_session)  # walking back to the car
                     await charger.plug_out(connector)
                 self.stats.sessions_stopped += 1
             except asyncio.CancelledError:

@@ -74,10 +74,12 @@ async def _bearer_identity(request: Request, session: AsyncSession) -> Identity 
         return None
     token = await authenticate_api_token(session, value.strip())
     if token is None:
-        raise HTTPException(status_code=401, detail="Invalid or revoked API token.",
-                            headers={"WWW-Authenticate": "Bearer"})
-    return Identity(user_id=None, label=f"token:{token.name}", token_org_id=token.organization_id,
-                    token_scopes=tuple(token.scopes))
+        raise HTTPException(
+            status_code=401, detail="Invalid or revoked API token.", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return Identity(
+        user_id=None, label=f"token:{token.name}", token_org_id=token.organization_id, token_scopes=tuple(token.scopes)
+    )
 
 
 async def current_identity(request: Request, session: SessionDep) -> Identity:
@@ -88,8 +90,9 @@ async def current_identity(request: Request, session: SessionDep) -> Identity:
             if identity is not None:
                 break
     if identity is None:
-        raise HTTPException(status_code=401, detail="Sign in or send an API token.",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            status_code=401, detail="Sign in or send an API token.", headers={"WWW-Authenticate": "Bearer"}
+        )
     return identity
 
 
@@ -104,8 +107,10 @@ async def principal_in(session: AsyncSession, identity: Identity, org_id: uuid.U
         return Principal(org_id, role, None, Actor(label=identity.label))
     membership = await session.scalar(
         select(Membership).where(
-            Membership.organization_id == org_id, Membership.user_id == identity.user_id,
-            Membership.removed_at.is_(None), Membership.state != MembershipState.blocked,
+            Membership.organization_id == org_id,
+            Membership.user_id == identity.user_id,
+            Membership.removed_at.is_(None),
+            Membership.state != MembershipState.blocked,
         )
     )
     if membership is None:
@@ -131,9 +136,15 @@ OrgStaff = Annotated[Principal, Depends(org_staff)]
 
 
 async def operator_identity(identity: IdentityDep, session: SessionDep) -> Identity:
-    if identity.user_id is None or await session.scalar(
-        select(OperatorAccount.id).where(OperatorAccount.user_id == identity.user_id, OperatorAccount.active.is_(True))
-    ) is None:
+    if (
+        identity.user_id is None
+        or await session.scalar(
+            select(OperatorAccount.id).where(
+                OperatorAccount.user_id == identity.user_id, OperatorAccount.active.is_(True)
+            )
+        )
+        is None
+    ):
         raise HTTPException(status_code=404, detail="Not found.")
     return identity
 

@@ -14,6 +14,4 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
         status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 422)
-        return JSONResponse(
-            {"error": exc.code, "message": exc.message, "field": exc.field}, status_code=status
-        )
+        return JSONResponse({"error": exc.code, "message": exc.message, "field": exc.field}, status_code=status)

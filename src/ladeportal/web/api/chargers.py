@@ -15,15 +15,25 @@ router = APIRouter(tags=["chargers"])
 
 
 @router.get("/orgs/{org_id}/chargers", response_model=list[ChargePointOut])
-async def list_chargers(org_id: uuid.UUID, session: SessionDep, who: OrgStaff, site_id: uuid.UUID | None = None) -> list[ChargePoint]:
+async def list_chargers(
+    org_id: uuid.UUID, session: SessionDep, who: OrgStaff, site_id: uuid.UUID | None = None
+) -> list[ChargePoint]:
     return await services.list_charge_points(session, who.organization_id, site_id)
 
 
 @router.post("/orgs/{org_id}/chargers", response_model=NewChargePointOut, status_code=201)
-async def add_charger(org_id: uuid.UUID, body: ChargePointIn, request: Request, session: SessionDep, who: OrgAdmin) -> dict[str, object]:
+async def add_charger(
+    org_id: uuid.UUID, body: ChargePointIn, request: Request, session: SessionDep, who: OrgAdmin
+) -> dict[str, object]:
     new = await services.add_charge_point(
-        session, who.actor, who.organization_id, body.site_id, body.ocpp_id, name=body.name,
-        connectors=body.connectors, max_power_w=body.max_power_w,
+        session,
+        who.actor,
+        who.organization_id,
+        body.site_id,
+        body.ocpp_id,
+        name=body.name,
+        connectors=body.connectors,
+        max_power_w=body.max_power_w,
     )
     cp = await services.get_charge_point(session, who.organization_id, new.charge_point.id)
     return {

@@ -23,7 +23,9 @@ async def list_orgs(session: SessionDep, _: OperatorDep) -> list[Organization]:
     return list((await session.scalars(select(Organization).order_by(Organization.legal_name))).all())
 
 
-@router.post("/orgs", response_model=OrganizationOut, status_code=201, summary="Create an organisation (platform staff)")
+@router.post(
+    "/orgs", response_model=OrganizationOut, status_code=201, summary="Create an organisation (platform staff)"
+)
 async def create_org(body: OrganizationIn, session: SessionDep, identity: OperatorDep) -> Organization:
     actor = Actor(label=identity.label, user_id=identity.user_id, is_operator=True)
     return await services.create_organization(session, actor, services.OrganizationInput(**body.model_dump()))
@@ -57,7 +59,9 @@ async def get_site(org_id: uuid.UUID, site_id: uuid.UUID, session: SessionDep, w
 
 
 @router.put("/orgs/{org_id}/sites/{site_id}", response_model=SiteOut, tags=["sites"])
-async def update_site(org_id: uuid.UUID, site_id: uuid.UUID, body: SiteIn, session: SessionDep, who: OrgAdmin) -> object:
+async def update_site(
+    org_id: uuid.UUID, site_id: uuid.UUID, body: SiteIn, session: SessionDep, who: OrgAdmin
+) -> object:
     return await services.update_site(
         session, who.actor, who.organization_id, site_id, services.SiteInput(**body.model_dump())
     )

@@ -125,6 +125,7 @@ class GroupIn(BaseModel):
     name: str = Field(max_length=80)
     description: str | None = Field(default=None, max_length=500)
     site_ids: list[uuid.UUID] | None = None
+    charge_point_ids: list[uuid.UUID] | None = None
 
 
 class GroupOut(Out):
@@ -151,3 +152,63 @@ class TagOut(Out):
     label: str | None
     state: str
     expires_at: datetime | None
+
+
+class MemberPatch(BaseModel):
+    """Only the fields present in the request change; null or "" clears name, e-mail, parking spot."""
+
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    role: str | None = None
+    group_id: uuid.UUID | None = None
+    parking_spot: str | None = Field(default=None, max_length=40)
+    language: str | None = None
+
+
+class MemberRowOut(MemberOut):
+    tags: list[str]
+    invited_at: datetime | None
+    invite_count: int
+    last_login_at: datetime | None
+
+
+class MemberPageOut(BaseModel):
+    items: list[MemberRowOut]
+    total: int
+    page: int
+    page_size: int
+    pages: int
+
+
+class ImportRowOut(BaseModel):
+    line: int
+    status: str
+    phone: str | None
+    message: str
+    changes: list[str]
+
+
+class ImportReportOut(BaseModel):
+    committed: bool
+    counts: dict[str, int]
+    ignored_columns: list[str]
+    rows: list[ImportRowOut]
+
+
+class MoveMembersIn(BaseModel):
+    membership_ids: list[uuid.UUID] = Field(max_length=10000)
+    group_id: uuid.UUID | None = None
+
+
+class GroupUpdateIn(BaseModel):
+    name: str = Field(max_length=80)
+    description: str | None = Field(default=None, max_length=500)
+    site_ids: list[uuid.UUID] | None = None
+    charge_point_ids: list[uuid.UUID] | None = None
+
+
+class TagUpdateIn(BaseModel):
+    membership_id: uuid.UUID | None = None
+    group_id: uuid.UUID | None = None
+    label: str | None = Field(default=None, max_length=80)
+    expires_at: datetime | None = None

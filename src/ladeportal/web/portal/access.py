@@ -95,6 +95,10 @@ async def load_viewer(request: Request, session: AsyncSession) -> Viewer | None:
                 select(OperatorAccount.id).where(OperatorAccount.user_id == user.id, OperatorAccount.active.is_(True))
             )
             viewer = Viewer(user, row, [(org, role) for org, role in memberships], operator is not None)
+            # Detached, the viewer's objects keep their values when a failed domain operation rolls
+            # the request's session back (which would expire them and break the error page).
+            for obj in (row, user, *(org for org, _ in memberships)):
+                session.expunge(obj)
     request.state.viewer = viewer
     return viewer
 
@@ -113,7 +117,9 @@ async def require_viewer(request: Request, session: SessionDep) -> Viewer:
 def org_page(*roles: Role) -> object:
     allowed = frozenset(roles)
 
-    async def dependency(org_id: uuid.UUID, request: Request, viewer: Annotated[Viewer, Depends(require_viewer)]) -> OrgContext:
+    async def dependency(
+        org_id: uuid.UUID, request: Request, viewer: Annotated[Viewer, Depends(require_viewer)]
+    ) -> OrgContext:
         for org, role in viewer.organizations:
             if org.id == org_id and role in allowed:
                 context = OrgContext(viewer, org, role)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from urllib.parse import quote
 
@@ -26,7 +27,8 @@ def error_page(request: Request, status_code: int, detail: str | None = None) ->
     if request.headers.get("hx-request") == "true":
         # An HTMX swap shows a short message in place instead of a whole page inside the page.
         return PlainTextResponse(gettext(detail or "Something went wrong."), status_code=status_code)
-    template = {404: "portal/errors/404.html", 500: "portal/errors/500.html"}.get(status_code, "portal/errors/other.html")
+    pages = {404: "portal/errors/404.html", 500: "portal/errors/500.html"}
+    template = pages.get(status_code, "portal/errors/other.html")
     return render(request, template, {"status_code": status_code, "detail": gettext(detail) if detail else None},
                   status_code=status_code)
 
@@ -53,7 +55,8 @@ def install_portal_error_handlers(app: FastAPI) -> None:
         if not is_portal(request):
             if json_domain_handler is None:
                 raise exc
-            return await json_domain_handler(request, exc)  # type: ignore[no-any-return]
+            answer = json_domain_handler(request, exc)
+            return await answer if inspect.isawaitable(answer) else answer
         # Pages catch validation errors next to their forms; what arrives here is a missing object.
         status = 404 if isinstance(exc, NotFound | PermissionDenied) else 409
         return error_page(request, status, None if status == 404 else exc.message)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from sqlalchemy import func, select
 from starlette.responses import Response
@@ -18,7 +20,7 @@ router = APIRouter()
 
 @router.get("/portal/operator/")
 async def organisations(request: Request, viewer: OperatorPage, session: SessionDep) -> Response:
-    def count_of(column: object, model: type) -> object:
+    def count_of(column: Any, model: type) -> Any:
         return select(func.count()).select_from(model).where(column == Organization.id).scalar_subquery()
 
     rows = (await session.execute(

@@ -1,0 +1,205 @@
+"""Spreadsheets in and out: CSV (as Excel writes it in Norway and Sweden) and XLSX.
+
+Reading maps the header row onto field names through aliases (Norwegian, Swedish and English
+spellings), so a file from the old platform, Excel or Google Sheets is accepted as it is. Writing
+produces what Excel opens correctly: UTF-8 with BOM and ';' separators, or XLSX with text cells.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ladeportal.errors import ValidationFailed
+
+MAX_BYTES = 20 * 1024 * 1024
+_FORMULA_START = ("=", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class TableRow:
+    line: int
+    values: dict[str, str]
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    fields: list[str]
+    rows: list[TableRow]
+    ignored_columns: list[str]
+
+
+def header_key(text: str) -> str:
+    """'E-post *' -> 'e post'; the same folding is applied to aliases."""
+    folded = text.replace("\ufeff", "").strip().lower().rstrip(":*").strip()
+    return re.sub(r"[\s_\-./]+", " ", folded).strip()
+
+
+def read_table(
+    content: bytes, filename: str, aliases: dict[str, Sequence[str]], required: Sequence[str]
+) -> Table:
+    if len(content) > MAX_BYTES:
+        raise ValidationFailed("The file is larger than 20 MB.", field="file")
+    if not content.strip():
+        raise ValidationFailed("The file is empty.", field="file")
+    name = (filename or "").lower()
+    if name.endswith((".xlsx", ".xlsm")) or content.startswith(b"PK\x03\x04"):
+        grid = _xlsx_rows(content)
+    elif name.endswith((".xls", ".ods", ".numbers")):
+        raise ValidationFailed("Save the sheet as CSV or XLSX (Excel workbook) and upload it again.", field="file")
+    else:
+        grid = _csv_rows(content)
+    return _map_columns(grid, aliases, required)
+
+
+def _map_columns(
+    grid: Iterable[tuple[int, list[str]]], aliases: dict[str, Sequence[str]], required: Sequence[str]
+) -> Table:
+    lookup = {header_key(alias): field for field, names in aliases.items() for alias in (field, *names)}
+    rows_iter = iter(grid)
+    header: list[str] | None = None
+    for _line, cells in rows_iter:
+        if any(c.strip() for c in cells):
+            header = cells
+            break
+    if header is None:
+        raise ValidationFailed("The file has no header row.", field="file")
+    positions: dict[int, str] = {}
+    ignored: list[str] = []
+    for index, title in enumerate(header):
+        field = lookup.get(header_key(title))
+        if field is None:
+            if title.strip():
+                ignored.append(title.strip())
+            continue
+        if field in positions.values():
+            raise ValidationFailed(f"Two columns mean the same thing ({field}): keep one of them.", field="file")
+        positions[index] = field
+    missing = [f for f in required if f not in positions.values()]
+    if missing:
+        expected = "; ".join(f"{f}: {', '.join((f, *aliases[f]))}" for f in missing)
+        raise ValidationFailed(
+            f"Missing column(s) {', '.join(missing)}. Accepted headers: {expected}.", field="file"
+        )
+    rows = []
+    for line, cells in rows_iter:
+        if not any(c.strip() for c in cells):
+            continue
+        values = {field: _unescape(cells[i].strip()) if i < len(cells) else "" for i, field in positions.items()}
+        extra = any(c.strip() for c in cells[len(header):])
+        rows.append(TableRow(line, values, "more values than columns in the header" if extra else None))
+    return Table(list(positions.values()), rows, ignored)
+
+
+def expire_loaded(session: AsyncSession, classes: tuple[type, ...]) -> None:
+    """Bulk UPDATEs by primary key bypass the identity map; expire what the session holds of those
+    classes so the caller reads the new values (other objects, like the organisation, stay loaded)."""
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, classes):
+            session.expire(obj)
+
+
+def _unescape(value: str) -> str:
+    # Our own export prefixes formula-like text with an apostrophe (see `_cell`); take it off again.
+    if value.startswith("'") and value[1:2] in ("=", "@", "+", "-"):
+        return value[1:]
+    return value
+
+
+def _decode(content: bytes) -> str:
+    if content.startswith(b"\xef\xbb\xbf"):
+        return content[3:].decode("utf-8", errors="strict")
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return content.decode("utf-16")  # Excel's "Unicode text"
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        # Excel on Windows saves "CSV (semicolon separated)" in the ANSI code page, cp1252 in the
+        # Nordics; latin-1 decodes the few bytes cp1252 leaves undefined.
+        try:
+            return content.decode("cp1252")
+        except UnicodeDecodeError:
+            return content.decode("latin-1")
+
+
+def _csv_rows(content: bytes) -> list[tuple[int, list[str]]]:
+    text = _decode(content)
+    if "\x00" in text:
+        raise ValidationFailed("This is not a text (CSV) file; upload CSV or XLSX.", field="file")
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    # Norwegian Excel separates with ';' because ',' is the decimal mark; pick what the header uses.
+    delimiter = max((";", ",", "\t"), key=first.count) if any(d in first for d in ";,\t") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:
+        raise ValidationFailed(f"The CSV file is malformed near line {reader.line_num}: {exc}.", field="file") from None
+
+
+def _xlsx_rows(content: bytes) -> list[tuple[int, list[str]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
+        raise ValidationFailed("The file is not a valid XLSX workbook.", field="file") from None
+    try:
+        sheet = workbook.worksheets[0]
+        return [
+            (line, [_xlsx_text(v) for v in values])
+            for line, values in enumerate(sheet.iter_rows(values_only=True), start=1)
+        ]
+    finally:
+        workbook.close()
+
+
+def _xlsx_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        # A phone number typed into Excel is stored as the number 91234567.0.
+        return str(int(value))
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    # A cell that starts like a formula would run as one in Excel (CSV injection); phone numbers
+    # (+47...) are left alone because they are plain numbers to Excel.
+    if text.startswith(_FORMULA_START) or (text[:1] in ("+", "-") and not re.fullmatch(r"[+\-][\d ]+", text)):
+        return "'" + text
+    return text
+
+
+def write_csv(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[object]], title: str = "Export") -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title[:31])
+    sheet.append(list(headers))
+    for row in rows:
+        sheet.append([_cell(v) for v in row])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

@@ -1,0 +1,80 @@
+"""`ladeportal gateway`: the gateway on a plain `websockets` server.
+
+Authentication runs in `process_request`, before the upgrade, so a refused client costs one HTTP
+response and never a WebSocket. permessage-deflate is off: it triples the memory of an idle connection
+and OCPP frames are small.
+"""
+
+from __future__ import annotations
+
+import ssl as ssl_module
+from http import HTTPStatus
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.http11 import Request, Response
+
+from ladeportal.ocpp.auth import HandshakeRefused, identity_from_path
+from ladeportal.ocpp.connection import ChargerConnection
+from ladeportal.ocpp.gateway import Gateway
+from ladeportal.ocpp.versions import get_version, pick_subprotocol, supported_subprotocols
+
+
+class _WebsocketsLink:
+    __slots__ = ("_ws",)
+
+    def __init__(self, ws: ServerConnection) -> None:
+        self._ws = ws
+
+    async def send(self, text: str) -> None:
+        await self._ws.send(text)
+
+    async def close(self, code: int, reason: str) -> None:
+        await self._ws.close(code, reason)
+
+
+def _refuse(connection: ServerConnection, status: int, reason: str) -> Response:
+    response = connection.respond(HTTPStatus(status), reason + "\n")
+    if status == HTTPStatus.UNAUTHORIZED:
+        response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
+    return response
+
+
+async def start_server(gateway: Gateway, host: str, port: int,
+                       ssl: ssl_module.SSLContext | None = None) -> Server:
+    """Start listening (port 0 picks a free port: see `server.sockets`)."""
+
+    async def process_request(connection: ServerConnection, request: Request) -> Response | None:
+        ocpp_id = identity_from_path(request.path)
+        if ocpp_id is None:
+            return _refuse(connection, 404, "Not found")
+        if pick_subprotocol(request.headers.get("Sec-WebSocket-Protocol")) is None:
+            return _refuse(connection, 400, f"No common subprotocol; this server speaks "
+                                            f"{', '.join(supported_subprotocols())}")
+        source = connection.remote_address[0] if connection.remote_address else "unknown"
+        try:
+            connection.ocpp_identity = await gateway.auth.authenticate(  # type: ignore[attr-defined]
+                ocpp_id, request.headers.get("Authorization"), source)
+        except HandshakeRefused as refused:
+            return _refuse(connection, refused.status, refused.reason)
+        return None
+
+    async def handler(ws: ServerConnection) -> None:
+        version = get_version(ws.subprotocol)
+        if version is None:  # cannot happen after process_request, but never run without a protocol
+            await ws.close(1002, "no subprotocol")
+            return
+        conn = ChargerConnection(gateway, ws.ocpp_identity, version, _WebsocketsLink(ws))  # type: ignore[attr-defined]
+        gateway.attach(conn)
+        try:
+            async for message in ws:
+                await conn.receive(message)
+        finally:
+            gateway.detach(conn)
+
+    return await serve(
+        handler, host, port, ssl=ssl, process_request=process_request,
+        subprotocols=supported_subprotocols(),  # type: ignore[arg-type]
+        compression=None, max_size=gateway.transport_frame_limit,
+        # Fewer buffered frames per idle socket; chargers send one message at a time anyway.
+        max_queue=4, server_header=None,
+    )

@@ -1,0 +1,88 @@
+"""One charger: connectors, sessions, status history, last messages, and commands with their result."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from ladeportal.chargers.commands import ChargerNotConnected, CommandFailed, CommandResult, send_command
+from ladeportal.errors import ValidationFailed
+from ladeportal.i18n import N_, gettext
+from ladeportal.web.deps import SessionDep
+from ladeportal.web.portal import readmodels
+from ladeportal.web.portal.access import AdminPage, StaffPage
+from ladeportal.web.portal.flash import redirect
+from ladeportal.web.portal.forms import form_values
+from ladeportal.web.portal.security import settings_of
+from ladeportal.web.portal.templating import render
+
+router = APIRouter()
+
+def _command(kind: str, values: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    def connector(allow_zero: bool) -> int:
+        try:
+            number = int(values.get("connector", ""))
+        except ValueError:
+            number = -1
+        if number < (0 if allow_zero else 1):
+            raise ValidationFailed(N_("Choose a connector."), field="connector")
+        return number
+
+    if kind == "reset":
+        reset_type = values.get("type", "Soft")
+        if reset_type not in ("Soft", "Hard"):
+            raise ValidationFailed(N_("Choose a soft or a hard restart."), field="type")
+        return "Reset", {"type": reset_type}
+    if kind == "unlock":
+        return "UnlockConnector", {"connectorId": connector(False)}
+    if kind == "availability":
+        availability = values.get("availability", "")
+        if availability not in ("Operative", "Inoperative"):
+            raise ValidationFailed(N_("Choose available or unavailable."), field="availability")
+        return "ChangeAvailability", {"connectorId": connector(True), "type": availability}
+    raise ValidationFailed(N_("Unknown command."), field="command")
+
+
+def _outcome(result: CommandResult | None, error: str | None) -> dict[str, Any]:
+    if error is not None:
+        return {"ok": False, "message": error}
+    assert result is not None
+    status = (result.response or {}).get("status")
+    if result.accepted:
+        return {"ok": True, "message": gettext("The charger answered: %(status)s.") % {"status": status or "OK"}}
+    if result.error_code:
+        message = gettext("The charger refused the command (%(code)s).") % {"code": result.error_code}
+        return {"ok": False, "message": message}
+    return {"ok": False, "message": gettext("The charger answered: %(status)s.") % {"status": status or "?"}}
+
+
+@router.get("/portal/o/{org_id}/chargers/{charger_id}")
+async def charger_page(request: Request, charger_id: uuid.UUID, here: StaffPage, session: SessionDep) -> Response:
+    detail = await readmodels.charger_detail(session, here.org.id, charger_id,
+                                             settings_of(request).ocpp_heartbeat_interval)
+    return render(request, "portal/chargers/detail.html",
+                  {"d": detail, "cp": detail.row.charge_point, "state_labels": readmodels.STATE_LABELS})
+
+
+@router.post("/portal/o/{org_id}/chargers/{charger_id}/commands/{kind}")
+async def run_command(request: Request, charger_id: uuid.UUID, kind: str, here: AdminPage,
+                      session: SessionDep) -> Response:
+    values = await form_values(request)
+    result, error = None, None
+    try:
+        action, payload = _command(kind, values)
+        result = await send_command(session, here.actor, here.org.id, charger_id, action, payload)
+    except ChargerNotConnected:
+        error = gettext("The charger is not connected. Try again when it is online.")
+    except CommandFailed:
+        error = gettext("The charger did not answer in time.")
+    except ValidationFailed as exc:
+        error = gettext(exc.message)
+    outcome = _outcome(result, error)
+    if request.headers.get("hx-request") == "true":
+        return render(request, "portal/chargers/_command_result.html", {"outcome": outcome})
+    return redirect(request, f"{here.base}/chargers/{charger_id}", outcome["message"],
+                    "success" if outcome["ok"] else "danger")

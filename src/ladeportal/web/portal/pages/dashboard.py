@@ -1,0 +1,23 @@
+"""The organisation's dashboard: chargers by state, today's sessions, this month's energy, problems."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from ladeportal.i18n import N_
+from ladeportal.web.deps import SessionDep
+from ladeportal.web.portal import readmodels
+from ladeportal.web.portal.access import StaffPage
+from ladeportal.web.portal.nav import ORDER, NavSection, register_section
+from ladeportal.web.portal.security import settings_of
+from ladeportal.web.portal.templating import render
+
+router = APIRouter()
+register_section(NavSection("dashboard", N_("Dashboard"), "/", ORDER["dashboard"], icon="home"))
+
+
+@router.get("/portal/o/{org_id}/")
+async def dashboard(request: Request, here: StaffPage, session: SessionDep) -> Response:
+    data = await readmodels.dashboard(session, here.org, settings_of(request).ocpp_heartbeat_interval)
+    return render(request, "portal/dashboard.html", {"d": data, "state_labels": readmodels.STATE_LABELS})

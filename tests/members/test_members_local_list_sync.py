@@ -1,0 +1,77 @@
+"""The outbox handler sends each active charger the full list with the organisation's version."""
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ladeportal.chargers.commands import Answer, register_channel, unregister_channel
+from ladeportal.db.engine import Database
+from ladeportal.jobs.outbox import TaskContext, registered_kinds
+from ladeportal.members.groups import create_group
+from ladeportal.members.local_list import SYNC_TASK, local_list_version
+from ladeportal.members.local_list_sync import handle_sync_local_list, sync_organization
+from ladeportal.members.services import block_member
+from tests.factories import ACTOR, make_charger, make_member, make_org, make_site, make_tag
+
+
+class FakeGateway:
+    def __init__(self, held: set[uuid.UUID]) -> None:
+        self.held = held
+        self.sent: list[tuple[uuid.UUID, str, dict[str, Any]]] = []
+
+    def holds(self, charge_point_id: uuid.UUID) -> bool:
+        return charge_point_id in self.held
+
+    async def exchange(self, charge_point_id: uuid.UUID, action: str, payload: dict[str, Any],
+                       timeout_s: float) -> Answer:
+        self.sent.append((charge_point_id, action, payload))
+        return Answer({"status": "Accepted"})
+
+
+@pytest.fixture
+def gateway() -> Any:
+    channel = FakeGateway(set())
+    register_channel(channel)
+    yield channel
+    unregister_channel(channel)
+
+
+async def test_each_charger_gets_its_sites_full_list(db: Database, session: AsyncSession, gateway: Any) -> None:
+    org = await make_org(session)
+    garage, other = await make_site(session, org), await make_site(session, org)
+    cp_garage = (await make_charger(session, garage)).charge_point
+    cp_other = (await make_charger(session, other)).charge_point
+    gateway.held |= {cp_garage.id, cp_other.id}
+    group = await create_group(session, ACTOR, org.id, "Garasje", site_ids=[garage.id])
+    resident = await make_member(session, org, group_id=group.id)
+    blocked = await make_member(session, org)
+    await make_tag(session, org, resident, uid="0A0A0A0A")
+    await make_tag(session, org, blocked, uid="0B0B0B0B")
+    await block_member(session, ACTOR, org.id, blocked.id)
+    version = await local_list_version(session, org.id)
+    assert SYNC_TASK in registered_kinds()
+
+    await handle_sync_local_list(db, {"organization_id": str(org.id)}, TaskContext(task_id=1, attempt=1))
+
+    sent = {cp: payload for cp, action, payload in gateway.sent if action == "SendLocalList"}
+    assert sent[cp_garage.id] == {"listVersion": version, "updateType": "Full", "localAuthorizationList": [
+        {"idTag": "0A0A0A0A", "idTagInfo": {"status": "Accepted"}},
+        {"idTag": "0B0B0B0B", "idTagInfo": {"status": "Blocked"}},
+    ]}
+    assert [e["idTagInfo"]["status"] for e in sent[cp_other.id]["localAuthorizationList"]] == ["Invalid", "Blocked"]
+
+
+async def test_an_offline_charger_is_skipped(db: Database, session: AsyncSession, gateway: Any,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from ladeportal.settings import get_settings
+
+    monkeypatch.setattr(get_settings(), "ocpp_command_timeout", 0.2)
+    org = await make_org(session)
+    site = await make_site(session, org)
+    online = (await make_charger(session, site)).charge_point
+    offline = (await make_charger(session, site)).charge_point
+    gateway.held.add(online.id)
+    outcomes = await sync_organization(db, org.id)
+    assert outcomes == {str(online.id): "Accepted", str(offline.id): "not_connected"}

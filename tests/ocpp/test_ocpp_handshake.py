@@ -1,0 +1,104 @@
+"""Opening handshake: subprotocol, Basic auth, unknown/retired chargers, rate limit, takeover."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from ladeportal.chargers.services import retire_charge_point
+from ladeportal.db.engine import Database
+from tests.factories import ACTOR
+from tests.ocpp.conftest import RunningGateway, World, charger
+
+
+async def _status_of(coro_factory: object) -> int:
+    try:
+        async with coro_factory:  # type: ignore[attr-defined]
+            return 101
+    except InvalidStatus as exc:
+        return exc.response.status_code
+
+
+async def test_authenticated_charger_gets_ocpp16(gw: RunningGateway, world: World) -> None:
+    async with charger(gw.url, world.cp_id, world.password) as c:
+        assert c.ws.subprotocol == "ocpp1.6"
+        assert (await c.ok("Heartbeat", {}))["currentTime"].endswith("Z")
+        assert world.cp_uuid in gw.gateway.connections
+
+
+async def test_no_common_subprotocol_is_refused(gw: RunningGateway, world: World) -> None:
+    assert await _status_of(charger(gw.url, world.cp_id, world.password, subprotocols=["ocpp2.0.1"])) == 400
+
+
+async def test_unknown_id_is_404(gw: RunningGateway, world: World) -> None:
+    assert await _status_of(charger(gw.url, "NO-SUCH-CP", "whatever-password-1")) == 404
+
+
+async def test_wrong_or_missing_password_is_401(gw: RunningGateway, world: World) -> None:
+    assert await _status_of(charger(gw.url, world.cp_id, "wrong-password-0000")) == 401
+    assert await _status_of(charger(gw.url, world.cp_id, None)) == 401
+    # The other charger's (valid) password does not open this charger.
+    assert await _status_of(charger(gw.url, world.cp_id, world.other_password)) == 401
+
+
+async def test_username_must_equal_the_charger_id(gw: RunningGateway, world: World) -> None:
+    from websockets.asyncio.client import connect
+
+    from tests.ocpp.conftest import basic
+
+    try:
+        async with connect(f"{gw.url}/{world.cp_id}", subprotocols=["ocpp1.6"],  # type: ignore[list-item]
+                           additional_headers={"Authorization": basic(world.other_cp_id, world.other_password)},
+                           proxy=None):
+            status = 101
+    except InvalidStatus as exc:
+        status = exc.response.status_code
+    assert status == 401
+
+
+async def test_failed_attempts_are_rate_limited(gw: RunningGateway, world: World) -> None:
+    statuses = [await _status_of(charger(gw.url, world.cp_id, f"wrong-password-{i:04d}")) for i in range(7)]
+    assert statuses[:5] == [401] * 5
+    assert statuses[5:] == [429, 429]
+    # Even the right password waits out the window: the limiter does not reveal a correct guess.
+    assert await _status_of(charger(gw.url, world.cp_id, world.password)) == 429
+
+
+async def test_unknown_ids_from_one_address_are_rate_limited(gw: RunningGateway, world: World) -> None:
+    statuses = [await _status_of(charger(gw.url, f"SCAN-{i}", "x" * 20)) for i in range(6)]
+    assert statuses == [404] * 5 + [429]
+
+
+async def test_retired_charger_is_refused(db: Database, gw: RunningGateway, world: World) -> None:
+    async with db.session() as s:
+        await retire_charge_point(s, ACTOR, world.org.id, world.cp_uuid)
+    assert await _status_of(charger(gw.url, world.cp_id, world.password)) == 403
+
+
+async def test_unauthenticated_connection_never_displaces_the_charger(gw: RunningGateway, world: World) -> None:
+    async with charger(gw.url, world.cp_id, world.password) as c:
+        assert await _status_of(charger(gw.url, world.cp_id, None)) == 401
+        assert await _status_of(charger(gw.url, world.cp_id, "not-the-password-xx")) == 401
+        assert (await c.ok("Heartbeat", {}))["currentTime"]
+        assert gw.gateway.connections[world.cp_uuid] is not None
+
+
+async def test_authenticated_reconnect_replaces_the_old_socket(gw: RunningGateway, world: World) -> None:
+    async with charger(gw.url, world.cp_id, world.password) as old:
+        first = gw.gateway.connections[world.cp_uuid]
+        async with charger(gw.url, world.cp_id, world.password) as new:
+            with pytest.raises(ConnectionClosed):
+                async with asyncio.timeout(5):
+                    await old.ws.recv()
+            assert gw.gateway.connections[world.cp_uuid] is not first
+            assert (await new.ok("Heartbeat", {}))["currentTime"]
+        # The new socket's departure removes it; the old one's late cleanup must not have.
+    await asyncio.sleep(0.05)
+    assert world.cp_uuid not in gw.gateway.connections
+
+
+async def test_wrong_path_is_404(gw: RunningGateway, world: World) -> None:
+    base = gw.url.rsplit("/ocpp", 1)[0]
+    assert await _status_of(charger(base + "/other", world.cp_id, world.password)) == 404
