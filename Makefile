@@ -9,7 +9,11 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/ladeportal_test
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test test-pg lint check-migrations bench-ocpp bench clean
+VENDOR_STAMP := src/ladeportal/web/static/vendor/.built
+CATALOGUES := $(wildcard src/ladeportal/i18n/locales/*/LC_MESSAGES/messages.po)
+
+.PHONY: help setup run test test-pg lint check-migrations bench-ocpp bench-pricing bench-portal bench-members \
+	translations clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -19,8 +23,23 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP) ## Create .venv and install the locked dependencies
+# Front-end packages come from the npm registry through package-lock.json; the build copies their
+# dist files into static/vendor (not committed).
+$(VENDOR_STAMP): package.json package-lock.json scripts/copy-vendor.mjs
+	npm ci --no-audit --no-fund --loglevel=error
+	node scripts/copy-vendor.mjs
+	touch $(VENDOR_STAMP)
+
+# Compiled message catalogues (.mo) are build output.
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile -i $< -o $@ --use-fuzzy
+
+setup: $(STAMP) $(VENDOR_STAMP) $(CATALOGUES:.po=.mo) ## Create .venv, install locked dependencies, build assets
 	@mkdir -p var
+
+translations: $(STAMP) ## Extract new strings into the catalogues (then translate them in the .po files)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o src/ladeportal/i18n/messages.pot .
+	$(BIN)/pybabel update -i src/ladeportal/i18n/messages.pot -d src/ladeportal/i18n/locales
 
 run: setup ## Start the whole system on SQLite with demo data and simulated chargers (http://127.0.0.1:8000)
 	@bash scripts/run-demo.sh
@@ -40,6 +59,15 @@ check-migrations: setup ## Fail when the models and the migrations disagree (SQL
 	LADEPORTAL_DATABASE_URL=sqlite+aiosqlite:///var/migrations-check.db $(BIN)/ladeportal db check
 	$(BIN)/python scripts/recreate_pg_db.py $(PG_URL)_migrations
 	LADEPORTAL_DATABASE_URL=$(PG_URL)_migrations $(BIN)/ladeportal db check
+
+bench-ocpp: setup ## OCPP gateway benchmark against the transport floor and the stock ocpp library
+	$(BIN)/python bench/ocpp_gateway.py --servers floor,stock,ladeportal --scenario heartbeat,metervalues,idle,storm
+
+bench-pricing: setup ## Price 100,000 finished sessions with 60 meter samples each
+	$(BIN)/python bench/pricing_engine.py
+
+bench-portal: setup ## Dashboard and chargers list with 200 chargers and 5,000 members
+	PYTHONPATH=. $(BIN)/python bench/portal_pages.py
 
 clean: ## Remove the virtualenv, local data and caches
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache node_modules

@@ -17,18 +17,18 @@ import uuid
 
 os.environ.setdefault("LADEPORTAL_RUN_WORKER_IN_PROCESS", "false")
 
-import httpx  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
+import httpx
+from sqlalchemy import insert
+from tests.factories import make_charger, make_org, make_site
 
-from ladeportal.auth.models import PortalSession  # noqa: E402
-from ladeportal.auth.sessions import _hash  # noqa: E402
-from ladeportal.db.base import utcnow  # noqa: E402
-from ladeportal.db.engine import Database  # noqa: E402
-from ladeportal.db.migrate import upgrade  # noqa: E402
-from ladeportal.members.models import Membership, MembershipState, Role, User  # noqa: E402
-from ladeportal.settings import load_settings  # noqa: E402
-from ladeportal.web.app import create_app  # noqa: E402
-from tests.factories import make_charger, make_org, make_site  # noqa: E402
+from ladeportal.auth.models import PortalSession
+from ladeportal.auth.sessions import _hash
+from ladeportal.db.base import utcnow
+from ladeportal.db.engine import Database
+from ladeportal.db.migrate import upgrade
+from ladeportal.members.models import Membership, MembershipState, Role, User
+from ladeportal.settings import load_settings
+from ladeportal.web.app import create_app
 
 RUNS = 50
 
@@ -57,7 +57,6 @@ async def seed(db: Database) -> tuple[uuid.UUID, str]:
 
 
 async def main(url: str) -> None:
-    upgrade(url)
     db = Database(url)
     org_id, token = await seed(db)
     app = create_app(load_settings(database_url=url, run_worker_in_process=False), db=db)
@@ -73,10 +72,12 @@ async def main(url: str) -> None:
                 timings.append((time.perf_counter() - start) * 1000)
                 assert response.status_code == 200, response.status_code
             p95 = statistics.quantiles(timings, n=20)[18]
-            print(f"{db.engine.dialect.name:10} {name:10} median {statistics.median(timings):7.1f} ms  p95 {p95:7.1f} ms")
+            median = statistics.median(timings)
+            print(f"{db.engine.dialect.name:10} {name:10} median {median:7.1f} ms  p95 {p95:7.1f} ms")
     await db.dispose()
 
 
 if __name__ == "__main__":
     target = sys.argv[1] if len(sys.argv) > 1 else f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/bench.db"
+    upgrade(target)  # Alembic runs its own event loop, so before ours
     asyncio.run(main(target))

@@ -25,7 +25,8 @@ for _ in $(seq 1 60); do
     sleep 0.5
 done
 
-"$BIN/ladeportal" simulate --url "ws://$HOST:$PORT/ocpp" --credentials var/demo-chargers.json --seed 1 &
+"$BIN/ladeportal" simulate --url "ws://$HOST:$PORT/ocpp" --credentials var/demo-chargers.json \
+    --tags "$(cat var/demo-chargers.tags)" --scenario demo --seed 1 &
 pids+=($!)
 
 cat <<MSG

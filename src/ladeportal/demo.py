@@ -79,14 +79,16 @@ class DemoResult:
 def _read_credentials(path: Path) -> dict[str, str] | None:
     if not path.exists():
         return None
-    chargers: dict[str, str] = json.loads(path.read_text(encoding="utf-8")).get("chargers", {})
+    chargers: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
     return chargers
 
 
 def _write_credentials(path: Path, chargers: dict[str, str], tags: list[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"chargers": chargers, "tags": tags}, indent=2), encoding="utf-8")
+    # The simulator's format: charge point id -> password. The tags it may swipe sit beside it.
+    path.write_text(json.dumps(chargers, indent=2), encoding="utf-8")
     path.chmod(0o600)
+    path.with_suffix(".tags").write_text(",".join(tags), encoding="utf-8")
 
 
 async def load_demo(db: Database, credentials_file: str = "var/demo-chargers.json") -> DemoResult:

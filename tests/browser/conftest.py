@@ -16,7 +16,6 @@ from playwright.async_api import Browser, async_playwright
 from ladeportal.db.engine import Database
 from ladeportal.settings import load_settings
 from ladeportal.web import app as web_app
-from tests.portal.conftest import installable_extensions
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -31,7 +30,6 @@ def server(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     settings = load_settings(database_url=db.url, mode="dev", run_worker_in_process=True, public_url=base,
                              worker_poll_seconds=0.2)
-    monkeypatch.setattr(web_app, "EXTENSIONS", installable_extensions())
     application = web_app.create_app(settings)  # its own engine: the server runs on its own event loop
     config = uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     uv = uvicorn.Server(config)

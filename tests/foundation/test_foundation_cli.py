@@ -70,7 +70,8 @@ async def test_demo_loads_once_and_is_idempotent(db: Database, database_url: str
     data = json.loads(first.stdout)
     assert data["created"] is True and len(data["chargers"]) == 5
     creds = json.loads((tmp_path / "var" / "demo-chargers.json").read_text())
-    assert set(creds["chargers"]) == set(data["chargers"])
+    assert set(creds) == set(data["chargers"])
+    assert "04A1B2C3" in (tmp_path / "var" / "demo-chargers.tags").read_text()
     second = json.loads(_cli(database_url, "demo", "--json", cwd=tmp_path).stdout)
     assert second["created"] is False
     assert json.loads((tmp_path / "var" / "demo-chargers.json").read_text()) == creds
@@ -79,7 +80,7 @@ async def test_demo_loads_once_and_is_idempotent(db: Database, database_url: str
     third = _cli(database_url, "demo", "--json", cwd=tmp_path)
     assert third.returncode == 0
     fresh = json.loads((tmp_path / "var" / "demo-chargers.json").read_text())
-    assert set(fresh["chargers"]) == set(creds["chargers"]) and fresh["chargers"] != creds["chargers"]
+    assert set(fresh) == set(creds) and fresh != creds
 
 
 def test_every_command_has_help(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@ login flow (the code is read from the SMS queued in the outbox, as a person read
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -25,24 +24,9 @@ from tests.factories import make_member, make_org, mobile_number
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def installable_extensions() -> tuple[str, ...]:
-    """The app's extensions that expose install(app). A sibling area can be half-built in a shared
-    working tree (a module without install yet); the portal's tests must not depend on it."""
-    names = []
-    for name in web_app.EXTENSIONS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError:
-            continue
-        if hasattr(module, "install"):
-            names.append(name)
-    return tuple(names)
-
-
 @pytest.fixture
 async def app(db: Database, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FastAPI]:
     settings = load_settings(database_url=db.url, mode="test", run_worker_in_process=False)
-    monkeypatch.setattr(web_app, "EXTENSIONS", installable_extensions())
     application = web_app.create_app(settings, db=db)
     async with application.router.lifespan_context(application):
         yield application

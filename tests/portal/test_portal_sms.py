@@ -23,7 +23,7 @@ class StandIn(BaseHTTPRequestHandler):
     received: list[dict[str, Any]] = []  # noqa: RUF012
     answers: list[tuple[int, dict[str, Any]]] = []  # noqa: RUF012
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["content-length"])))
         StandIn.received.append({"path": self.path, **body})
         status, answer = StandIn.answers.pop(0)
@@ -102,7 +102,8 @@ async def test_a_refused_number_fails_for_good(db: Database, sveve: str) -> None
     sms.set_provider(SveveProvider(sveve, "user", "secret"))
     try:
         await _queue(db)
-        StandIn.answers.append((200, {"response": {"msgOkCount": 0, "errors": [{"number": "x", "message": "Ugyldig nummer"}]}}))
+        refusal = {"response": {"msgOkCount": 0, "errors": [{"number": "x", "message": "Ugyldig nummer"}]}}
+        StandIn.answers.append((200, refusal))
         await run_due_tasks(db, "test")
     finally:
         sms.set_provider(None)

@@ -1,7 +1,7 @@
 """`ladeportal serve`: the same gateway on the FastAPI app's WebSocket route /ocpp/{charge_point_id},
 so portal and chargers share one port.
 
-    ladeportal.ocpp.asgi.install(app)   # called by web.app.create_app for its EXTENSIONS
+    ladeportal.ocpp.asgi.install(app)   # called by web.app.create_app
 
 The gateway starts and stops inside the app's lifespan, on app.state.db with app.state.settings,
 and is kept at app.state.ocpp_gateway.

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
 from ladeportal import __version__
 from ladeportal.db.engine import Database
+from ladeportal.ocpp import asgi as ocpp_asgi
 from ladeportal.settings import Settings, get_settings
-from ladeportal.web import health
+from ladeportal.web import health, portal
 from ladeportal.web.api import router as api_router
 from ladeportal.web.errors import install_error_handlers
-
-# Optional parts of the app; each module exposes `install(app)`. They are wired here so the app
-# factory stays the one place that says what the process serves.
-EXTENSIONS = ("ladeportal.ocpp.asgi", "ladeportal.web.portal")
 
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
@@ -57,12 +53,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(api_router, prefix="/api/v1")
-    for name in EXTENSIONS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not name.startswith(exc.name):
-                raise
-            continue
-        module.install(app)
+    # The OCPP gateway shares the process and port with the portal; each installs its routes and
+    # lifespan hooks.
+    ocpp_asgi.install(app)
+    portal.install(app)
     return app
