@@ -160,12 +160,21 @@ async def load_demo(db: Database, credentials_file: str = "var/demo-chargers.jso
                 role=Role.org_admin,
                 group_id=grouped["Styret"].id,
                 email="maja@solbakken.example",
+                send_invite=False,
             ),
         )
-        await add_member(s, ACTOR, org.id, MemberInput(phone=FINANCE_PHONE, name="Finn Kasserer", role=Role.finance))
+        await add_member(
+            s,
+            ACTOR,
+            org.id,
+            MemberInput(phone=FINANCE_PHONE, name="Finn Kasserer", role=Role.finance, send_invite=False),
+        )
         for phone, person, group, uid, spot in RESIDENTS:
             m = await add_member(
-                s, ACTOR, org.id, MemberInput(phone=phone, name=person, group_id=grouped[group].id, parking_spot=spot)
+                s,
+                ACTOR,
+                org.id,
+                MemberInput(phone=phone, name=person, group_id=grouped[group].id, parking_spot=spot, send_invite=False),
             )
             await add_tag(s, ACTOR, org.id, TagInput(uid=uid, membership_id=m.id, label=f"Brikke {spot}"))
         for uid, label in VISITOR_KEYS:

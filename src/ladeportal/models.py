@@ -64,3 +64,24 @@ __all__ += [
 from ladeportal.auth.models import LoginCode, PortalSession  # noqa: E402
 
 __all__ += ["LoginCode", "PortalSession"]
+
+# Issue 6 (pricing): plans, versions, assignments, session pricing records, spot prices.
+from ladeportal.pricing.models import (  # noqa: E402
+    GroupPricePlan,
+    PricePlan,
+    PricePlanVersion,
+    PublicPricePlan,
+    SessionPricing,
+    SpotPriceFetch,
+    SpotPriceInterval,
+)
+
+__all__ += [
+    "GroupPricePlan",
+    "PricePlan",
+    "PricePlanVersion",
+    "PublicPricePlan",
+    "SessionPricing",
+    "SpotPriceFetch",
+    "SpotPriceInterval",
+]

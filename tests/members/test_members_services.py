@@ -37,8 +37,16 @@ async def test_a_member_added_by_number_alone_gets_an_sms_invitation(session: As
     assert m.state == MembershipState.invited and m.invite_count == 1 and m.invited_at is not None
     [sms] = await outbox(session, "sms.send")
     assert sms["to"] == "+4791234567" and sms["purpose"] == "invite"
-    assert get_settings().public_url.rstrip("/") + "/login" in sms["text"]
+    # A driver has no portal yet: no login link that would lead nowhere.
+    assert "/login" not in sms["text"] and "brikke" in sms["text"]
     assert org.legal_name in sms["text"]
+
+
+async def test_an_administrator_is_invited_with_the_portal_login_link(session: AsyncSession) -> None:
+    org = await make_org(session)
+    await add_member(session, ACTOR, org.id, MemberInput(phone="912 34 567", role=Role.org_admin))
+    [sms] = await outbox(session, "sms.send")
+    assert get_settings().public_url.rstrip("/") + "/portal/login" in sms["text"]
 
 
 async def test_an_existing_person_joins_instead_of_being_duplicated(session: AsyncSession) -> None:

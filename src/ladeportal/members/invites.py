@@ -14,7 +14,7 @@ from ladeportal.db.engine import unit_of_work
 from ladeportal.errors import Conflict
 from ladeportal.jobs.models import OutboxTask, TaskState
 from ladeportal.members.lookup import get_membership
-from ladeportal.members.models import Membership, MembershipState, User
+from ladeportal.members.models import Membership, MembershipState, Role, User
 from ladeportal.messaging.queue import SMS_TASK, queue_sms
 from ladeportal.orgs.models import Organization
 from ladeportal.orgs.services import get_organization
@@ -23,10 +23,17 @@ from ladeportal.settings import get_settings
 
 RESEND_INTERVAL = timedelta(minutes=10)
 
+# Drivers have no portal (their app comes later), so their invitation promises only what works
+# today: charging with the RFID tag the owner gives them. Administrators get the portal's login link.
 _TEXTS = {
-    "nb": "{org} har lagt deg til som bruker av ladeanlegget. Logg inn med mobilnummeret ditt: {url}",
-    "en": "{org} has added you as a user of its EV chargers. Log in with your mobile number: {url}",
-    "sv": "{org} har lagt till dig som användare av laddstationerna. Logga in med ditt mobilnummer: {url}",
+    "nb": "{org} har lagt deg til som bruker av ladeanlegget. Du lader med brikken du får fra styret.",
+    "en": "{org} has added you as a user of its EV chargers. You charge with the RFID tag you are given.",
+    "sv": "{org} har lagt till dig som användare av laddstationerna. Du laddar med taggen du får.",
+}
+_PORTAL_TEXTS = {
+    "nb": "{org} har gitt deg tilgang til ladeportalen. Logg inn med mobilnummeret ditt: {url}",
+    "en": "{org} has given you access to the charging portal. Log in with your mobile number: {url}",
+    "sv": "{org} har gett dig tillgång till laddportalen. Logga in med ditt mobilnummer: {url}",
 }
 
 
@@ -39,22 +46,27 @@ async def queue_invite_sms_many(
     now = utcnow()
     rows = [
         {
-            "kind": SMS_TASK, "payload": {"to": phone, "text": invite_text(org.legal_name, language),
-                                          "purpose": "invite"},
-            "dedupe_key": f"invite:{membership_id}:{count}", "run_after": now, "max_attempts": 8,
-            "state": TaskState.pending, "attempts": 0, "created_at": now,
+            "kind": SMS_TASK,
+            "payload": {"to": phone, "text": invite_text(org.legal_name, language), "purpose": "invite"},
+            "dedupe_key": f"invite:{membership_id}:{count}",
+            "run_after": now,
+            "max_attempts": 8,
+            "state": TaskState.pending,
+            "attempts": 0,
+            "created_at": now,
         }
         for membership_id, phone, language, count in invites
     ]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = insert(OutboxTask).on_conflict_do_nothing(index_elements=["dedupe_key"])
     for start in range(0, len(rows), 1000):
-        await session.execute(stmt, rows[start:start + 1000])
+        await session.execute(stmt, rows[start : start + 1000])
 
 
-def invite_text(org_name: str, language: str) -> str:
-    url = get_settings().public_url.rstrip("/") + "/login"
-    return _TEXTS.get(language, _TEXTS["nb"]).format(org=org_name, url=url)
+def invite_text(org_name: str, language: str, *, portal: bool = False) -> str:
+    url = get_settings().public_url.rstrip("/") + "/portal/login"
+    texts = _PORTAL_TEXTS if portal else _TEXTS
+    return texts.get(language, texts["nb"]).format(org=org_name, url=url)
 
 
 async def queue_invite(
@@ -67,16 +79,34 @@ async def queue_invite(
     membership.invite_count = (membership.invite_count or 0) + 1
     membership.invited_at = membership.invited_at or now
     membership.invite_sent_at = now
-    await queue_invite_sms(session, org, membership.id, user.phone, user.language, membership.invite_count)
+    await queue_invite_sms(
+        session,
+        org,
+        membership.id,
+        user.phone,
+        user.language,
+        membership.invite_count,
+        portal=membership.role != Role.member,
+    )
 
 
 async def queue_invite_sms(
-    session: AsyncSession, org: Organization, membership_id: uuid.UUID, phone: str, language: str, count: int
+    session: AsyncSession,
+    org: Organization,
+    membership_id: uuid.UUID,
+    phone: str,
+    language: str,
+    count: int,
+    *,
+    portal: bool = False,
 ) -> None:
     """The SMS alone; the caller records the invitation on the membership (count = its invite_count)."""
     # The key makes a retried request (same membership, same count) queue one SMS, not two.
     await queue_sms(
-        session, phone, invite_text(org.legal_name, language), purpose="invite",
+        session,
+        phone,
+        invite_text(org.legal_name, language, portal=portal),
+        purpose="invite",
         dedupe_key=f"invite:{membership_id}:{count}",
     )
 
@@ -98,6 +128,13 @@ async def resend_invite(
             minutes = max(1, int(wait.total_seconds() // 60) + (1 if wait.total_seconds() % 60 else 0))
             raise Conflict(f"An invitation was sent less than 10 minutes ago; try again in {minutes} min.")
         await queue_invite(session, org, membership, user, now)
-        record(session, actor, "membership.invite", "membership", membership.id, organization_id=org_id,
-               new={"invite_count": membership.invite_count})
+        record(
+            session,
+            actor,
+            "membership.invite",
+            "membership",
+            membership.id,
+            organization_id=org_id,
+            new={"invite_count": membership.invite_count},
+        )
     return membership

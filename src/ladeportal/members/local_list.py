@@ -56,7 +56,8 @@ async def local_list_changed(session: AsyncSession, org_id: uuid.UUID) -> int:
     )
     version = int((await session.execute(stmt)).scalar_one())
     await enqueue(
-        session, SYNC_TASK, {"organization_id": str(org_id)}, dedupe_key=f"{SYNC_TASK}:{org_id}:{version}"
+        session, SYNC_TASK, {"organization_id": str(org_id), "version": version},
+        dedupe_key=f"{SYNC_TASK}:{org_id}:{version}",
     )
     return version
 

@@ -69,5 +69,15 @@ async def sync_organization(db: Database, org_id: uuid.UUID) -> dict[str, str]:
 
 @task_handler(SYNC_TASK)
 async def handle_sync_local_list(db: Database, payload: dict[str, Any], ctx: TaskContext) -> None:
-    outcomes = await sync_organization(db, uuid.UUID(payload["organization_id"]))
+    org_id = uuid.UUID(payload["organization_id"])
+    queued_version = payload.get("version")
+    if queued_version is not None:
+        async with db.session() as session:
+            current = await local_list_version(session, org_id)
+        if int(queued_version) < current:
+            # A newer change queued its own task, which sends the same full list: a burst of edits
+            # (an import, the demo) costs one round of SendLocalList instead of one per edit.
+            log.info("local list sync for %s (task %s) superseded by version %s", org_id, ctx.task_id, current)
+            return
+    outcomes = await sync_organization(db, org_id)
     log.info("local list sync for %s (task %s): %s", payload["organization_id"], ctx.task_id, outcomes)

@@ -58,7 +58,9 @@ async def store_prices(session: AsyncSession, area: str, currency: str, prices: 
     return len(rows)
 
 
-async def load_prices(session: AsyncSession, area: str, currency: str, start: datetime, end: datetime) -> list[SpotPrice]:
+async def load_prices(
+    session: AsyncSession, area: str, currency: str, start: datetime, end: datetime
+) -> list[SpotPrice]:
     """Stored intervals overlapping [start, end), in time order."""
     rows = (await session.scalars(select(SpotPriceInterval).where(
         SpotPriceInterval.area == area, SpotPriceInterval.currency == currency,
@@ -67,7 +69,9 @@ async def load_prices(session: AsyncSession, area: str, currency: str, start: da
     return [SpotPrice(r.starts_at, r.ends_at, from_nano(r.price_nano_per_kwh)) for r in rows if r.ends_at > start]
 
 
-async def load_series(session: AsyncSession, area: str, currency: str, start: datetime, end: datetime) -> SpotPriceSeries:
+async def load_series(
+    session: AsyncSession, area: str, currency: str, start: datetime, end: datetime
+) -> SpotPriceSeries:
     return SpotPriceSeries(await load_prices(session, area, currency, start, end))
 
 
