@@ -23,7 +23,8 @@ from ladeportal.orgs.models import Organization, Site
 from ladeportal.settings import Settings, load_settings
 from tests.factories import ACTOR, make_charger, make_member, make_org, make_site, make_tag
 
-RECV_TIMEOUT = 5.0
+# Failsafes, not expectations: generous so a loaded CI machine (2 cores, whole suite) does not trip them.
+RECV_TIMEOUT = 10.0
 MAX_FRAME = 4096
 
 
@@ -61,7 +62,7 @@ async def world(db: Database) -> World:
 
 def gateway_settings(db: Database) -> Settings:
     return load_settings(database_url=db.url, ocpp_heartbeat_interval=120, ocpp_max_frame_bytes=MAX_FRAME,
-                         ocpp_auth_failures_per_minute=5, ocpp_command_timeout=3.0)
+                         ocpp_auth_failures_per_minute=5, ocpp_command_timeout=10.0)
 
 
 @dataclass
@@ -133,6 +134,15 @@ async def charger(url: str, ocpp_id: str, password: str | None, subprotocols: li
 
 
 ChargerFactory = Callable[..., Any]
+
+
+async def eventually(condition: Callable[[], bool], within: float = 10.0) -> None:
+    """Wait until `condition()` holds. The server registers a socket in its handler, which runs after
+    the client has seen the handshake answer (and unregisters it after the client saw the close), so
+    the registry is checked by polling, never right after connect/close."""
+    async with asyncio.timeout(within):
+        while not condition():  # noqa: ASYNC110 - the registry is a plain dict, nothing to wait on
+            await asyncio.sleep(0.01)
 
 
 def ts(minute: int, hour: int = 10, day: int = 1) -> str:

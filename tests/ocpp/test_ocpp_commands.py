@@ -27,7 +27,7 @@ async def answer_next(c: Charger, reply: Any) -> list[Any]:
 
 
 async def send(db: Database, world: World, action: str, payload: dict[str, Any] | None = None,
-               timeout_s: float = 3.0) -> commands.CommandResult:
+               timeout_s: float = 10.0) -> commands.CommandResult:
     async with db.session() as s:
         return await send_command(s, ACTOR, world.org.id, world.cp_uuid, action, payload, timeout_s=timeout_s)
 
@@ -47,17 +47,24 @@ async def test_reset_round_trip_is_logged(db: Database, gw: RunningGateway, worl
     assert row.sent_at is not None and row.finished_at is not None
 
 
+# What a charger answers to each command of the queueing test (each answer valid for its command).
+_ANSWERS = {"ClearCache": {"status": "Accepted"}, "GetLocalListVersion": {"listVersion": 3}}
+
+
 async def test_commands_are_queued_one_at_a_time(db: Database, gw: RunningGateway, world: World) -> None:
     async with charger(gw.url, world.cp_id, world.password) as c:
-        first = asyncio.create_task(send(db, world, "ClearCache"))
-        second = asyncio.create_task(send(db, world, "GetLocalListVersion"))
+        # Both commands are issued at once, so either may reach the wire first (each commits its row
+        # before it is sent, and a loaded machine decides which commit wins): answer by action, not
+        # by position. The generous timeout covers the second command's wait in the queue.
+        first = asyncio.create_task(send(db, world, "ClearCache", timeout_s=15.0))
+        second = asyncio.create_task(send(db, world, "GetLocalListVersion", timeout_s=15.0))
         call1 = await c.recv()
         # The second request is not on the wire while the first waits for its answer.
         with pytest.raises(TimeoutError):
             async with asyncio.timeout(0.3):
                 await c.ws.recv()
-        await c.send_raw(json.dumps([3, call1[1], {"status": "Accepted"}]))
-        call2 = await answer_next(c, lambda f: [3, f[1], {"listVersion": 3}])
+        await c.send_raw(json.dumps([3, call1[1], _ANSWERS[call1[2]]]))
+        call2 = await answer_next(c, lambda f: [3, f[1], _ANSWERS[f[2]]])
         results = await asyncio.gather(first, second)
     assert {call1[2], call2[2]} == {"ClearCache", "GetLocalListVersion"}
     assert all(r.state == CommandState.answered for r in results)

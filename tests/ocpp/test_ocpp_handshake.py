@@ -10,7 +10,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from ladeportal.chargers.services import retire_charge_point
 from ladeportal.db.engine import Database
 from tests.factories import ACTOR
-from tests.ocpp.conftest import RunningGateway, World, charger
+from tests.ocpp.conftest import RunningGateway, World, charger, eventually
 
 
 async def _status_of(coro_factory: object) -> int:
@@ -87,15 +87,17 @@ async def test_unauthenticated_connection_never_displaces_the_charger(gw: Runnin
 
 async def test_authenticated_reconnect_replaces_the_old_socket(gw: RunningGateway, world: World) -> None:
     async with charger(gw.url, world.cp_id, world.password) as old:
+        await eventually(lambda: world.cp_uuid in gw.gateway.connections)
         first = gw.gateway.connections[world.cp_uuid]
         async with charger(gw.url, world.cp_id, world.password) as new:
             with pytest.raises(ConnectionClosed):
-                async with asyncio.timeout(5):
+                async with asyncio.timeout(10):
                     await old.ws.recv()
-            assert gw.gateway.connections[world.cp_uuid] is not first
             assert (await new.ok("Heartbeat", {}))["currentTime"]
+            # The Heartbeat was answered by the new socket's handler, so it is registered by now.
+            assert gw.gateway.connections[world.cp_uuid] is not first
         # The new socket's departure removes it; the old one's late cleanup must not have.
-    await asyncio.sleep(0.05)
+        await eventually(lambda: world.cp_uuid not in gw.gateway.connections)
     assert world.cp_uuid not in gw.gateway.connections
 
 

@@ -1,4 +1,4 @@
-"""LoginCode and PortalSession tables."""
+"""LoginCode, SendLimitKey and PortalSession tables."""
 
 from __future__ import annotations
 
@@ -33,6 +33,17 @@ class LoginCode(Base):
     expires_at: Mapped[datetime] = mapped_column()
     failed_attempts: Mapped[int] = mapped_column(default=0)
     used_at: Mapped[datetime | None] = mapped_column()
+
+
+class SendLimitKey(Base):
+    """One row per mobile number and per source address that asked for a code recently. A request
+    locks its two rows before it counts and records, so parallel requests for the same number or from
+    the same address take turns and a limit holds exactly (see auth/limits.py)."""
+
+    __tablename__ = "login_send_keys"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # "phone:<E.164>" or "address:<ip>"
+    touched_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class PortalSession(Base):

@@ -13,6 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.auth.codes import CodeSecrets, verify_login_code
+from ladeportal.auth.limits import forget_idle_keys
 from ladeportal.auth.models import LoginCode, PortalSession
 from ladeportal.db.base import utcnow
 from ladeportal.db.engine import unit_of_work
@@ -108,3 +109,4 @@ async def purge_expired(session: AsyncSession, now: datetime | None = None) -> N
         await session.execute(delete(LoginCode).where(LoginCode.created_at < cutoff))
         await session.execute(delete(PortalSession).where(PortalSession.expires_at < cutoff))
         await session.execute(delete(PortalSession).where(PortalSession.revoked_at < cutoff))
+        await forget_idle_keys(session, now or utcnow())

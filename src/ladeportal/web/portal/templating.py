@@ -27,6 +27,9 @@ from ladeportal.web.portal.security import CSRF_FIELD, attach_csrf_cookie, csrf_
 WEB_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = WEB_DIR / "templates"
 STATIC_DIR = WEB_DIR / "static"
+# Tabler colour of each charger state's badge (a global: the badge is drawn once per listed charger).
+STATE_COLOURS = {"available": "green", "charging": "blue", "faulted": "red", "offline": "secondary",
+                 "pending": "yellow", "unknown": "secondary", "retired": "secondary"}
 
 
 @lru_cache(maxsize=1)
@@ -56,7 +59,8 @@ def environment() -> jinja2.Environment:
         datetime=formatting.local_datetime, time=formatting.local_time, date=formatting.local_date,
         phone=display_mobile, tojson_attr=lambda value: json.dumps(value),
     )
-    env.globals.update(languages=i18n.LANGUAGES, asset_version=asset_version, csrf_field=CSRF_FIELD)
+    env.globals.update(languages=i18n.LANGUAGES, asset_version=asset_version, csrf_field=CSRF_FIELD,
+                       state_colours=STATE_COLOURS)
     return env
 
 

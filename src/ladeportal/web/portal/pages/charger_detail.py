@@ -12,7 +12,7 @@ from ladeportal.chargers.commands import ChargerNotConnected, CommandFailed, Com
 from ladeportal.errors import ValidationFailed
 from ladeportal.i18n import N_, gettext
 from ladeportal.web.deps import SessionDep
-from ladeportal.web.portal import readmodels
+from ladeportal.web.portal import charger_model, readmodels
 from ladeportal.web.portal.access import AdminPage, StaffPage
 from ladeportal.web.portal.flash import redirect
 from ladeportal.web.portal.forms import form_values
@@ -61,10 +61,13 @@ def _outcome(result: CommandResult | None, error: str | None) -> dict[str, Any]:
 
 @router.get("/portal/o/{org_id}/chargers/{charger_id}")
 async def charger_page(request: Request, charger_id: uuid.UUID, here: StaffPage, session: SessionDep) -> Response:
-    detail = await readmodels.charger_detail(session, here.org.id, charger_id,
-                                             settings_of(request).ocpp_heartbeat_interval)
-    return render(request, "portal/chargers/detail.html",
-                  {"d": detail, "cp": detail.row.charge_point, "state_labels": readmodels.STATE_LABELS})
+    detail = await charger_model.charger_detail(session, here.org.id, charger_id,
+                                                settings_of(request).ocpp_heartbeat_interval)
+    return render(request, "portal/chargers/detail.html", {
+        "d": detail, "cp": detail.charge_point, "state_labels": readmodels.STATE_LABELS,
+        "anomaly_labels": charger_model.ANOMALY_LABELS, "delivered_wh": charger_model.delivered_wh,
+        "command_labels": charger_model.COMMAND_LABELS, "command_states": charger_model.COMMAND_STATES,
+    })
 
 
 @router.post("/portal/o/{org_id}/chargers/{charger_id}/commands/{kind}")

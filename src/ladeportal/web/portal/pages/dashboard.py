@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from ladeportal.i18n import N_
 from ladeportal.web.deps import SessionDep
-from ladeportal.web.portal import readmodels
+from ladeportal.web.portal import charger_model, dashboard_model, readmodels
 from ladeportal.web.portal.access import StaffPage
 from ladeportal.web.portal.nav import ORDER, NavSection, register_section
 from ladeportal.web.portal.security import settings_of
@@ -19,5 +19,7 @@ register_section(NavSection("dashboard", N_("Dashboard"), "/", ORDER["dashboard"
 
 @router.get("/portal/o/{org_id}/")
 async def dashboard(request: Request, here: StaffPage, session: SessionDep) -> Response:
-    data = await readmodels.dashboard(session, here.org, settings_of(request).ocpp_heartbeat_interval)
-    return render(request, "portal/dashboard.html", {"d": data, "state_labels": readmodels.STATE_LABELS})
+    data = await dashboard_model.dashboard(session, here.org, settings_of(request).ocpp_heartbeat_interval)
+    return render(request, "portal/dashboard.html", {
+        "d": data, "state_labels": readmodels.STATE_LABELS, "anomaly_labels": charger_model.ANOMALY_LABELS,
+    })

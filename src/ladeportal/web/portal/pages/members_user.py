@@ -52,7 +52,7 @@ async def _edit_page(request: Request, here: OrgContext, session: SessionDep, me
     groups = await list_groups(session, here.org.id)
     default_id = next((str(g.id) for g in groups if g.is_default), "")
     return render(request, "portal/users/edit.html", {
-        "m": membership, "user": membership.user, "values": values, "errors": errors, "groups": groups,
+        "ms": membership, "user": membership.user, "values": values, "errors": errors, "groups": groups,
         "default_group_id": default_id, "role_labels": ROLE_LABELS, "language_labels": LANGUAGE_LABELS,
         "state_labels": STATE_LABELS, "tags": await list_tags(session, here.org.id, membership_id=membership.id),
         "is_self": membership.user_id == here.viewer.user.id,
@@ -81,6 +81,9 @@ async def save_member(request: Request, member_id: uuid.UUID, here: AdminPage, s
         ))
     except (ValidationFailed, Conflict, NotFound) as exc:
         await session.rollback()
+        # Fresh objects: the rollback expired the loaded ones, and their lazy reloads would need IO
+        # while the template renders.
+        session.expunge_all()
         membership = await get_membership(session, here.org.id, member_id)
         return await _edit_page(request, here, session, membership, values, errors_of(exc), 422)
     return redirect(request, f"{here.base}/users", gettext("Changes to %(who)s saved.") % {
@@ -121,7 +124,7 @@ async def confirm(request: Request, member_id: uuid.UUID, action: str, here: Adm
     tags = await list_tags(session, here.org.id, membership_id=membership.id)
     title, button = ACTIONS[action]
     return render(request, "portal/users/confirm.html", {
-        "m": membership, "user": membership.user, "action": action, "title": title, "button": button,
+        "ms": membership, "user": membership.user, "action": action, "title": title, "button": button,
         "tag_count": len(tags), "is_self": membership.user_id == here.viewer.user.id,
     })
 

@@ -58,12 +58,12 @@ async def group_rows(session: AsyncSession, org_id: uuid.UUID) -> list[GroupRow]
     ):
         site_names.setdefault(group_id, []).append(name)
     charger_names: dict[uuid.UUID, list[str]] = {g.id: [] for g in groups}
-    for group_id, name, ocpp_id in await session.execute(
+    for group_id, cp_name, ocpp_id in await session.execute(
         select(GroupChargePoint.group_id, ChargePoint.name, ChargePoint.ocpp_id)
         .join(ChargePoint, ChargePoint.id == GroupChargePoint.charge_point_id)
         .where(ChargePoint.organization_id == org_id).order_by(ChargePoint.name, ChargePoint.ocpp_id)
     ):
-        charger_names.setdefault(group_id, []).append(name or ocpp_id)
+        charger_names.setdefault(group_id, []).append(cp_name or ocpp_id)
     rows = []
     for group in groups:
         # Members without a group belong to the default group (stored as NULL).

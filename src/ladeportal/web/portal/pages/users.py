@@ -3,8 +3,6 @@ and the export. Editing one member and the state changes are in members_user.py.
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -13,6 +11,7 @@ from ladeportal.i18n import N_, current_language, gettext, ngettext
 from ladeportal.members.export import export_members
 from ladeportal.members.group_changes import move_members
 from ladeportal.members.groups import list_groups
+from ladeportal.members.models import User
 from ladeportal.members.search import MemberFilter, MemberQuery, search_members
 from ladeportal.members.services import MemberInput, add_member
 from ladeportal.web.deps import SessionDep
@@ -93,7 +92,8 @@ async def create_user(request: Request, here: AdminPage, session: SessionDep) ->
     except (ValidationFailed, Conflict, NotFound) as exc:
         await session.rollback()
         return await _new_form(request, here, session, values, errors_of(exc), 422)
-    who = membership.user.name or membership.user.phone
+    user = await session.get(User, membership.user_id)  # async: the relationship is not loaded
+    who = (user.name or user.phone) if user is not None else ""
     text = (gettext("%(who)s was added and gets an SMS invitation.") if values.get("send_invite") == "1"
             else gettext("%(who)s was added.")) % {"who": who}
     return redirect(request, f"{here.base}/users/{membership.id}", text)
@@ -131,5 +131,5 @@ async def export(request: Request, fmt: str, here: StaffPage, session: SessionDe
 
 
 # Last, because /users/{member_id} would otherwise catch /users/new, /users/import and the exports.
-router.include_router(members_import.router)
+router.include_router(members_import.users_router)
 router.include_router(members_user.router)

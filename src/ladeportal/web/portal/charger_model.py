@@ -1,0 +1,109 @@
+"""What one charger's page shows: connectors, current and recent sessions (energy, cost, meter flags),
+status history, the last firmware/diagnostics/data-transfer messages and the commands sent with their
+results. Every query is bounded (a charger accumulates years of history)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ladeportal.chargers.history_models import ChargerCommand, ChargerNotification, CommandState, ConnectorStatusEvent
+from ladeportal.chargers.models import ChargePoint
+from ladeportal.chargers.services import get_charge_point
+from ladeportal.db.base import utcnow
+from ladeportal.i18n import N_
+from ladeportal.orgs.models import Site
+from ladeportal.sessions import anomalies
+from ladeportal.sessions.models import ChargingSession, SessionState
+from ladeportal.web.portal.readmodels import charger_state
+
+RECENT_SESSIONS = 10
+HISTORY = 20
+COMMANDS = 10
+NOTIFICATIONS = 10
+
+# What a meter flag means, for the people who review a session (codes from sessions/anomalies.py).
+ANOMALY_LABELS = {
+    anomalies.METER_RESET: N_("The meter was reset during the session"),
+    anomalies.STOP_BELOW_START: N_("The final meter value was below the start value"),
+    anomalies.STOP_BELOW_LAST_READING: N_("The final meter value was below an earlier reading"),
+    anomalies.MISSING_REGISTER: N_("The charger sent no energy reading"),
+    anomalies.UNREADABLE_VALUE: N_("A meter value could not be read"),
+    anomalies.KWH_CONVERTED: N_("Meter values came in kWh and were converted"),
+    anomalies.KWH_MISLABELLED: N_("Meter values labelled Wh were kWh"),
+    anomalies.START_ZERO_REBASED: N_("The meter started at 0 and the start was corrected"),
+    anomalies.TAG_NOT_ACCEPTED: N_("The tag was not accepted, but the charger charged"),
+    anomalies.NO_STOP_RECEIVED: N_("The charger never reported the end of the session"),
+    anomalies.CONFLICTING_DUPLICATE_STOP: N_("The charger reported two different ends"),
+}
+
+# Commands as the portal names them; others show their OCPP action name.
+COMMAND_LABELS = {
+    "Reset": N_("Restart"), "UnlockConnector": N_("Unlock connector"),
+    "ChangeAvailability": N_("Change availability"), "RemoteStartTransaction": N_("Remote start"),
+    "RemoteStopTransaction": N_("Remote stop"), "SendLocalList": N_("Send access list"),
+}
+COMMAND_STATES = {
+    CommandState.queued: N_("Waiting"), CommandState.sent: N_("Waiting for the answer"),
+    CommandState.answered: N_("Done"), CommandState.failed: N_("Refused"), CommandState.timeout: N_("No answer"),
+    CommandState.not_connected: N_("Not connected"),
+}
+
+
+def delivered_wh(s: ChargingSession) -> int:
+    """Energy so far: the final figure once stopped, the running total while charging."""
+    if s.energy_wh is not None:
+        return s.energy_wh
+    return max(0, s.energy_carried_wh + s.meter_last_wh - s.segment_start_wh)
+
+
+@dataclass
+class ChargerDetail:
+    charge_point: ChargePoint
+    site_name: str
+    time_zone: str
+    state: str
+    active_sessions: list[ChargingSession]
+    recent_sessions: list[ChargingSession]
+    status_history: list[ConnectorStatusEvent]
+    commands: list[ChargerCommand]
+    notifications: list[ChargerNotification]
+
+
+async def charger_detail(session: AsyncSession, org_id: uuid.UUID, charger_id: uuid.UUID,
+                         heartbeat_seconds: int) -> ChargerDetail:
+    cp = await get_charge_point(session, org_id, charger_id)  # NotFound for other tenants' chargers
+    site = await session.get(Site, cp.site_id)
+    assert site is not None  # charge_points.site_id is a foreign key
+    by_charger = (ChargingSession.organization_id == org_id, ChargingSession.charge_point_id == cp.id)
+    # Running sessions are few (one per connector) but may have started long ago, so they are read
+    # apart from the latest finished ones.
+    active = (await session.scalars(
+        select(ChargingSession).where(*by_charger, ChargingSession.state == SessionState.active)
+        .order_by(ChargingSession.connector_number)
+    )).all()
+    recent = (await session.scalars(
+        select(ChargingSession).where(*by_charger, ChargingSession.state != SessionState.active)
+        .order_by(ChargingSession.started_at.desc()).limit(RECENT_SESSIONS)
+    )).all()
+    history = (await session.scalars(
+        select(ConnectorStatusEvent).where(ConnectorStatusEvent.charge_point_id == cp.id)
+        .order_by(ConnectorStatusEvent.received_at.desc(), ConnectorStatusEvent.id.desc()).limit(HISTORY)
+    )).all()
+    commands = (await session.scalars(
+        select(ChargerCommand).where(ChargerCommand.organization_id == org_id, ChargerCommand.charge_point_id == cp.id)
+        .order_by(ChargerCommand.created_at.desc(), ChargerCommand.id.desc()).limit(COMMANDS)
+    )).all()
+    notifications = (await session.scalars(
+        select(ChargerNotification).where(ChargerNotification.charge_point_id == cp.id)
+        .order_by(ChargerNotification.received_at.desc(), ChargerNotification.id.desc()).limit(NOTIFICATIONS)
+    )).all()
+    return ChargerDetail(
+        charge_point=cp, site_name=site.name, time_zone=site.time_zone,
+        state=charger_state(cp, utcnow(), heartbeat_seconds),
+        active_sessions=list(active), recent_sessions=list(recent), status_history=list(history),
+        commands=list(commands), notifications=list(notifications),
+    )

@@ -1,0 +1,158 @@
+"""What the dashboard shows: chargers by state, today's sessions, this month's energy, and the problems
+that need someone's attention (offline and faulted chargers, orphaned transaction messages, sessions
+whose meter values were flagged).
+
+Counting chargers by state needs only one aggregate row per charger, so the dashboard never loads
+charger or connector entities; only the few chargers it names are read with their names.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ladeportal.chargers.models import ChargePoint, CommissioningState, Connector
+from ladeportal.db.base import utcnow
+from ladeportal.orgs.models import Organization, Site
+from ladeportal.sessions.models import ChargingSession, OrphanMessage
+from ladeportal.web.portal.readmodels import CHARGING, STATES, state_of
+
+# The dashboard names at most this many chargers per problem and links to the filtered list for the rest.
+NAMED = 8
+# Flagged sessions stay on the dashboard this long; older ones are history, reviewed through reports.
+ANOMALY_WINDOW = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemCharger:
+    id: uuid.UUID
+    label: str
+    site_name: str
+    time_zone: str
+    state: str
+    last_seen_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class FlaggedSession:
+    id: int
+    charge_point_id: uuid.UUID
+    charger_label: str
+    started_at: datetime
+    anomalies: list[str]
+
+
+@dataclass
+class Dashboard:
+    counts: dict[str, int]
+    sessions_today: int
+    energy_month_wh: int
+    faulted: list[ProblemCharger]
+    offline: list[ProblemCharger]
+    orphans: int
+    flagged_sessions: int
+    flagged: list[FlaggedSession]
+
+    @property
+    def all_well(self) -> bool:
+        return not (self.counts["faulted"] or self.counts["offline"] or self.orphans or self.flagged_sessions)
+
+
+def local_midnight(now: datetime, time_zone: str, *, month: bool = False) -> datetime:
+    local = now.astimezone(ZoneInfo(time_zone))
+    start = local.replace(day=1 if month else local.day, hour=0, minute=0, second=0, microsecond=0)
+    return start.astimezone(ZoneInfo("UTC"))
+
+
+async def _states(session: AsyncSession, org_id: uuid.UUID, now: datetime,
+                  heartbeat_seconds: int) -> dict[uuid.UUID, str]:
+    def any_connector(condition: object) -> object:
+        return func.max(case((condition, 1), else_=0))  # type: ignore[arg-type]
+
+    query = (
+        select(ChargePoint.id, ChargePoint.commissioning_state, ChargePoint.last_seen_at,
+               any_connector(Connector.status == "Faulted"), any_connector(Connector.status.in_(CHARGING)),
+               any_connector(Connector.status != "Unknown"))
+        .outerjoin(Connector, Connector.charge_point_id == ChargePoint.id)
+        .where(ChargePoint.organization_id == org_id, ChargePoint.commissioning_state != CommissioningState.retired)
+        .group_by(ChargePoint.id, ChargePoint.commissioning_state, ChargePoint.last_seen_at)
+    )
+    states = {}
+    for cp_id, commissioning, last_seen_at, faulted, charging, known in (await session.execute(query)).all():
+        # The same decision as the chargers list, fed with a stand-in set of statuses.
+        statuses = {"Faulted"} if faulted else {"Charging"} if charging else {"Available"} if known else set()
+        states[cp_id] = state_of(commissioning, last_seen_at, statuses, now, heartbeat_seconds)
+    return states
+
+
+async def _named(session: AsyncSession, org_id: uuid.UUID, states: dict[uuid.UUID, str],
+                 state: str) -> list[ProblemCharger]:
+    ids = [cp_id for cp_id, s in states.items() if s == state]
+    if not ids:
+        return []
+    label = func.coalesce(ChargePoint.name, ChargePoint.ocpp_id)
+    rows = (await session.execute(
+        select(ChargePoint.id, label, Site.name, Site.time_zone, ChargePoint.last_seen_at)
+        .join(Site, Site.id == ChargePoint.site_id)
+        .where(ChargePoint.organization_id == org_id, ChargePoint.id.in_(ids))
+        .order_by(Site.name, label).limit(NAMED)
+    )).all()
+    return [ProblemCharger(cp_id, text, site, tz, state, seen) for cp_id, text, site, tz, seen in rows]
+
+
+async def _sessions(session: AsyncSession, org: Organization, now: datetime) -> tuple[int, int]:
+    day = local_midnight(now, org.time_zone)
+    month = local_midnight(now, org.time_zone, month=True)
+    # Running sessions count with what they have delivered so far.
+    delivered = func.coalesce(
+        ChargingSession.energy_wh,
+        ChargingSession.energy_carried_wh + ChargingSession.meter_last_wh - ChargingSession.segment_start_wh,
+    )
+    # One range scan of ix_charging_sessions_org_started from the first of the month answers both
+    # (today never starts before the month does).
+    today, energy = (await session.execute(
+        select(func.coalesce(func.sum(case((ChargingSession.started_at >= day, 1), else_=0)), 0),
+               func.coalesce(func.sum(case((ChargingSession.started_at >= month, delivered), else_=0)), 0))
+        .where(ChargingSession.organization_id == org.id, ChargingSession.started_at >= month)
+    )).one()
+    return int(today), int(energy)
+
+
+async def _flagged(session: AsyncSession, org_id: uuid.UUID, now: datetime) -> tuple[int, list[FlaggedSession]]:
+    flagged = (
+        ChargingSession.organization_id == org_id, ChargingSession.started_at >= now - ANOMALY_WINDOW,
+        func.json_array_length(ChargingSession.anomalies) > 0,
+    )
+    count = await session.scalar(select(func.count()).select_from(ChargingSession).where(*flagged))
+    rows = (await session.execute(
+        select(ChargingSession.id, ChargingSession.charge_point_id, func.coalesce(ChargePoint.name, ChargePoint.ocpp_id),
+               ChargingSession.started_at, ChargingSession.anomalies)
+        .join(ChargePoint, ChargePoint.id == ChargingSession.charge_point_id)
+        .where(*flagged).order_by(ChargingSession.started_at.desc()).limit(NAMED)
+    )).all()
+    return int(count or 0), [FlaggedSession(*row) for row in rows]
+
+
+async def dashboard(session: AsyncSession, org: Organization, heartbeat_seconds: int) -> Dashboard:
+    now = utcnow()
+    states = await _states(session, org.id, now, heartbeat_seconds)
+    counts = dict.fromkeys(STATES, 0)
+    for state in states.values():
+        counts[state] = counts.get(state, 0) + 1
+    sessions_today, energy = await _sessions(session, org, now)
+    orphans = await session.scalar(
+        select(func.count()).select_from(OrphanMessage)
+        .join(ChargePoint, ChargePoint.id == OrphanMessage.charge_point_id)
+        .where(ChargePoint.organization_id == org.id, OrphanMessage.resolved_at.is_(None))
+    )
+    flagged_count, flagged = await _flagged(session, org.id, now)
+    return Dashboard(
+        counts=counts, sessions_today=sessions_today, energy_month_wh=energy,
+        faulted=await _named(session, org.id, states, "faulted"), offline=await _named(session, org.id, states, "offline"),
+        orphans=int(orphans or 0), flagged_sessions=flagged_count, flagged=flagged,
+    )
