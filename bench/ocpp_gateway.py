@@ -284,14 +284,54 @@ def provision_ladeportal(database_url: str, ids: list[str], password: str) -> bo
     return True
 
 
+def _pg_admin(url: str, statement: str) -> None:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+
+    async def run() -> None:
+        conn = await asyncpg.connect(host=parsed.host or "127.0.0.1", port=parsed.port or 5432,
+                                     user=parsed.username or "postgres", password=parsed.password,
+                                     database="postgres")
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
+def fresh_pg_database(base_url: str) -> str:
+    """A new, empty database beside the one `base_url` names (fresh per server, like the SQLite file:
+    the bench ids are unique per database and figures must not depend on earlier runs)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(base_url)
+    name = f"{parsed.database or 'ladeportal'}_bench_{os.getpid()}_{secrets.token_hex(3)}"
+    _pg_admin(base_url, f'CREATE DATABASE "{name}"')
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_pg_database(url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    _pg_admin(url, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+
 class Server:
     def __init__(self, kind: str, ids: list[str], database_url: str | None, workdir: Path) -> None:
         self.kind, self.port = kind, free_port()
         self.url = f"ws://127.0.0.1:{self.port}/ocpp"
+        self.pg_database: str | None = None
         env = dict(os.environ)
         if kind == "ladeportal":
+            if database_url and database_url.startswith("postgresql"):
+                database_url = self.pg_database = fresh_pg_database(database_url)
             database_url = database_url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
             if not provision_ladeportal(database_url, ids, PASSWORD):
+                if self.pg_database:
+                    drop_pg_database(self.pg_database)
                 raise LookupError("ladeportal unavailable")
             env["LADEPORTAL_DATABASE_URL"] = database_url
             command = [str(Path(sys.executable).parent / "ladeportal"), "gateway",
@@ -322,6 +362,8 @@ class Server:
             self.process.kill()
             self.process.wait()
         self.log.close()
+        if self.pg_database:
+            drop_pg_database(self.pg_database)
 
 
 def start_clients(url: str, scenario: str, total: int, processes: int, duration: float,

@@ -45,6 +45,7 @@ PAGE_MODULES = (
     "ladeportal.web.portal.pages.users",
     "ladeportal.web.portal.pages.groups",
     "ladeportal.web.portal.pages.rfid",
+    "ladeportal.web.portal.pages.prices",
 )
 
 

@@ -1,0 +1,118 @@
+"""One charger's page: connectors, current and recent sessions with energy and cost in the reader's
+language, meter flags, status history, last messages and commands with their results; sending a
+command to a charger that is not connected says so. (A connected charger answering a command from
+the page is in tests/browser.)"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ladeportal import settings as settings_module
+
+from ladeportal.chargers.history_models import ChargerCommand, ChargerNotification, CommandState, ConnectorStatusEvent
+from ladeportal.db.base import utcnow
+from ladeportal.settings import get_settings
+from tests.factories import make_site
+from tests.portal.conftest import TwoOrgs, csrf_of
+from tests.portal.ocpp_rows import all_by_testid, by_testid, charger, charging_session
+
+
+async def test_the_charger_page_shows_sessions_history_messages_and_commands(
+    two_orgs: TwoOrgs, session: AsyncSession
+) -> None:
+    org = two_orgs.org_a
+    site = await make_site(session, org, name="Garasje Sør")
+    now = utcnow()
+    cp_id = await charger(session, site, "PAGE-1", seen=now, statuses=("Charging", "Faulted"), name="Plass 7")
+    await charging_session(session, site, cp_id, now - timedelta(minutes=30), running_wh=4200, id_tag="0A0B0C01")
+    await charging_session(session, site, cp_id, datetime(2026, 1, 10, 17, 0, tzinfo=UTC), energy_wh=12345,
+                           cost_minor=123456, currency="NOK", anomalies=["meter_reset"])
+    await charging_session(session, site, cp_id, datetime(2026, 1, 9, 17, 0, tzinfo=UTC), energy_wh=800)
+    session.add_all([
+        ConnectorStatusEvent(charge_point_id=cp_id, connector_number=2, status="Faulted", error_code="GroundFailure",
+                             reported_at=now, received_at=now),
+        ConnectorStatusEvent(charge_point_id=cp_id, connector_number=0, status="Available", error_code="NoError",
+                             reported_at=now - timedelta(hours=1), received_at=now - timedelta(hours=1)),
+        ChargerNotification(charge_point_id=cp_id, kind="FirmwareStatus", status="Installed", received_at=now),
+        ChargerCommand(organization_id=org.id, charge_point_id=cp_id, action="Reset", payload={"type": "Soft"},
+                       state=CommandState.answered, response={"status": "Accepted"}, actor_label="test",
+                       created_at=now - timedelta(minutes=3)),
+        ChargerCommand(organization_id=org.id, charge_point_id=cp_id, action="UnlockConnector",
+                       payload={"connectorId": 1}, state=CommandState.failed, error_code="NotSupported",
+                       actor_label="test", created_at=now - timedelta(minutes=2)),
+        ChargerCommand(organization_id=org.id, charge_point_id=cp_id, action="ChangeAvailability",
+                       payload={"connectorId": 0, "type": "Inoperative"}, state=CommandState.timeout,
+                       actor_label="test", created_at=now - timedelta(minutes=1)),
+    ])
+    await session.commit()
+
+    c, url = two_orgs.admin_a.client, f"/portal/o/{org.id}/chargers/{cp_id}"
+    page = (await c.get(url)).text
+    assert "Plass 7" in page and "Garasje Sør" in page
+    assert "Charging" in _row(page, "connector-1") and "Faulted" in _row(page, "connector-2")
+    assert "GroundFailure" in page  # from the status history
+    assert len(all_by_testid(page, "session-active")) == 1 and len(all_by_testid(page, "session-finished")) == 2
+    assert all_by_testid(page, "session-energy") == ["4,2 kWh", "12,3 kWh", "0,8 kWh"]
+    assert all_by_testid(page, "session-cost") == ["–", "kr 1\xa0234,56", "–"]
+    assert by_testid(page, "session-flag") == "Måleren ble nullstilt under økten"
+    assert "FirmwareStatus" in page and "Installed" in page
+    assert len(all_by_testid(page, "command-row")) == 3
+    assert "Intet svar" in page and "Avvist (NotSupported)" in page and "Accepted" in page
+    assert page.index("Endre tilgjengelighet") < page.index("Intet svar")  # newest command first
+
+    await c.post("/portal/language", data={"language": "en", "next": url, "csrf_token": csrf_of(page)})
+    english = (await c.get(url)).text
+    assert all_by_testid(english, "session-cost") == ["–", "NOK 1,234.56", "–"]
+    assert all_by_testid(english, "session-energy") == ["4.2 kWh", "12.3 kWh", "0.8 kWh"]
+    assert "No answer" in english and "Refused (NotSupported)" in english
+
+
+def _row(html: str, testid: str) -> str:
+    start = html.index(f'data-testid="{testid}"')
+    return html[start:html.index("</tr>", start)]
+
+
+@pytest.fixture
+def short_command_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nobody holds the charger, so the command waits the whole timeout for a gateway to claim it."""
+    settings = get_settings().model_copy(update={"ocpp_command_timeout": 0.5})
+    monkeypatch.setattr(settings_module, "get_settings", lambda: settings)
+
+
+@pytest.mark.usefixtures("short_command_timeout")
+async def test_a_command_to_a_charger_that_is_not_connected_says_so(two_orgs: TwoOrgs, session: AsyncSession) -> None:
+    org = two_orgs.org_a
+    site = await make_site(session, org)
+    cp_id = await charger(session, site, "AWAY-1", seen=None)
+    c, url = two_orgs.admin_a.client, f"/portal/o/{org.id}/chargers/{cp_id}"
+    page = (await c.get(url)).text
+    headers = {"HX-Request": "true"}
+    answer = await c.post(f"{url}/commands/availability", headers=headers,
+                          data={"connector": "0", "availability": "Inoperative", "csrf_token": csrf_of(page)})
+    assert answer.status_code == 200 and "<html" not in answer.text
+    assert by_testid(answer.text, "command-result") == "Laderen er ikke tilkoblet. Prøv igjen når den er på nett."
+    bad = await c.post(f"{url}/commands/unlock", headers=headers, data={"connector": "x", "csrf_token": csrf_of(page)})
+    assert by_testid(bad.text, "command-result") == "Velg en kontakt."
+    unknown = await c.post(f"{url}/commands/selfdestruct", headers=headers, data={"csrf_token": csrf_of(page)})
+    assert "alert-danger" in unknown.text
+    # Without HTMX the page reloads with the result as a message.
+    plain = await c.post(f"{url}/commands/reset", data={"type": "Soft", "csrf_token": csrf_of(page)})
+    assert plain.status_code == 303
+
+
+async def test_finance_sees_the_page_but_cannot_send_commands_and_outsiders_see_nothing(
+    two_orgs: TwoOrgs, session: AsyncSession
+) -> None:
+    site = await make_site(session, two_orgs.org_a)
+    cp_id = await charger(session, site, "ROLE-1", seen=utcnow())
+    url = f"/portal/o/{two_orgs.org_a.id}/chargers/{cp_id}"
+    finance = await two_orgs.finance_a.client.get(url)
+    assert finance.status_code == 200 and "cmd-reset" not in finance.text
+    refused = await two_orgs.finance_a.client.post(f"{url}/commands/reset",
+                                                   data={"type": "Soft", "csrf_token": csrf_of(finance.text)})
+    assert refused.status_code == 404
+    outsider = await two_orgs.admin_b.client.get(f"/portal/o/{two_orgs.org_b.id}/chargers/{cp_id}")
+    assert outsider.status_code == 404

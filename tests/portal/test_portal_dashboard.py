@@ -1,0 +1,106 @@
+"""The dashboard's numbers, from rows in the OCPP tables: chargers by state, sessions today (in the
+organisation's time zone), energy this month (running sessions with what they delivered so far), and
+the problems: offline and faulted chargers, unmatched transaction messages, flagged meter values.
+Another organisation's rows never count."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ladeportal.web.portal import dashboard_model
+from tests.factories import make_site
+from tests.portal.conftest import TwoOrgs, csrf_of
+from tests.portal.ocpp_rows import all_by_testid, by_testid, charger, charging_session, orphan
+
+# 13:00 in Oslo (CET); local midnight is 2026-03-14 23:00 UTC.
+NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def fixed_now(monkeypatch: pytest.MonkeyPatch) -> datetime:
+    monkeypatch.setattr(dashboard_model, "utcnow", lambda: NOW)
+    return NOW
+
+
+async def test_the_dashboard_counts_what_the_chargers_reported(
+    two_orgs: TwoOrgs, session: AsyncSession, fixed_now: datetime
+) -> None:
+    org_a, org_b = two_orgs.org_a, two_orgs.org_b
+    assert org_a.time_zone == "Europe/Oslo"
+    site = await make_site(session, org_a, name="Garasje Nord")
+    seen = fixed_now - timedelta(seconds=30)
+    await charger(session, site, "A-AVAIL", seen=seen)
+    charging = await charger(session, site, "A-CHARGING", seen=seen, statuses=("Charging", "Available"))
+    await charger(session, site, "A-SUSPENDED", seen=seen, statuses=("SuspendedEV", "Available"))
+    faulted = await charger(session, site, "A-FAULT", seen=seen, statuses=("Faulted", "Charging"), name="Plass 3")
+    lost = await charger(session, site, "A-LOST", seen=fixed_now - timedelta(hours=1), name="Plass 4")
+    await charger(session, site, "A-NEVER", seen=None, statuses=("Unknown", "Unknown"))
+    await charger(session, site, "A-PENDING", seen=seen, active=False)
+    other_site = await make_site(session, org_b)
+    other = await charger(session, other_site, "B-FAULT", seen=seen, statuses=("Faulted",))
+
+    today_local_0030 = datetime(2026, 3, 14, 23, 30, tzinfo=UTC)  # 00:30 in Oslo: today
+    yesterday_local_2330 = datetime(2026, 3, 14, 22, 30, tzinfo=UTC)  # 23:30 in Oslo: yesterday
+    await charging_session(session, site, charging, datetime(2026, 3, 15, 8, 0, tzinfo=UTC), energy_wh=5000)
+    await charging_session(session, site, charging, datetime(2026, 3, 15, 11, 0, tzinfo=UTC), running_wh=3000,
+                           connector=2)
+    await charging_session(session, site, faulted, today_local_0030, energy_wh=1000)
+    await charging_session(session, site, faulted, yesterday_local_2330, energy_wh=500)
+    await charging_session(session, site, lost, datetime(2026, 3, 5, 9, 0, tzinfo=UTC), energy_wh=7000,
+                           anomalies=["meter_reset"])
+    await charging_session(session, site, lost, datetime(2026, 2, 5, 9, 0, tzinfo=UTC), energy_wh=9999,
+                           anomalies=["meter_stop_below_start"])  # last month and older than 30 days
+    await charging_session(session, other_site, other, datetime(2026, 3, 15, 9, 0, tzinfo=UTC), energy_wh=40000,
+                           anomalies=["meter_reset"])
+    await orphan(session, charging)
+    await orphan(session, lost)
+    await orphan(session, lost, resolved=fixed_now)
+    await orphan(session, other)
+
+    page = (await two_orgs.admin_a.client.get(f"/portal/o/{org_a.id}/")).text
+    counts = {s: by_testid(page, f"count-{s}") for s in ("available", "charging", "faulted", "offline", "pending")}
+    assert counts == {"available": "1", "charging": "2", "faulted": "1", "offline": "2", "pending": "1"}
+    assert by_testid(page, "sessions-today") == "3"
+    assert by_testid(page, "energy-month") == "16,5 kWh"  # 5 + 3 (running) + 1 + 0.5 + 7
+    problems = all_by_testid(page, "problem-charger")
+    assert len(problems) == 3 and "B-FAULT" not in page
+    assert "Plass 3" in page and "Plass 4" in page and "A-NEVER" in page and "aldri sett" in page
+    assert "2 transaksjonsmeldinger" in by_testid(page, "orphans")
+    assert by_testid(page, "flagged").startswith("1 ladeøkt")
+    assert "Måleren ble nullstilt under økten" in page
+
+    english = await two_orgs.admin_a.client.post(
+        "/portal/language", data={"language": "en", "next": f"/portal/o/{org_a.id}/", "csrf_token": csrf_of(page)},
+        follow_redirects=True)
+    assert by_testid(english.text, "energy-month") == "16.5 kWh"
+    assert "The meter was reset during the session" in english.text
+    assert "2 transaction messages could not be matched" in english.text
+
+    other_page = (await two_orgs.admin_b.client.get(f"/portal/o/{org_b.id}/")).text
+    assert by_testid(other_page, "count-faulted") == "1" and by_testid(other_page, "energy-month") == "40,0 kWh"
+    assert by_testid(other_page, "sessions-today") == "1" and "1 transaksjonsmelding " in other_page
+
+
+async def test_a_quiet_organisation_is_all_well(two_orgs: TwoOrgs, session: AsyncSession, fixed_now: datetime) -> None:
+    site = await make_site(session, two_orgs.org_a)
+    await charger(session, site, "QUIET-1", seen=fixed_now)
+    page = (await two_orgs.admin_a.client.get(f"/portal/o/{two_orgs.org_a.id}/")).text
+    assert by_testid(page, "count-available") == "1" and by_testid(page, "sessions-today") == "0"
+    assert by_testid(page, "energy-month") == "0,0 kWh"
+    assert "Alt er i orden" in page and "count-pending" not in page
+
+
+async def test_many_problem_chargers_are_named_up_to_a_limit_with_a_link_to_the_rest(
+    two_orgs: TwoOrgs, session: AsyncSession, fixed_now: datetime
+) -> None:
+    site = await make_site(session, two_orgs.org_a)
+    for n in range(dashboard_model.NAMED + 3):
+        await charger(session, site, f"OFF-{n:02d}", seen=None)
+    base = f"/portal/o/{two_orgs.org_a.id}"
+    page = (await two_orgs.admin_a.client.get(f"{base}/")).text
+    assert by_testid(page, "count-offline") == str(dashboard_model.NAMED + 3)
+    assert len(all_by_testid(page, "problem-charger")) == dashboard_model.NAMED
+    assert f'href="{base}/chargers?state=offline"' in page and f"Vis alle {dashboard_model.NAMED + 3}" in page
