@@ -74,7 +74,8 @@ async def _seed_chargers(db: Database, org_id: uuid.UUID) -> list[uuid.UUID]:
 
 async def _seed_sessions(db: Database, org_id: uuid.UUID, ids: list[uuid.UUID]) -> None:
     async with db.session() as session:
-        site_of = {cp_id: site_id for cp_id, site_id in (await session.execute(select(ChargePoint.id, ChargePoint.site_id))).all()}
+        pairs = (await session.execute(select(ChargePoint.id, ChargePoint.site_id))).all()
+        site_of = {cp_id: site_id for cp_id, site_id in pairs}
         now = utcnow()
         rows = []
         for n in range(SESSIONS):

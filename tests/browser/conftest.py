@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.db.engine import Database
@@ -31,8 +31,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 # Long enough for a loaded CI machine; a passing check returns as soon as its text is there.
 WAIT_MS = 30_000
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 expect.set_options(timeout=WAIT_MS)
 
@@ -68,8 +68,8 @@ async def browser() -> AsyncIterator[Browser]:
         await b.close()
 
 
-async def new_page(browser: Browser, viewport: dict[str, int] = DESKTOP) -> Page:
-    page = await browser.new_page(viewport=viewport, locale="nb-NO")  # type: ignore[arg-type]
+async def new_page(browser: Browser, viewport: ViewportSize = DESKTOP) -> Page:
+    page = await browser.new_page(viewport=viewport, locale="nb-NO")
     page.set_default_timeout(WAIT_MS)
     return page
 

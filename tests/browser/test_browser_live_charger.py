@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ladeportal.db.base import utcnow
 from ladeportal.members.models import Role
 from ladeportal.simulator import SimulatedCharger
-from tests.browser.conftest import PHONE, new_page, shoot, sign_in
+from tests.browser.conftest import DESKTOP, PHONE, new_page, shoot, sign_in
 from tests.factories import make_member, make_org, make_site, make_tag, mobile_number
 from tests.portal.ocpp_rows import charger, charging_session
 
@@ -92,32 +92,38 @@ async def test_a_connected_charger_answers_commands_and_its_status_is_live(
         await expect(page.get_by_test_id("sessions-today")).to_have_text("3")
         await expect(page.get_by_test_id("problem-charger")).to_have_count(2)
         await shoot(page, "dashboard.png")
-        phone_page = await new_page(browser, PHONE)
-        await phone_page.context.add_cookies(await page.context.cookies())
-        await phone_page.goto(page.url)
+        # The same signed-in browser, narrowed to a phone's width.
+        await page.set_viewport_size(PHONE)
+        await page.reload()
+        phone_page = page
         await expect(phone_page.get_by_role("button", name="Meny")).to_be_visible()
         await expect(phone_page.get_by_test_id("count-charging")).to_have_text("3")
         await shoot(phone_page, "dashboard-phone.png", full_page=True)
+        await page.set_viewport_size(DESKTOP)
 
         # Commands from the charger's page, each with the charger's answer.
         await page.goto(charger_url)
         await expect(page.get_by_test_id("connector-1")).to_contain_text("Charging")
         await expect(page.get_by_test_id("session-active")).to_have_count(1)
         result = page.get_by_test_id("command-result")
+
+        async def send(kind: str, answer: str) -> None:
+            # Two commands may get the same answer: wait for this command's own response first.
+            async with page.expect_response(lambda r: r.url.endswith(f"/commands/{kind}")):
+                await page.get_by_test_id(f"cmd-{kind}").click()
+            await expect(result).to_have_text(f"Laderen svarte: {answer}.")
+
         await page.locator("#unlock-connector").select_option("2")
-        await page.get_by_test_id("cmd-unlock").click()
-        await expect(result).to_have_text("Laderen svarte: Unlocked.")
+        await send("unlock", "Unlocked")
         await page.locator("#avail-connector").select_option("2")
         await page.locator("#avail-type").select_option("Inoperative")
-        await page.get_by_test_id("cmd-availability").click()
-        await expect(result).to_have_text("Laderen svarte: Accepted.")
-        await page.get_by_test_id("cmd-reset").click()
-        await expect(result).to_have_text("Laderen svarte: Accepted.")
+        await send("availability", "Accepted")
+        await send("reset", "Accepted")
         assert [action for action, _ in sim.received_calls][-3:] == ["UnlockConnector", "ChangeAvailability", "Reset"]
         await shoot(page, "charger.png", full_page=True)
 
         await page.reload()
         await expect(page.get_by_test_id("command-row")).to_have_count(3)
-        await expect(page.get_by_test_id("command-row").first).to_contain_text("Omstart")
+        await expect(page.get_by_test_id("command-row").first).to_contain_text("Start på nytt")
     finally:
         await sim.close()

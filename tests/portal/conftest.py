@@ -4,7 +4,7 @@ login flow (the code is read from the SMS queued in the outbox, as a person read
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -75,7 +75,7 @@ async def sign_in(client: httpx.AsyncClient, session: AsyncSession, phone: str) 
     return await client.post("/portal/login/code", data={"code": code, "csrf_token": csrf_of(page.text)})
 
 
-async def form_post(client: httpx.AsyncClient, page_url: str, url: str, data: dict[str, object]) -> httpx.Response:
+async def form_post(client: httpx.AsyncClient, page_url: str, url: str, data: Mapping[str, object]) -> httpx.Response:
     """Load the page for its CSRF token, then post the form as a browser would."""
     page = await client.get(page_url)
     assert page.status_code == 200, page.text

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal import settings as settings_module
-
 from ladeportal.chargers.history_models import ChargerCommand, ChargerNotification, CommandState, ConnectorStatusEvent
 from ladeportal.db.base import utcnow
 from ladeportal.settings import get_settings

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.chargers import services as chargers
 from ladeportal.cli.output import emit, run
@@ -26,6 +29,17 @@ def _db() -> Database:
     return Database(get_settings().database_url)
 
 
+@asynccontextmanager
+async def _session() -> AsyncIterator[AsyncSession]:
+    """A session on a database opened for one command, closed afterwards."""
+    db = _db()
+    try:
+        async with db.session() as s:
+            yield s
+    finally:
+        await db.dispose()
+
+
 org_app = typer.Typer(no_args_is_help=True, help="Organisations (installation owners).")
 site_app = typer.Typer(no_args_is_help=True, help="Sites (installations) of an organisation.")
 charger_app = typer.Typer(no_args_is_help=True, help="Charge points.")
@@ -45,30 +59,26 @@ def org_create(
     """Create an organisation (with its default user group)."""
 
     async def body() -> None:
-        db = _db()
-        try:
-            async with db.session() as s:
-                org = await orgs.create_organization(
-                    s,
-                    ACTOR,
-                    orgs.OrganizationInput(
-                        legal_name=name, org_number=number, country=country, kind=kind, contact_email=contact_email
-                    ),
-                )
-                emit(
-                    as_json,
-                    {
-                        "id": org.id,
-                        "legal_name": org.legal_name,
-                        "org_number": org.org_number,
-                        "country": org.country,
-                        "currency": org.currency,
-                        "time_zone": org.time_zone,
-                    },
-                    f"created organisation {org.legal_name} ({org.org_number}) id={org.id}",
-                )
-        finally:
-            await db.dispose()
+        async with _session() as s:
+            org = await orgs.create_organization(
+                s,
+                ACTOR,
+                orgs.OrganizationInput(
+                    legal_name=name, org_number=number, country=country, kind=kind, contact_email=contact_email
+                ),
+            )
+            emit(
+                as_json,
+                {
+                    "id": org.id,
+                    "legal_name": org.legal_name,
+                    "org_number": org.org_number,
+                    "country": org.country,
+                    "currency": org.currency,
+                    "time_zone": org.time_zone,
+                },
+                f"created organisation {org.legal_name} ({org.org_number}) id={org.id}",
+            )
 
     run(body)
 
@@ -81,18 +91,14 @@ def org_list(as_json: bool = JSON) -> None:
     from ladeportal.orgs.models import Organization
 
     async def body() -> None:
-        db = _db()
-        try:
-            async with db.session() as s:
-                rows = (await s.scalars(select(Organization).order_by(Organization.legal_name))).all()
-                data = [{"id": o.id, "legal_name": o.legal_name, "org_number": o.org_number} for o in rows]
-                emit(
-                    as_json,
-                    {"organizations": data},
-                    "\n".join(f"{o.id}  {o.org_number:>11}  {o.legal_name}" for o in rows) or "no organisations",
-                )
-        finally:
-            await db.dispose()
+        async with _session() as s:
+            rows = (await s.scalars(select(Organization).order_by(Organization.legal_name))).all()
+            data = [{"id": o.id, "legal_name": o.legal_name, "org_number": o.org_number} for o in rows]
+            emit(
+                as_json,
+                {"organizations": data},
+                "\n".join(f"{o.id}  {o.org_number:>11}  {o.legal_name}" for o in rows) or "no organisations",
+            )
 
     run(body)
 
@@ -112,31 +118,27 @@ def site_create(
     """Create a site (an installation) of an organisation."""
 
     async def body() -> None:
-        db = _db()
-        try:
-            async with db.session() as s:
-                o = await orgs.find_organization(s, org)
-                site = await orgs.create_site(
-                    s,
-                    ACTOR,
-                    o.id,
-                    orgs.SiteInput(
-                        name=name,
-                        price_area=price_area,
-                        street=street,
-                        postal_code=postal_code,
-                        city=city,
-                        grid_limit_amps=grid_limit_amps,
-                        grid_phases=phases,
-                    ),
-                )
-                emit(
-                    as_json,
-                    {"id": site.id, "name": site.name, "price_area": site.price_area, "time_zone": site.time_zone},
-                    f"created site {site.name} id={site.id}",
-                )
-        finally:
-            await db.dispose()
+        async with _session() as s:
+            o = await orgs.find_organization(s, org)
+            site = await orgs.create_site(
+                s,
+                ACTOR,
+                o.id,
+                orgs.SiteInput(
+                    name=name,
+                    price_area=price_area,
+                    street=street,
+                    postal_code=postal_code,
+                    city=city,
+                    grid_limit_amps=grid_limit_amps,
+                    grid_phases=phases,
+                ),
+            )
+            emit(
+                as_json,
+                {"id": site.id, "name": site.name, "price_area": site.price_area, "time_zone": site.time_zone},
+                f"created site {site.name} id={site.id}",
+            )
 
     run(body)
 
@@ -154,30 +156,26 @@ def charger_add(
     """Add a charger; prints its OCPP URL and generated password ONCE."""
 
     async def body() -> None:
-        db = _db()
-        try:
-            async with db.session() as s:
-                o = await orgs.find_organization(s, org)
-                st = await orgs.find_site(s, o.id, site)
-                new = await chargers.add_charge_point(s, ACTOR, o.id, st.id, ocpp_id, name=name, connectors=connectors)
-                if activate:
-                    await chargers.activate_charge_point(s, ACTOR, o.id, new.charge_point.id)
-                url = chargers.ocpp_url(get_settings().public_url, new.charge_point.ocpp_id)
-                emit(
-                    as_json,
-                    {
-                        "id": new.charge_point.id,
-                        "ocpp_id": new.charge_point.ocpp_id,
-                        "ocpp_url": url,
-                        "password": new.password,
-                        "state": "active" if activate else "pending",
-                    },
-                    f"added charger {new.charge_point.ocpp_id} id={new.charge_point.id}\n"
-                    f"  OCPP URL:  {url}\n  user name: {new.charge_point.ocpp_id}\n"
-                    f"  password:  {new.password}   (shown once; store it in the charger now)",
-                )
-        finally:
-            await db.dispose()
+        async with _session() as s:
+            o = await orgs.find_organization(s, org)
+            st = await orgs.find_site(s, o.id, site)
+            new = await chargers.add_charge_point(s, ACTOR, o.id, st.id, ocpp_id, name=name, connectors=connectors)
+            if activate:
+                await chargers.activate_charge_point(s, ACTOR, o.id, new.charge_point.id)
+            url = chargers.ocpp_url(get_settings().public_url, new.charge_point.ocpp_id)
+            emit(
+                as_json,
+                {
+                    "id": new.charge_point.id,
+                    "ocpp_id": new.charge_point.ocpp_id,
+                    "ocpp_url": url,
+                    "password": new.password,
+                    "state": "active" if activate else "pending",
+                },
+                f"added charger {new.charge_point.ocpp_id} id={new.charge_point.id}\n"
+                f"  OCPP URL:  {url}\n  user name: {new.charge_point.ocpp_id}\n"
+                f"  password:  {new.password}   (shown once; store it in the charger now)",
+            )
 
     run(body)
 
@@ -187,15 +185,11 @@ def charger_activate(org: str = ORG, charger: str = typer.Argument(..., help="Ch
     """Activate a pending charger so its BootNotification is accepted."""
 
     async def body() -> None:
-        db = _db()
-        try:
-            async with db.session() as s:
-                o = await orgs.find_organization(s, org)
-                cp = await chargers.find_charge_point(s, o.id, charger)
-                await chargers.activate_charge_point(s, ACTOR, o.id, cp.id)
-                typer.echo(f"charger {cp.ocpp_id} is active")
-        finally:
-            await db.dispose()
+        async with _session() as s:
+            o = await orgs.find_organization(s, org)
+            cp = await chargers.find_charge_point(s, o.id, charger)
+            await chargers.activate_charge_point(s, ACTOR, o.id, cp.id)
+            typer.echo(f"charger {cp.ocpp_id} is active")
 
     run(body)
 
@@ -213,31 +207,27 @@ def user_add(
     """Add a person to an organisation by mobile number."""
 
     async def body() -> None:
-        db = _db()
-        try:
-            async with db.session() as s:
-                o = await orgs.find_organization(s, org)
-                group_id = (await groups.find_group(s, o.id, group)).id if group else None
-                m = await members.add_member(
-                    s,
-                    ACTOR,
-                    o.id,
-                    members.MemberInput(phone=phone, name=name, email=email, role=role, group_id=group_id),
-                )
-                m = await members.get_membership(s, o.id, m.id)
-                emit(
-                    as_json,
-                    {
-                        "membership_id": m.id,
-                        "user_id": m.user_id,
-                        "phone": m.user.phone,
-                        "role": m.role.value,
-                        "state": m.state.value,
-                    },
-                    f"added {display_mobile(m.user.phone)} as {m.role.value} membership={m.id}",
-                )
-        finally:
-            await db.dispose()
+        async with _session() as s:
+            o = await orgs.find_organization(s, org)
+            group_id = (await groups.find_group(s, o.id, group)).id if group else None
+            m = await members.add_member(
+                s,
+                ACTOR,
+                o.id,
+                members.MemberInput(phone=phone, name=name, email=email, role=role, group_id=group_id),
+            )
+            m = await members.get_membership(s, o.id, m.id)
+            emit(
+                as_json,
+                {
+                    "membership_id": m.id,
+                    "user_id": m.user_id,
+                    "phone": m.user.phone,
+                    "role": m.role.value,
+                    "state": m.state.value,
+                },
+                f"added {display_mobile(m.user.phone)} as {m.role.value} membership={m.id}",
+            )
 
     run(body)
 
@@ -249,13 +239,9 @@ def user_operator(
     """Make a person platform operator staff (they log in like everyone else)."""
 
     async def body() -> None:
-        db = _db()
-        try:
-            async with db.session() as s:
-                account = await members.make_operator(s, ACTOR, phone, name)
-                emit(as_json, {"operator_id": account.id, "user_id": account.user_id}, f"operator account {account.id}")
-        finally:
-            await db.dispose()
+        async with _session() as s:
+            account = await members.make_operator(s, ACTOR, phone, name)
+            emit(as_json, {"operator_id": account.id, "user_id": account.user_id}, f"operator account {account.id}")
 
     run(body)
 
@@ -279,27 +265,23 @@ def tag_add(
                 expires_at = datetime.fromisoformat(expires)
             except ValueError:
                 raise ValidationFailed(f"{expires!r} is not an ISO 8601 time.", field="expires") from None
-        db = _db()
-        try:
-            async with db.session() as s:
-                o = await orgs.find_organization(s, org)
-                membership_id = (await members.find_membership(s, o.id, member)).id if member else None
-                group_id = (await groups.find_group(s, o.id, group)).id if group else None
-                tag = await tags.add_tag(
-                    s,
-                    ACTOR,
-                    o.id,
-                    tags.TagInput(
-                        uid=uid, membership_id=membership_id, group_id=group_id, label=label, expires_at=expires_at
-                    ),
-                )
-                emit(
-                    as_json,
-                    {"id": tag.id, "uid": tag.uid, "state": tag.state.value},
-                    f"registered tag {tag.uid} id={tag.id}",
-                )
-        finally:
-            await db.dispose()
+        async with _session() as s:
+            o = await orgs.find_organization(s, org)
+            membership_id = (await members.find_membership(s, o.id, member)).id if member else None
+            group_id = (await groups.find_group(s, o.id, group)).id if group else None
+            tag = await tags.add_tag(
+                s,
+                ACTOR,
+                o.id,
+                tags.TagInput(
+                    uid=uid, membership_id=membership_id, group_id=group_id, label=label, expires_at=expires_at
+                ),
+            )
+            emit(
+                as_json,
+                {"id": tag.id, "uid": tag.uid, "state": tag.state.value},
+                f"registered tag {tag.uid} id={tag.id}",
+            )
 
     run(body)
 

@@ -34,7 +34,9 @@ class Gateway:
         self.max_frame_bytes = settings.ocpp_max_frame_bytes
         self.heartbeat_interval = settings.ocpp_heartbeat_interval
         self.auth = Authenticator(db, settings.ocpp_auth_failures_per_minute)
+        # One group commit for meter values, boots and status notifications (see meter_writer).
         self.meter_writer = MeterWriter(db)
+        self.writes = self.meter_writer
         self.connections: dict[uuid.UUID, ChargerConnection] = {}
         # Liveness in memory, written every few seconds: a Heartbeat must not cost a database write.
         self._seen: dict[uuid.UUID, float] = {}

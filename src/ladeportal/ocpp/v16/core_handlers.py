@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ladeportal.chargers.models import CommissioningState
-from ladeportal.chargers.status import BootInfo, record_boot, record_notification, record_status
+from ladeportal.chargers.status import (
+    BootInfo,
+    StatusReport,
+    record_notification,
+    write_boot_batch,
+    write_status_batch,
+)
+from ladeportal.db.base import utcnow
 from ladeportal.ocpp.clock import now_iso
 from ladeportal.sessions.meter import parse_timestamp
 
@@ -23,8 +30,8 @@ async def boot_notification(conn: ChargerConnection, p: Payload) -> Payload:
         serial_number=p.get("chargePointSerialNumber") or p.get("chargeBoxSerialNumber"),
         firmware_version=p.get("firmwareVersion"), protocol=conn.version.subprotocol,
     )
-    async with conn.gateway.db.session() as session:
-        state = await record_boot(session, conn.identity.charge_point_id, info)
+    # Group commit: a reconnect storm's boots share transactions (acknowledged after the commit).
+    state = await conn.gateway.writes.submit(write_boot_batch, (conn.identity.charge_point_id, info, utcnow()))
     if state == CommissioningState.active:
         return {"status": "Accepted", "currentTime": now_iso(), "interval": conn.gateway.heartbeat_interval}
     if state == CommissioningState.pending:
@@ -40,12 +47,10 @@ async def heartbeat(conn: ChargerConnection, p: Payload) -> Payload:
 
 async def status_notification(conn: ChargerConnection, p: Payload) -> Payload:
     reported = p.get("timestamp")
-    async with conn.gateway.db.session() as session:
-        await record_status(
-            session, conn.identity.charge_point_id, p["connectorId"], p["status"], p["errorCode"],
-            info=p.get("info"), vendor_error_code=p.get("vendorErrorCode"),
-            reported_at=parse_timestamp(reported) if reported else None,
-        )
+    await conn.gateway.writes.submit(write_status_batch, StatusReport(
+        conn.identity.charge_point_id, p["connectorId"], p["status"], p["errorCode"], p.get("info"),
+        p.get("vendorErrorCode"), parse_timestamp(reported) if reported else None, utcnow(),
+    ))
     return {}
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.chargers.models import ChargePoint, CommissioningState, Connector
@@ -71,8 +71,8 @@ def local_midnight(now: datetime, time_zone: str, *, month: bool = False) -> dat
 
 async def _states(session: AsyncSession, org_id: uuid.UUID, now: datetime,
                   heartbeat_seconds: int) -> dict[uuid.UUID, str]:
-    def any_connector(condition: object) -> object:
-        return func.max(case((condition, 1), else_=0))  # type: ignore[arg-type]
+    def any_connector(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.max(case((condition, 1), else_=0))
 
     query = (
         select(ChargePoint.id, ChargePoint.commissioning_state, ChargePoint.last_seen_at,
@@ -129,9 +129,10 @@ async def _flagged(session: AsyncSession, org_id: uuid.UUID, now: datetime) -> t
         func.json_array_length(ChargingSession.anomalies) > 0,
     )
     count = await session.scalar(select(func.count()).select_from(ChargingSession).where(*flagged))
+    label = func.coalesce(ChargePoint.name, ChargePoint.ocpp_id)
     rows = (await session.execute(
-        select(ChargingSession.id, ChargingSession.charge_point_id, func.coalesce(ChargePoint.name, ChargePoint.ocpp_id),
-               ChargingSession.started_at, ChargingSession.anomalies)
+        select(ChargingSession.id, ChargingSession.charge_point_id, label, ChargingSession.started_at,
+               ChargingSession.anomalies)
         .join(ChargePoint, ChargePoint.id == ChargingSession.charge_point_id)
         .where(*flagged).order_by(ChargingSession.started_at.desc()).limit(NAMED)
     )).all()
@@ -153,6 +154,7 @@ async def dashboard(session: AsyncSession, org: Organization, heartbeat_seconds:
     flagged_count, flagged = await _flagged(session, org.id, now)
     return Dashboard(
         counts=counts, sessions_today=sessions_today, energy_month_wh=energy,
-        faulted=await _named(session, org.id, states, "faulted"), offline=await _named(session, org.id, states, "offline"),
+        faulted=await _named(session, org.id, states, "faulted"),
+        offline=await _named(session, org.id, states, "offline"),
         orphans=int(orphans or 0), flagged_sessions=flagged_count, flagged=flagged,
     )

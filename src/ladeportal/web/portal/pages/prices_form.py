@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from starlette.datastructures import FormData
 
 from ladeportal.errors import DomainError
-from ladeportal.i18n import N_, gettext
+from ladeportal.i18n import N_, gettext, ngettext
 from ladeportal.pricing.plan_codec import ENERGY_TYPES
 from ladeportal.pricing.services import prepare_definition
 from ladeportal.pricing.validation import InvalidPlan
@@ -205,10 +205,13 @@ def parse_plan(form: PlanForm, *, vat_rate_bp: int, currency: str, time_zone: st
     try:
         prepare_definition(definition, vat_rate_bp=vat_rate_bp, currency=currency)
     except InvalidPlan as exc:
+        found: dict[str, list[str]] = {}
         for problem in exc.problems:
-            key = form_field(problem.field, band_rows)
-            message = translate(problem.message, time_zone)
-            errors[key] = f"{errors[key]} {message}" if key in errors else message
+            if problem.field == "energy.type":
+                continue  # said above, in the form's words
+            found.setdefault(form_field(problem.field, band_rows), []).append(translate(problem.message, time_zone))
+        for key, messages in found.items():
+            errors[key] = _summary(messages)
     effective_from = None
     raw_moment = v.get("effective_from", "")
     # The form shows "now" as a local minute; sent back unchanged it means now, to the second, so a
@@ -219,6 +222,16 @@ def parse_plan(form: PlanForm, *, vat_rate_bp: int, currency: str, time_zone: st
         except ValueError:
             errors["effective_from"] = gettext("Give a date and time, e.g. 2026-05-01 00:00.")
     return ParsedPlan(definition, effective_from, errors)
+
+
+def _summary(messages: list[str]) -> str:
+    """One field's problems; a gap or overlap repeated on every weekday is said twice, then counted."""
+    shown = " ".join(messages[:2])
+    rest = len(messages) - 2
+    if rest <= 0:
+        return shown
+    more = ngettext("(%(num)d more like it)", "(%(num)d more like these)", rest) % {"num": rest}
+    return f"{shown} {more}"
 
 
 def form_field(codec_field: str, band_rows: list[int]) -> str:
