@@ -19,6 +19,10 @@ from ladeportal.ocpp.gateway import Gateway
 from ladeportal.ocpp.versions import get_version, pick_subprotocol, supported_subprotocols
 
 
+LISTEN_BACKLOG = 4096  # the kernel caps it at net.core.somaxconn (4096 on current Linux)
+HANDSHAKE_TIMEOUT_SECONDS = 30.0
+
+
 class _WebsocketsLink:
     __slots__ = ("_ws",)
 
@@ -77,4 +81,12 @@ async def start_server(gateway: Gateway, host: str, port: int,
         compression=None, max_size=gateway.transport_frame_limit,
         # Fewer buffered frames per idle socket; chargers send one message at a time anyway.
         max_queue=4, server_header=None,
+        # After a deploy or an outage thousands of chargers reconnect at once. With the default
+        # listen backlog (100) the kernel drops their SYNs and the chargers retry after 1, 3, 7,
+        # 15, 31 s: a storm that the server could absorb in seconds then takes over a minute.
+        backlog=LISTEN_BACKLOG,
+        # The handshake clock starts at accept. In such a storm an accepted charger may wait its turn
+        # (behind thousands of handshakes and their first messages) longer than the default 10 s,
+        # and closing it then only makes it come back later; 30 s still ends idle half-open sockets.
+        open_timeout=HANDSHAKE_TIMEOUT_SECONDS,
     )

@@ -1,0 +1,93 @@
+"""The Prices page in a real browser: an admin creates a fixed price for residents and a spot price for
+guests, assigns them, and uses the calculator (HTMX swaps the result in); screenshot docs/screenshots/prices.png."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ladeportal.members.groups import create_group
+from ladeportal.members.models import Role
+from tests.factories import ACTOR, make_member, make_org, make_site, mobile_number
+from tests.portal.conftest import last_code
+
+pytestmark = pytest.mark.browser
+SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+async def _sign_in(page: Page, server: str, session: AsyncSession, phone: str) -> None:
+    await page.goto(f"{server}/portal/")
+    await page.get_by_label("Mobilnummer").fill(phone[3:])
+    await page.get_by_role("button", name="Send kode").click()
+    await expect(page.get_by_label("Kode")).to_be_visible()
+    code = await last_code(session, phone)
+    assert code is not None
+    await page.get_by_label("Kode").fill(code)
+    await page.get_by_role("button", name="Logg inn").click()
+    await expect(page.get_by_role("heading", name="Oversikt")).to_be_visible()
+
+
+async def test_an_admin_creates_plans_assigns_them_and_uses_the_calculator(
+    server: str, browser: Browser, session: AsyncSession
+) -> None:
+    org = await make_org(session, legal_name="Solsiden Borettslag")
+    await make_site(session, org, name="Garasje Nord", price_area="NO1")
+    await create_group(session, ACTOR, org.id, "Beboere")
+    phone = mobile_number()
+    await make_member(session, org, phone, role=Role.org_admin, name="Kari Nordmann")
+    page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="nb-NO")
+    await _sign_in(page, server, session, phone)
+
+    await page.get_by_role("navigation").get_by_role("link", name="Priser", exact=True).click()
+    await expect(page.get_by_role("heading", name="Priser")).to_be_visible()
+    await page.get_by_role("link", name="Ny plan").first.click()
+    await page.get_by_label("Navn", exact=True).fill("Beboere")
+    await page.get_by_label("Pris per kWh (NOK)", exact=True).fill("-2,50")
+    await page.get_by_role("button", name="Lag plan").click()  # a negative price: shown, nothing saved
+    await expect(page.locator("#e-price_per_kwh")).to_have_text("Kan ikke være negativ.")
+    await page.get_by_label("Pris per kWh (NOK)", exact=True).fill("2,50")
+    await page.get_by_label("Tidsavgift per time (NOK)").fill("20")
+    await page.get_by_label("Gratis minutter først").fill("240")
+    await page.get_by_role("button", name="Lag plan").click()
+    await expect(page.get_by_role("heading", name="Beboere")).to_be_visible()
+    await expect(page.get_by_test_id("plan-description").first).to_have_text(
+        "kr 2,50 per kWh inkl. mva, kr 20 per time etter 4 timer")
+
+    await page.get_by_role("navigation").get_by_role("link", name="Priser", exact=True).click()
+    await page.get_by_role("link", name="Ny plan").first.click()
+    await page.get_by_label("Navn", exact=True).fill("Gjester")
+    await page.get_by_label("Spotpris pluss påslag").check()
+    await expect(page.get_by_label("Pris per kWh (NOK)", exact=True)).to_be_hidden()  # only the chosen kind shows
+    await page.get_by_label("Påslag per kWh (NOK)").fill("0,30")
+    await page.get_by_label("Tak per kWh (valgfritt)").fill("5")
+    await page.get_by_label("Reservepris per kWh (NOK)").fill("3")
+    await page.get_by_role("button", name="Lag plan").click()
+    await expect(page.get_by_test_id("plan-description").first).to_contain_text("spotpris (NO1) + kr 0,30 per kWh")
+
+    await page.get_by_role("link", name="Hvem betaler etter hvilken plan").first.click()
+    await page.get_by_label("Gruppe", exact=True).select_option(label="Beboere")
+    await page.locator("#f-group_plan_id").select_option(label="Beboere")
+    await page.get_by_role("button", name="Tildel").first.click()
+    await expect(page.get_by_test_id("group-assignment")).to_have_count(1)
+    await page.locator("#f-public_site_id").select_option(label="Garasje Nord")
+    await page.locator("#f-public_plan_id").select_option(label="Gjester")
+    await page.get_by_role("button", name="Tildel").last.click()
+    await expect(page.get_by_test_id("public-assignment")).to_contain_text("Garasje Nord")
+
+    await page.get_by_role("navigation").get_by_role("link", name="Priser", exact=True).click()
+    await expect(page.get_by_test_id("plan-card")).to_have_count(2)
+    calculator = page.get_by_test_id("calculator")
+    await calculator.get_by_label("Plan").select_option(label="Gjester")
+    await calculator.get_by_role("button", name="Beregn").click()
+    result = page.get_by_test_id("quote-result")
+    await expect(result).to_contain_text("reservepris")  # no spot prices stored in the test database
+    await calculator.get_by_label("Plan").select_option(label="Beboere")
+    await calculator.get_by_role("button", name="Beregn").click()
+    await expect(result).to_contain_text("30,0 kWh fra")
+    await expect(result).to_contain_text("koster kr 255,00 inkl. mva (kr 204,00 eks. mva)")
+    assert "/prices/calculator" not in page.url  # swapped in place by HTMX, not a page load
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=SHOTS / "prices.png", full_page=True)
