@@ -319,13 +319,24 @@ def drop_pg_database(url: str) -> None:
     _pg_admin(url, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
 
+LADEPORTAL_KINDS = ("ladeportal", "ladeportal-pg", "ladeportal-serve", "ladeportal-uvloop")
+# `ladeportal gateway` on uvloop (as uvicorn runs `serve`): what switching the gateway's loop would give.
+_UVLOOP_GATEWAY = ("import asyncio, uvloop; asyncio.set_event_loop_policy(uvloop.EventLoopPolicy()); "
+                   "from ladeportal.cli.main import app; app()")
+
+
 class Server:
-    def __init__(self, kind: str, ids: list[str], database_url: str | None, workdir: Path) -> None:
+    def __init__(self, kind: str, ids: list[str], database_url: str | None, workdir: Path,
+                 pg_url: str | None = None) -> None:
         self.kind, self.port = kind, free_port()
         self.url = f"ws://127.0.0.1:{self.port}/ocpp"
         self.pg_database: str | None = None
         env = dict(os.environ)
-        if kind == "ladeportal":
+        if kind in LADEPORTAL_KINDS:
+            if kind == "ladeportal-pg":
+                if not pg_url:
+                    raise LookupError("ladeportal-pg needs --pg-url")
+                database_url = pg_url
             if database_url and database_url.startswith("postgresql"):
                 database_url = self.pg_database = fresh_pg_database(database_url)
             database_url = database_url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
@@ -334,8 +345,12 @@ class Server:
                     drop_pg_database(self.pg_database)
                 raise LookupError("ladeportal unavailable")
             env["LADEPORTAL_DATABASE_URL"] = database_url
-            command = [str(Path(sys.executable).parent / "ladeportal"), "gateway",
-                       "--host", "127.0.0.1", "--port", str(self.port)]
+            # `gateway`: plain websockets (the scale-out path); `serve`: the whole app under uvicorn,
+            # the gateway on its Starlette WebSocket route (what `make run` starts).
+            program = "serve" if kind == "ladeportal-serve" else "gateway"
+            launcher = ([sys.executable, "-c", _UVLOOP_GATEWAY] if kind == "ladeportal-uvloop"
+                        else [str(Path(sys.executable).parent / "ladeportal")])
+            command = [*launcher, program, "--host", "127.0.0.1", "--port", str(self.port)]
         else:
             command = [sys.executable, str(HERE / "ocpp_refs.py"), kind, "--port", str(self.port)]
         self.log = (workdir / f"{kind}.log").open("w")
@@ -490,14 +505,18 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--servers", default="floor,stock", help="floor,stock,ladeportal")
+    parser.add_argument("--servers", default="floor,stock",
+                        help="floor,stock,ladeportal,ladeportal-pg,ladeportal-serve,ladeportal-uvloop")
     parser.add_argument("--scenario", default="heartbeat,metervalues", help=",".join(SCENARIOS))
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per throughput run")
     parser.add_argument("--connections", type=int, default=100, help="concurrent connections (1 in flight)")
     parser.add_argument("--clients", type=int, default=1, help="client processes (all on CPU 1)")
     parser.add_argument("--idle", type=int, default=2000, help="connections for the idle scenario")
     parser.add_argument("--storm", type=int, default=2000, help="chargers in the reconnect storm")
-    parser.add_argument("--database-url", default=None, help="ladeportal: e.g. postgresql+asyncpg://...")
+    parser.add_argument("--database-url", default=None,
+                        help="ladeportal, ladeportal-serve: default a fresh SQLite file; or postgresql+asyncpg://...")
+    parser.add_argument("--pg-url", default=None,
+                        help="ladeportal-pg: postgresql+asyncpg://... (a fresh database beside it per server)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args()
     raise_nofile()
@@ -516,7 +535,7 @@ def main() -> None:
             # A fresh server per scenario: memory and CPU figures must not carry over.
             with tempfile.TemporaryDirectory(prefix=f"bench-{kind}-") as tmp:
                 try:
-                    server = Server(kind, ids, args.database_url, Path(tmp))
+                    server = Server(kind, ids, args.database_url, Path(tmp), args.pg_url)
                 except LookupError:
                     break
                 try:

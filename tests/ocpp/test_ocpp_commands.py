@@ -15,6 +15,9 @@ from ladeportal.chargers.commands import ChargerNotConnected, CommandTimedOut, s
 from ladeportal.chargers.history_models import ChargerCommand, CommandState
 from ladeportal.db.engine import Database
 from ladeportal.errors import NotFound, ValidationFailed
+from ladeportal.members.local_list import local_list_version
+from ladeportal.members.models import TagState
+from ladeportal.members.tags import set_tag_state
 from tests.factories import ACTOR, make_org
 from tests.ocpp.conftest import Charger, RunningGateway, World, charger
 
@@ -133,14 +136,23 @@ async def test_command_from_another_process_goes_through_the_table(
     assert result.state == CommandState.answered and result.accepted
 
 
-async def test_send_local_list_pushes_accepted_tags_with_rising_versions(
+async def test_send_local_list_pushes_the_organisations_list_and_its_version(
         db: Database, gw: RunningGateway, world: World) -> None:
+    async with db.session() as s:
+        version = await local_list_version(s, world.org.id)
     async with charger(gw.url, world.cp_id, world.password) as c:
-        frames = []
-        for _ in range(2):
-            task = asyncio.create_task(send(db, world, "SendLocalList"))
-            frames.append(await answer_next(c, lambda f: [3, f[1], {"status": "Accepted"}]))
-            assert (await task).accepted
-    assert frames[0][3] == {"listVersion": 1, "updateType": "Full",
-                            "localAuthorizationList": [{"idTag": "04A1B2C3", "idTagInfo": {"status": "Accepted"}}]}
-    assert frames[1][3]["listVersion"] == 2
+        task = asyncio.create_task(send(db, world, "SendLocalList"))
+        first = await answer_next(c, lambda f: [3, f[1], {"status": "Accepted"}])
+        assert (await task).accepted
+        # Blocking a tag changes the list: the next push carries a higher version and the new status.
+        async with db.session() as s:
+            await set_tag_state(s, ACTOR, world.org.id, world.tag.id, TagState.blocked)
+        task = asyncio.create_task(send(db, world, "SendLocalList"))
+        second = await answer_next(c, lambda f: [3, f[1], {"status": "Accepted"}])
+        assert (await task).accepted
+    assert first[3]["listVersion"] == max(1, version) and first[3]["updateType"] == "Full"
+    statuses = {e["idTag"]: e["idTagInfo"]["status"] for e in first[3]["localAuthorizationList"]}
+    assert statuses[world.tag.uid] == "Accepted" and statuses[world.blocked_tag.uid] == "Blocked"
+    assert second[3]["listVersion"] == first[3]["listVersion"] + 1
+    after = {e["idTag"]: e["idTagInfo"]["status"] for e in second[3]["localAuthorizationList"]}
+    assert after[world.tag.uid] == "Blocked"

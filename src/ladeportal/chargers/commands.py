@@ -27,8 +27,6 @@ from ladeportal.chargers.services import get_charge_point
 from ladeportal.db.base import utcnow
 from ladeportal.db.engine import unit_of_work
 from ladeportal.errors import DomainError
-from ladeportal.members.access import AccessStatus, decide_access
-from ladeportal.members.models import IdTag, TagState
 from ladeportal.platform.audit import Actor, record
 
 DEFAULT_PROTOCOL = "ocpp1.6"
@@ -226,27 +224,12 @@ async def _wait_for_other_process(session: AsyncSession, command_id: int, action
 
 
 async def local_list_payload(session: AsyncSession, cp: ChargePoint) -> dict[str, Any]:
-    """SendLocalList, full update: every tag the access rules accept at this charger, next version."""
-    now = utcnow()
-    tags = (await session.scalars(
-        select(IdTag).where(IdTag.organization_id == cp.organization_id, IdTag.state == TagState.active)
-        .order_by(IdTag.uid)
-    )).all()
-    entries = []
-    for tag in tags:
-        decision = await decide_access(session, cp.organization_id, cp.site_id, tag.uid, now)
-        if decision.status == AccessStatus.accepted:
-            info: dict[str, Any] = {"status": "Accepted"}
-            if decision.expires_at is not None:
-                info["expiryDate"] = decision.expires_at.isoformat().replace("+00:00", "Z")
-            entries.append({"idTag": tag.uid, "idTagInfo": info})
-    previous = await session.scalar(
-        select(ChargerCommand.payload).where(ChargerCommand.charge_point_id == cp.id,
-                                             ChargerCommand.action == "SendLocalList")
-        .order_by(ChargerCommand.id.desc()).limit(1)
-    )
-    version = int((previous or {}).get("listVersion", 0)) + 1
-    return {"listVersion": version, "updateType": "Full", "localAuthorizationList": entries}
+    """SendLocalList, full update: the organisation's current list as the access rules see it at this
+    charger, under the organisation's list version (the same payload the automatic sync sends)."""
+    from ladeportal.members.local_list import compute_local_list, local_list_version, send_local_list_payload
+
+    entries = await compute_local_list(session, cp.organization_id, charge_point_id=cp.id)
+    return send_local_list_payload(entries, await local_list_version(session, cp.organization_id))
 
 
 async def list_commands(session: AsyncSession, org_id: uuid.UUID, charge_point_id: uuid.UUID,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -134,3 +135,14 @@ async def _groups_allowed_here(
             )).all()
         )
     return allowed & set(groups)
+
+
+def send_local_list_payload(entries: list[LocalListEntry], version: int) -> dict[str, Any]:
+    """OCPP 1.6 SendLocalList, updateType Full; version 0 means "no list", so the first is 1."""
+    items = []
+    for entry in entries:
+        info: dict[str, Any] = {"status": entry.status.value}
+        if entry.expiry is not None:
+            info["expiryDate"] = entry.expiry.isoformat().replace("+00:00", "Z")
+        items.append({"idTag": entry.uid, "idTagInfo": info})
+    return {"listVersion": max(1, version), "updateType": "Full", "localAuthorizationList": items}

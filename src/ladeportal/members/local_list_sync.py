@@ -19,23 +19,12 @@ from ladeportal.chargers.commands import CommandFailed, send_command
 from ladeportal.chargers.models import ChargePoint, CommissioningState
 from ladeportal.db.engine import Database
 from ladeportal.jobs.outbox import TaskContext, task_handler
-from ladeportal.members.local_list import SYNC_TASK, LocalListEntry, compute_local_list, local_list_version
+from ladeportal.members.local_list import SYNC_TASK, compute_local_list, local_list_version, send_local_list_payload
 from ladeportal.platform.audit import Actor
 
 log = logging.getLogger(__name__)
 ACTOR = Actor.system("local-list-sync")
 CONCURRENCY = 8
-
-
-def send_local_list_payload(entries: list[LocalListEntry], version: int) -> dict[str, Any]:
-    """OCPP 1.6 SendLocalList, updateType Full; version 0 means "no list", so the first is 1."""
-    items = []
-    for entry in entries:
-        info: dict[str, Any] = {"status": entry.status.value}
-        if entry.expiry is not None:
-            info["expiryDate"] = entry.expiry.isoformat().replace("+00:00", "Z")
-        items.append({"idTag": entry.uid, "idTagInfo": info})
-    return {"listVersion": max(1, version), "updateType": "Full", "localAuthorizationList": items}
 
 
 async def sync_organization(db: Database, org_id: uuid.UUID) -> dict[str, str]:

@@ -1,7 +1,10 @@
 """JSON-schema validation with the schemas shipped in the `ocpp` package, compiled once.
 
-fastjsonschema turns each schema into Python code: validating a MeterValues payload costs ~20 us
-instead of ~470 us with `jsonschema` (see shared notes), which is what makes the gateway fast.
+fastjsonschema turns each schema into Python code: validating a MeterValues payload costs ~25 us
+instead of ~470 us with `jsonschema` (see shared notes), which is what makes the gateway fast. Its
+code for a string `enum` is a chain of `isinstance(x, str) and x == 'A' or ...` (22 tests for a
+measurand, 7 enums per sampled value): we generate a set lookup instead, same outcome and error, and
+MeterValues with 9 sampled values validates in about half the time.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from importlib import resources
 from typing import Any
 
 import fastjsonschema
+from fastjsonschema.draft2019 import CodeGeneratorDraft2019
+from fastjsonschema.ref_resolver import RefResolver
 
 from ladeportal.ocpp.frames import Fault, RpcFault
 
@@ -46,7 +51,31 @@ def compiled(package: str, name: str) -> Validator:
     # `$schema`/`id` keys make fastjsonschema try to resolve references, so they go.
     schema.pop("$schema", None)
     schema.pop("id", None)
-    return fastjsonschema.compile(schema)
+    return _compile(schema)
+
+
+class _SetEnumGenerator(CodeGeneratorDraft2019):
+    """fastjsonschema's generator with string enums checked by one set lookup."""
+
+    def generate_enum(self) -> None:
+        enum = (self._definition or {})["enum"]
+        if not isinstance(enum, list) or not enum or not all(type(v) is str for v in enum):
+            super().generate_enum()
+            return
+        # A set display of constants compiles to a frozenset constant: one hash lookup per value.
+        members = "{" + ", ".join(repr(v) for v in enum) + "}"
+        with self.l("if not (isinstance({variable}, str) and {variable} in {}):", members):
+            self.exc("{name} must be one of {}", self.e(enum), rule="enum")
+
+
+def _compile(schema: dict[str, Any]) -> Validator:
+    """fastjsonschema.compile with our generator; no handlers, so no $ref is ever fetched."""
+    resolver = RefResolver.from_schema(schema, handlers={}, store={})
+    generator = _SetEnumGenerator(schema, resolver=resolver)
+    state = generator.global_state
+    exec(generator.func_code, state)  # noqa: S102 - code generated from the ocpp package's schemas
+    validator: Validator = state[resolver.get_scope_name()]
+    return validator
 
 
 def validate(validator: Validator, payload: dict[str, Any], message_id: str) -> None:

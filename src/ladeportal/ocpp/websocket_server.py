@@ -18,7 +18,6 @@ from ladeportal.ocpp.connection import ChargerConnection
 from ladeportal.ocpp.gateway import Gateway
 from ladeportal.ocpp.versions import get_version, pick_subprotocol, supported_subprotocols
 
-
 LISTEN_BACKLOG = 4096  # the kernel caps it at net.core.somaxconn (4096 on current Linux)
 HANDSHAKE_TIMEOUT_SECONDS = 30.0
 

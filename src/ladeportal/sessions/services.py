@@ -54,7 +54,10 @@ async def start_session(
     started_at: datetime, reservation_id: int | None = None,
 ) -> StartResult:
     async with unit_of_work(session):
-        decision = await decide_access(session, charger.organization_id, charger.site_id, id_tag, started_at)
+        decision = await decide_access(
+            session, charger.organization_id, charger.site_id, id_tag, started_at,
+            charge_point_id=charger.charge_point_id,
+        )
         existing = await session.scalar(select(ChargingSession.id).where(
             ChargingSession.charge_point_id == charger.charge_point_id,
             ChargingSession.connector_number == connector, ChargingSession.started_at == started_at,
@@ -142,7 +145,10 @@ async def stop_session(
     async with unit_of_work(session):
         decision = None
         if id_tag:
-            decision = await decide_access(session, charger.organization_id, charger.site_id, id_tag, stopped_at)
+            decision = await decide_access(
+                session, charger.organization_id, charger.site_id, id_tag, stopped_at,
+                charge_point_id=charger.charge_point_id,
+            )
         row = await session.get(ChargingSession, transaction_id) if transaction_id > 0 else None
         if row is None or row.charge_point_id != charger.charge_point_id:
             # Another charger's transaction is treated exactly like an unknown one: it is not touched.

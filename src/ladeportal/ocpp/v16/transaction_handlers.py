@@ -48,7 +48,10 @@ async def _note_unknown(session: AsyncSession, conn: ChargerConnection, id_tag: 
 async def authorize(conn: ChargerConnection, p: Payload) -> Payload:
     ident = conn.identity
     async with conn.gateway.db.session() as session:
-        decision = await decide_access(session, ident.organization_id, ident.site_id, p["idTag"], utcnow())
+        decision = await decide_access(
+            session, ident.organization_id, ident.site_id, p["idTag"], utcnow(),
+            charge_point_id=ident.charge_point_id,
+        )
         await _note_unknown(session, conn, p["idTag"], decision)
     return {"idTagInfo": id_tag_info(decision)}
 
