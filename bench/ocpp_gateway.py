@@ -261,6 +261,22 @@ def cpu_seconds(pid: int) -> float:
     return total / CLK_TCK
 
 
+def database_cpu_seconds(database: str | None) -> float:
+    """CPU of the PostgreSQL backends serving `database` (their titles name it): the server's
+    database work that the gateway process's own CPU does not show. 0 for SQLite (in-process)."""
+    if not database:
+        return 0.0
+    total = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                title = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                if title.startswith("postgres:") and f" {database} " in f"{title} ":
+                    fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+                    total += int(fields[11]) + int(fields[12])
+    return total / CLK_TCK
+
+
 def rss_bytes(pid: int) -> int:
     total = 0
     for p in process_tree(pid):
@@ -430,11 +446,13 @@ def run_scenario(server: Server, scenario: str, args: argparse.Namespace, workdi
     row: dict[str, Any] = {"server": server.kind, "scenario": scenario}
     if scenario in ("heartbeat", "metervalues"):
         clients = start_clients(server.url, scenario, args.connections, args.clients, args.duration, workdir)
-        cpu0, t0 = cpu_seconds(pid), time.perf_counter()
+        database = server.pg_database.rsplit("/", 1)[-1].split("?")[0] if server.pg_database else None
+        cpu0, db0, t0 = cpu_seconds(pid), database_cpu_seconds(database), time.perf_counter()
         go(clients)
         # Read the server's CPU at the end of the load window, before the clients disconnect.
         time.sleep(args.duration)
         server_cpu, wall = cpu_seconds(pid) - cpu0, time.perf_counter() - t0
+        db_cpu = database_cpu_seconds(database) - db0
         results = finish_clients(clients)
         client_wall = time.perf_counter() - t0
         latencies = array.array("d")
@@ -455,6 +473,8 @@ def run_scenario(server: Server, scenario: str, args: argparse.Namespace, workdi
             client_core=round(sum(r.cpu_seconds for r in results) / client_wall, 2),
             errors=sum(r.errors for r in results), lost=sum(r.lost for r in results),
         )
+        if database:
+            row["db_us_per_msg"] = round(db_cpu / len(latencies) * 1e6, 1) if latencies else None
     elif scenario == "idle":
         baseline = rss_bytes(pid)
         clients = start_clients(server.url, scenario, args.idle, 1, 0, workdir)
@@ -489,8 +509,8 @@ def run_scenario(server: Server, scenario: str, args: argparse.Namespace, workdi
 
 def print_table(rows: list[dict[str, Any]]) -> None:
     columns = ["server", "scenario", "connections", "messages", "msgs_per_s", "p50_ms", "p99_ms", "server_core",
-               "us_per_msg", "per_core_msgs_s", "client_core", "server_cpu_s", "rss_mb", "kb_per_conn", "total_s",
-               "errors", "lost"]
+               "us_per_msg", "db_us_per_msg", "per_core_msgs_s", "client_core", "server_cpu_s", "rss_mb",
+               "kb_per_conn", "total_s", "errors", "lost"]
     used = [c for c in columns if any(c in row for row in rows)]
     widths = {c: max(len(c), *(len(str(row.get(c, ""))) for row in rows)) for c in used}
     print("  ".join(c.rjust(widths[c]) for c in used))
