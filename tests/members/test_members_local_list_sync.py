@@ -1,18 +1,24 @@
 """The outbox handler sends each active charger the full list with the organisation's version."""
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.chargers.commands import Answer, register_channel, unregister_channel
+from ladeportal.chargers.models import ChargePoint
+from ladeportal.db.base import utcnow
 from ladeportal.db.engine import Database
 from ladeportal.jobs.outbox import TaskContext, registered_kinds
 from ladeportal.members.groups import create_group
 from ladeportal.members.local_list import SYNC_TASK, local_list_version
-from ladeportal.members.local_list_sync import handle_sync_local_list, sync_organization
+from ladeportal.members.local_list_sync import catch_up_local_lists, handle_sync_local_list, sync_organization
+from ladeportal.members.models import TagState
 from ladeportal.members.services import block_member
+from ladeportal.members.tags import set_tag_state
 from tests.factories import ACTOR, make_charger, make_member, make_org, make_site, make_tag
 
 
@@ -75,3 +81,52 @@ async def test_an_offline_charger_is_skipped(db: Database, session: AsyncSession
     gateway.held.add(online.id)
     outcomes = await sync_organization(db, org.id)
     assert outcomes == {str(online.id): "Accepted", str(offline.id): "not_connected"}
+
+
+async def test_a_charger_that_missed_a_change_gets_the_list_when_it_is_seen_again(
+    db: Database, session: AsyncSession, gateway: Any
+) -> None:
+    org = await make_org(session)
+    site = await make_site(session, org)
+    online = (await make_charger(session, site)).charge_point.id
+    away = (await make_charger(session, site)).charge_point.id
+    org_id = org.id
+    gateway.held |= {online, away}
+    member = await make_member(session, org)
+    tag = await make_tag(session, org, member, uid="0C0C0C0C")
+    tag_id = tag.id
+    await handle_sync_local_list(db, {"organization_id": str(org_id)}, TaskContext(task_id=1, attempt=1))
+    first = await local_list_version(session, org_id)
+
+    async def confirmed() -> dict[uuid.UUID, int | None]:
+        rows = (await session.execute(select(ChargePoint.id, ChargePoint.local_list_version))).all()
+        await session.commit()
+        return {cp_id: version for cp_id, version in rows}
+
+    async def seen(cp_id: uuid.UUID, ago: timedelta) -> None:
+        await session.execute(update(ChargePoint).where(ChargePoint.id == cp_id).values(last_seen_at=utcnow() - ago))
+        await session.commit()
+
+    assert await confirmed() == {online: first, away: first}
+
+    # The change happens while one charger is away: it is neither seen recently nor sent anything.
+    await set_tag_state(session, ACTOR, org_id, tag_id, TagState.blocked)
+    second = await local_list_version(session, org_id)
+    await seen(online, timedelta(minutes=1))
+    await seen(away, timedelta(hours=3))
+    gateway.sent.clear()
+    await catch_up_local_lists(db)
+    assert [cp for cp, _, _ in gateway.sent] == [online]
+    assert await confirmed() == {online: second, away: first}
+
+    # Back again: the catch-up brings it up to date, once.
+    await seen(away, timedelta(seconds=5))
+    gateway.sent.clear()
+    await catch_up_local_lists(db)
+    [(cp, action, payload)] = gateway.sent
+    assert (cp, action, payload["listVersion"]) == (away, "SendLocalList", second)
+    assert payload["localAuthorizationList"] == [{"idTag": "0C0C0C0C", "idTagInfo": {"status": "Blocked"}}]
+    assert await confirmed() == {online: second, away: second}
+    gateway.sent.clear()
+    await catch_up_local_lists(db)
+    assert gateway.sent == []

@@ -125,6 +125,13 @@ async def send_command(
         result = await deliver_claimed(session, channel, command_id, cp.id, action, payload, wait)
     else:
         result = await _wait_for_other_process(session, command_id, action, wait)
+    if action == "SendLocalList" and payload.get("updateType") == "Full" and result.accepted:
+        async with unit_of_work(session):
+            await session.execute(
+                update(ChargePoint).where(ChargePoint.id == cp.id)
+                .values(local_list_version=int(payload["listVersion"]))
+                .execution_options(synchronize_session=False)
+            )
     if result.state == CommandState.not_connected:
         raise ChargerNotConnected("The charger is not connected.", result)
     if result.state == CommandState.timeout:

@@ -39,6 +39,9 @@ class ChargePoint(TimestampMixin, Base):
         Enum(CommissioningState, native_enum=False, length=16), default=CommissioningState.pending
     )
     last_seen_at: Mapped[datetime | None] = mapped_column()
+    # The local authorisation list version the charger last accepted in full (SendLocalList), so
+    # chargers that were offline during a change can be brought up to date when they are back.
+    local_list_version: Mapped[int | None] = mapped_column()
     last_boot_at: Mapped[datetime | None] = mapped_column()
 
     connectors: Mapped[list[Connector]] = relationship(

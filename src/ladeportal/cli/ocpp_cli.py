@@ -66,7 +66,14 @@ def gateway(
             await server.wait_closed()
             await db.dispose()
 
-    asyncio.run(main())
+    # uvloop (shipped with uvicorn[standard]) costs 10-17 % less CPU per OCPP message; see
+    # docs/performance.md. Fall back to the standard loop where it is not installed.
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main())
+    else:
+        uvloop.run(main())
 
 
 @command_app.command("send")

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 class PeriodicJob:
     name: str
     every: timedelta
-    run: Callable[[Database], Awaitable[None]]
+    run: Callable[[Database], Awaitable[object]]
 
 
 _JOBS: dict[str, PeriodicJob] = {}
@@ -34,8 +34,8 @@ _JOBS: dict[str, PeriodicJob] = {}
 
 def periodic(
     name: str, every: timedelta
-) -> Callable[[Callable[[Database], Awaitable[None]]], Callable[[Database], Awaitable[None]]]:
-    def register(fn: Callable[[Database], Awaitable[None]]) -> Callable[[Database], Awaitable[None]]:
+) -> Callable[[Callable[[Database], Awaitable[object]]], Callable[[Database], Awaitable[object]]]:
+    def register(fn: Callable[[Database], Awaitable[object]]) -> Callable[[Database], Awaitable[object]]:
         _JOBS[name] = PeriodicJob(name=name, every=every, run=fn)
         return fn
 

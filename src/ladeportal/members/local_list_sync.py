@@ -11,32 +11,44 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections import defaultdict
+from collections.abc import Collection
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ladeportal.chargers.commands import CommandFailed, send_command
 from ladeportal.chargers.models import ChargePoint, CommissioningState
+from ladeportal.db.base import utcnow
 from ladeportal.db.engine import Database
 from ladeportal.jobs.outbox import TaskContext, task_handler
+from ladeportal.jobs.periodic import periodic
 from ladeportal.members.local_list import SYNC_TASK, compute_local_list, local_list_version, send_local_list_payload
+from ladeportal.members.models import LocalListVersion
 from ladeportal.platform.audit import Actor
 
 log = logging.getLogger(__name__)
 ACTOR = Actor.system("local-list-sync")
 CONCURRENCY = 8
+CATCH_UP_EVERY = timedelta(minutes=5)
+# Seen this recently = probably connected now; older ones would only cost a command timeout each.
+SEEN_WITHIN = timedelta(minutes=15)
 
 
-async def sync_organization(db: Database, org_id: uuid.UUID) -> dict[str, str]:
-    """Send the list to each active charger; returns charger id -> outcome (for logs and tests)."""
+async def sync_organization(
+    db: Database, org_id: uuid.UUID, only: Collection[uuid.UUID] | None = None
+) -> dict[str, str]:
+    """Send the list to each active charger (or those in `only`); returns charger id -> outcome."""
     outcomes: dict[str, str] = {}
     async with db.session() as session:
-        chargers = (await session.scalars(
-            select(ChargePoint.id).where(
-                ChargePoint.organization_id == org_id,
-                ChargePoint.commissioning_state == CommissioningState.active,
-            )
-        )).all()
+        query = select(ChargePoint.id).where(
+            ChargePoint.organization_id == org_id,
+            ChargePoint.commissioning_state == CommissioningState.active,
+        )
+        if only is not None:
+            query = query.where(ChargePoint.id.in_(list(only)))
+        chargers = (await session.scalars(query)).all()
         version = await local_list_version(session, org_id)
     # Concurrently, a few at a time: an offline charger costs a whole command timeout.
     limit = asyncio.Semaphore(CONCURRENCY)
@@ -70,3 +82,31 @@ async def handle_sync_local_list(db: Database, payload: dict[str, Any], ctx: Tas
             return
     outcomes = await sync_organization(db, org_id)
     log.info("local list sync for %s (task %s): %s", payload["organization_id"], ctx.task_id, outcomes)
+
+
+@periodic("ocpp.local_list_catch_up", CATCH_UP_EVERY)
+async def catch_up_local_lists(db: Database) -> dict[str, str]:
+    """Chargers that were offline when their organisation's list changed missed the push; once they
+    are seen again, send them the current list. One query every few minutes instead of work on every
+    BootNotification, which would weigh on a reconnect storm."""
+    seen_since = utcnow() - SEEN_WITHIN
+    async with db.session() as session:
+        rows = (await session.execute(
+            select(ChargePoint.organization_id, ChargePoint.id)
+            .join(LocalListVersion, LocalListVersion.organization_id == ChargePoint.organization_id)
+            .where(
+                ChargePoint.commissioning_state == CommissioningState.active,
+                ChargePoint.last_seen_at >= seen_since,
+                or_(ChargePoint.local_list_version.is_(None),
+                    ChargePoint.local_list_version != LocalListVersion.version),
+            )
+        )).all()
+    stale: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for org_id, cp_id in rows:
+        stale[org_id].append(cp_id)
+    outcomes: dict[str, str] = {}
+    for org_id, cp_ids in stale.items():
+        outcomes.update(await sync_organization(db, org_id, only=cp_ids))
+    if outcomes:
+        log.info("local list catch-up: %s", outcomes)
+    return outcomes
