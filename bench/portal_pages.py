@@ -1,6 +1,7 @@
-"""Benchmark (not a test): median and p95 server time of the dashboard, the chargers list and one
-charger's page with 200 chargers (mostly online, some charging, faulted and offline), 5,000 members,
-4,000 sessions this month and a few orphaned messages, on SQLite and PostgreSQL in one run.
+"""Benchmark (not a test): median and p95 server time of the dashboard, the chargers list, one
+charger's page and the users list (first page, a search, page 50) with 200 chargers (mostly online,
+some charging, faulted and offline), 5,000 members, 4,000 sessions this month and a few orphaned
+messages, on SQLite and PostgreSQL in one run.
 
     PYTHONPATH=. .venv/bin/python bench/portal_pages.py                # SQLite in a temp dir
     PYTHONPATH=. .venv/bin/python bench/portal_pages.py sqlite postgresql+asyncpg://postgres@127.0.0.1:5432/lp_bench
@@ -127,7 +128,8 @@ async def measure(url: str) -> list[str]:
     app = create_app(load_settings(database_url=url, run_worker_in_process=False), db=db)
     lines = []
     pages = (("dashboard", f"/portal/o/{org_id}/"), ("chargers", f"/portal/o/{org_id}/chargers"),
-             ("charger", f"/portal/o/{org_id}/chargers/{charger_id}"))
+             ("charger", f"/portal/o/{org_id}/chargers/{charger_id}"), ("users", f"/portal/o/{org_id}/users"),
+             ("users?q=", f"/portal/o/{org_id}/users?q=4790001"), ("users p50", f"/portal/o/{org_id}/users?page=50"))
     async with app.router.lifespan_context(app), httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://bench", cookies={"lp_session": token}
     ) as client:
