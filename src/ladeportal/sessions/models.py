@@ -32,6 +32,8 @@ class ChargingSession(TimestampMixin, Base):
         ),
         Index("ix_charging_sessions_cp_connector_state", "charge_point_id", "connector_number", "state"),
         Index("ix_charging_sessions_org_started", "organization_id", "started_at"),
+        # A charger's page lists its latest sessions; constant time however long its history is.
+        Index("ix_charging_sessions_cp_started", "charge_point_id", "started_at"),
     )
 
     # The id is the OCPP transactionId the charger gets back.
