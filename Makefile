@@ -7,6 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/ladeportal_test
+BENCH_PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/ladeportal_bench
 PYTEST_ARGS ?=
 
 VENDOR_STAMP := src/ladeportal/web/static/vendor/.built
@@ -60,14 +61,18 @@ check-migrations: setup ## Fail when the models and the migrations disagree (SQL
 	$(BIN)/python scripts/recreate_pg_db.py $(PG_URL)_migrations
 	LADEPORTAL_DATABASE_URL=$(PG_URL)_migrations $(BIN)/ladeportal db check
 
-bench-ocpp: setup ## OCPP gateway benchmark against the transport floor and the stock ocpp library
-	$(BIN)/python bench/ocpp_gateway.py --servers floor,stock,ladeportal --scenario heartbeat,metervalues,idle,storm
+bench-ocpp: setup ## OCPP gateway vs the transport floor and the stock ocpp library (SQLite and PostgreSQL)
+	$(BIN)/python bench/ocpp_gateway.py --servers floor,stock,ladeportal,ladeportal-pg \
+		--scenario heartbeat,metervalues,idle,storm --duration 10 --idle 10000 --storm 10000 --pg-url $(BENCH_PG_URL)
 
 bench-pricing: setup ## Price 100,000 finished sessions with 60 meter samples each
 	$(BIN)/python bench/pricing_engine.py
 
-bench-portal: setup ## Dashboard and chargers list with 200 chargers and 5,000 members
-	PYTHONPATH=. $(BIN)/python bench/portal_pages.py
+bench-portal: setup ## Dashboard, chargers and users pages with 200 chargers and 5,000 members
+	PYTHONPATH=. $(BIN)/python bench/portal_pages.py sqlite $(BENCH_PG_URL)
+
+bench-members: setup ## Import of 10,000 members (dry run, import, re-import)
+	$(BIN)/python bench/members_import.py
 
 clean: ## Remove the virtualenv, local data and caches
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache node_modules
