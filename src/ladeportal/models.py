@@ -1,6 +1,6 @@
 """Every table of every area, imported in one place for Alembic and the migrations check."""
 
-from ladeportal.chargers.models import ChargePoint, CommissioningState, Connector
+from ladeportal.chargers.models import ChargePoint, ChargerLocalList, CommissioningState, Connector
 from ladeportal.db.base import Base
 from ladeportal.jobs.models import OutboxTask, PeriodicJobRun
 from ladeportal.members.models import (
@@ -20,6 +20,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "ChargePoint",
+    "ChargerLocalList",
     "CommissioningState",
     "Connector",
     "GroupSite",

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.chargers.commands import Answer, register_channel, unregister_channel
-from ladeportal.chargers.models import ChargePoint
+from ladeportal.chargers.models import ChargePoint, ChargerLocalList
 from ladeportal.db.base import utcnow
 from ladeportal.db.engine import Database
 from ladeportal.jobs.outbox import TaskContext, registered_kinds
@@ -26,6 +26,8 @@ class FakeGateway:
     def __init__(self, held: set[uuid.UUID]) -> None:
         self.held = held
         self.sent: list[tuple[uuid.UUID, str, dict[str, Any]]] = []
+        # Chargers that refuse differential updates (their list was reset behind our back).
+        self.mismatch: set[uuid.UUID] = set()
 
     def holds(self, charge_point_id: uuid.UUID) -> bool:
         return charge_point_id in self.held
@@ -33,6 +35,8 @@ class FakeGateway:
     async def exchange(self, charge_point_id: uuid.UUID, action: str, payload: dict[str, Any],
                        timeout_s: float) -> Answer:
         self.sent.append((charge_point_id, action, payload))
+        if charge_point_id in self.mismatch and payload.get("updateType") == "Differential":
+            return Answer({"status": "VersionMismatch"})
         return Answer({"status": "Accepted"})
 
 
@@ -99,7 +103,7 @@ async def test_a_charger_that_missed_a_change_gets_the_list_when_it_is_seen_agai
     first = await local_list_version(session, org_id)
 
     async def confirmed() -> dict[uuid.UUID, int | None]:
-        rows = (await session.execute(select(ChargePoint.id, ChargePoint.local_list_version))).all()
+        rows = (await session.execute(select(ChargerLocalList.charge_point_id, ChargerLocalList.version))).all()
         await session.commit()
         return {cp_id: version for cp_id, version in rows}
 
@@ -130,3 +134,40 @@ async def test_a_charger_that_missed_a_change_gets_the_list_when_it_is_seen_agai
     gateway.sent.clear()
     await catch_up_local_lists(db)
     assert gateway.sent == []
+
+
+async def test_a_change_goes_out_as_a_differential_update_and_a_refusal_gets_the_full_list(
+    db: Database, session: AsyncSession, gateway: Any
+) -> None:
+    org = await make_org(session)
+    site = await make_site(session, org)
+    kept = (await make_charger(session, site)).charge_point.id
+    reset = (await make_charger(session, site)).charge_point.id
+    org_id = org.id
+    gateway.held |= {kept, reset}
+    tag_ids = []
+    for uid in ("0D000001", "0D000002", "0D000003"):
+        tag_ids.append((await make_tag(session, org, await make_member(session, org), uid=uid)).id)
+    await sync_organization(db, org_id)
+    assert {p["updateType"] for _, _, p in gateway.sent} == {"Full"}
+
+    await set_tag_state(session, ACTOR, org_id, tag_ids[1], TagState.blocked)
+    version = await local_list_version(session, org_id)
+    gateway.sent.clear()
+    gateway.mismatch.add(reset)
+    await sync_organization(db, org_id)
+
+    sent = [(cp, p["updateType"], p) for cp, _, p in gateway.sent]
+    differential = {"listVersion": version, "updateType": "Differential",
+                    "localAuthorizationList": [{"idTag": "0D000002", "idTagInfo": {"status": "Blocked"}}]}
+    assert (kept, "Differential", differential) in sent
+    # The charger that refused the differential update got the whole list right after.
+    to_reset = [p for cp, _, p in sent if cp == reset]
+    assert [p["updateType"] for p in to_reset] == ["Differential", "Full"]
+    assert [e["idTag"] for e in to_reset[1]["localAuthorizationList"]] == ["0D000001", "0D000002", "0D000003"]
+    held = {row.charge_point_id: row for row in (await session.scalars(select(ChargerLocalList))).all()}
+    for cp in (kept, reset):
+        assert held[cp].version == version
+        assert held[cp].entries == {
+            "0D000001": {"status": "Accepted"}, "0D000002": {"status": "Blocked"}, "0D000003": {"status": "Accepted"},
+        }

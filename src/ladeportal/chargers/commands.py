@@ -22,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.chargers.history_models import ChargerCommand, CommandState
-from ladeportal.chargers.models import ChargePoint
+from ladeportal.chargers.models import ChargePoint, ChargerLocalList
 from ladeportal.chargers.services import get_charge_point
 from ladeportal.db.base import utcnow
 from ladeportal.db.engine import unit_of_work
@@ -125,18 +125,37 @@ async def send_command(
         result = await deliver_claimed(session, channel, command_id, cp.id, action, payload, wait)
     else:
         result = await _wait_for_other_process(session, command_id, action, wait)
-    if action == "SendLocalList" and payload.get("updateType") == "Full" and result.accepted:
-        async with unit_of_work(session):
-            await session.execute(
-                update(ChargePoint).where(ChargePoint.id == cp.id)
-                .values(local_list_version=int(payload["listVersion"]))
-                .execution_options(synchronize_session=False)
-            )
+    if action == "SendLocalList" and result.accepted:
+        await _remember_local_list(session, cp.id, payload)
     if result.state == CommandState.not_connected:
         raise ChargerNotConnected("The charger is not connected.", result)
     if result.state == CommandState.timeout:
         raise CommandTimedOut(f"The charger did not answer within {wait:g} s.", result)
     return result
+
+
+async def _remember_local_list(session: AsyncSession, cp_id: uuid.UUID, payload: dict[str, Any]) -> None:
+    """Keep the list as it now stands on the charger: a Full update replaces it, a Differential one
+    changes the entries it names (an entry without idTagInfo is a removal)."""
+    items = {e["idTag"]: e.get("idTagInfo") for e in payload.get("localAuthorizationList") or []}
+    async with unit_of_work(session):
+        row = await session.get(ChargerLocalList, cp_id, with_for_update=True)
+        if payload.get("updateType") == "Full":
+            entries = {uid: info for uid, info in items.items() if info is not None}
+        elif row is not None:
+            entries = dict(row.entries)
+            for uid, info in items.items():
+                if info is None:
+                    entries.pop(uid, None)
+                else:
+                    entries[uid] = info
+        else:
+            return  # a differential update on a list we never saw: nothing certain to remember
+        if row is None:
+            session.add(ChargerLocalList(charge_point_id=cp_id, version=int(payload["listVersion"]), entries=entries))
+        else:
+            row.version = int(payload["listVersion"])
+            row.entries = entries
 
 
 async def _claim(session: AsyncSession, command_id: int) -> bool:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import enum
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ladeportal.db.base import Base, TimestampMixin
+from ladeportal.db.base import Base, TimestampMixin, utcnow
 
 
 class CommissioningState(enum.StrEnum):
@@ -39,9 +40,6 @@ class ChargePoint(TimestampMixin, Base):
         Enum(CommissioningState, native_enum=False, length=16), default=CommissioningState.pending
     )
     last_seen_at: Mapped[datetime | None] = mapped_column()
-    # The local authorisation list version the charger last accepted in full (SendLocalList), so
-    # chargers that were offline during a change can be brought up to date when they are back.
-    local_list_version: Mapped[int | None] = mapped_column()
     last_boot_at: Mapped[datetime | None] = mapped_column()
 
     connectors: Mapped[list[Connector]] = relationship(
@@ -64,3 +62,21 @@ class Connector(TimestampMixin, Base):
     parking_spot: Mapped[str | None] = mapped_column(String(40))
 
     charge_point: Mapped[ChargePoint] = relationship(back_populates="connectors")
+
+
+class ChargerLocalList(Base):
+    """The local authorisation list a charger has accepted (SendLocalList), as it stands on the charger.
+
+    Knowing it lets the next change go out as a Differential update with only what changed, and lets
+    chargers that were offline during a change be found and brought up to date when they are back.
+    """
+
+    __tablename__ = "charger_local_lists"
+
+    charge_point_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("charge_points.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column()
+    # idTag -> idTagInfo exactly as sent ({"status": ..., "expiryDate": ...}).
+    entries: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

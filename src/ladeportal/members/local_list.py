@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ladeportal.chargers.models import ChargePoint
+from ladeportal.chargers.models import ChargePoint, ChargerLocalList
 from ladeportal.db.base import utcnow
 from ladeportal.errors import NotFound
 from ladeportal.jobs.outbox import enqueue
@@ -146,3 +146,29 @@ def send_local_list_payload(entries: list[LocalListEntry], version: int) -> dict
             info["expiryDate"] = entry.expiry.isoformat().replace("+00:00", "Z")
         items.append({"idTag": entry.uid, "idTagInfo": info})
     return {"listVersion": max(1, version), "updateType": "Full", "localAuthorizationList": items}
+
+
+# The charger's answers to SendLocalList that mean "send me the whole list instead".
+DIFFERENTIAL_REFUSED = ("VersionMismatch", "Failed", "NotSupported")
+
+
+async def local_list_update_for(
+    session: AsyncSession, org_id: uuid.UUID, charge_point_id: uuid.UUID, version: int
+) -> dict[str, Any]:
+    """The SendLocalList that brings one charger to `version`: a Differential update with only the
+    changed entries when we know what the charger holds, else (or when the change is most of the
+    list) a Full one."""
+    entries = await compute_local_list(session, org_id, charge_point_id=charge_point_id)
+    full = send_local_list_payload(entries, version)
+    held = await session.get(ChargerLocalList, charge_point_id)
+    if held is None or held.version >= full["listVersion"]:
+        return full
+    wanted = {e["idTag"]: e["idTagInfo"] for e in full["localAuthorizationList"]}
+    changes: list[dict[str, Any]] = [
+        {"idTag": uid, "idTagInfo": info} for uid, info in wanted.items() if held.entries.get(uid) != info
+    ]
+    changes += [{"idTag": uid} for uid in held.entries if uid not in wanted]
+    if len(changes) >= len(wanted):
+        return full
+    changes.sort(key=lambda e: e["idTag"])
+    return {"listVersion": full["listVersion"], "updateType": "Differential", "localAuthorizationList": changes}

@@ -19,12 +19,19 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from ladeportal.chargers.commands import CommandFailed, send_command
-from ladeportal.chargers.models import ChargePoint, CommissioningState
+from ladeportal.chargers.models import ChargePoint, ChargerLocalList, CommissioningState
 from ladeportal.db.base import utcnow
 from ladeportal.db.engine import Database
 from ladeportal.jobs.outbox import TaskContext, task_handler
 from ladeportal.jobs.periodic import periodic
-from ladeportal.members.local_list import SYNC_TASK, compute_local_list, local_list_version, send_local_list_payload
+from ladeportal.members.local_list import (
+    DIFFERENTIAL_REFUSED,
+    SYNC_TASK,
+    compute_local_list,
+    local_list_update_for,
+    local_list_version,
+    send_local_list_payload,
+)
 from ladeportal.members.models import LocalListVersion
 from ladeportal.platform.audit import Actor
 
@@ -55,10 +62,15 @@ async def sync_organization(
 
     async def one(cp_id: uuid.UUID) -> None:
         async with limit, db.session() as session:
-            entries = await compute_local_list(session, org_id, charge_point_id=cp_id)
-            payload = send_local_list_payload(entries, version)
+            payload = await local_list_update_for(session, org_id, cp_id, version)
             try:
                 result = await send_command(session, ACTOR, org_id, cp_id, "SendLocalList", payload)
+                status = (result.response or {}).get("status")
+                if payload["updateType"] == "Differential" and status in DIFFERENTIAL_REFUSED:
+                    # The charger's list is not what we think (reset, replaced): send all of it.
+                    entries = await compute_local_list(session, org_id, charge_point_id=cp_id)
+                    full = send_local_list_payload(entries, version)
+                    result = await send_command(session, ACTOR, org_id, cp_id, "SendLocalList", full)
             except CommandFailed as exc:
                 outcomes[str(cp_id)] = exc.code
                 return
@@ -94,11 +106,11 @@ async def catch_up_local_lists(db: Database) -> dict[str, str]:
         rows = (await session.execute(
             select(ChargePoint.organization_id, ChargePoint.id)
             .join(LocalListVersion, LocalListVersion.organization_id == ChargePoint.organization_id)
+            .outerjoin(ChargerLocalList, ChargerLocalList.charge_point_id == ChargePoint.id)
             .where(
                 ChargePoint.commissioning_state == CommissioningState.active,
                 ChargePoint.last_seen_at >= seen_since,
-                or_(ChargePoint.local_list_version.is_(None),
-                    ChargePoint.local_list_version != LocalListVersion.version),
+                or_(ChargerLocalList.version.is_(None), ChargerLocalList.version != LocalListVersion.version),
             )
         )).all()
     stale: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.chargers.history_models import ChargerCommand, CommandState, UnknownTagSighting
-from ladeportal.chargers.models import ChargePoint, CommissioningState
+from ladeportal.chargers.models import ChargePoint, ChargerLocalList, CommissioningState
 from ladeportal.members.local_list import local_list_version
 from ladeportal.members.models import (
     GroupChargePoint,
@@ -176,9 +176,20 @@ async def local_list_sync(session: AsyncSession, org_id: uuid.UUID) -> tuple[int
     commands = {c.charge_point_id: c for c in (await session.scalars(
         select(ChargerCommand).join(latest, latest.c.id == ChargerCommand.id)
     )).all()}
+    held: dict[uuid.UUID, int] = {
+        cp_id: held_version
+        for cp_id, held_version in (await session.execute(
+            select(ChargerLocalList.charge_point_id, ChargerLocalList.version)
+            .where(ChargerLocalList.charge_point_id.in_([cp.id for cp in chargers]))
+        )).all()
+    }
     rows = []
     for cp in chargers:
         command = commands.get(cp.id)
+        if held.get(cp.id, 0) >= max(1, version):
+            # What the charger confirmed holding decides, whatever the last command was.
+            rows.append(SyncRow(cp, held[cp.id], "in_sync", command.finished_at if command else None))
+            continue
         if command is None:
             rows.append(SyncRow(cp, None, "never", None))
             continue
