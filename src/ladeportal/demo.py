@@ -14,17 +14,20 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.chargers.models import ChargePoint
 from ladeportal.chargers.services import activate_charge_point, add_charge_point, rotate_credential
 from ladeportal.db.engine import Database
-from ladeportal.members.groups import create_group
-from ladeportal.members.models import Role
+from ladeportal.members.groups import create_group, default_group
+from ladeportal.members.models import Role, UserGroup
 from ladeportal.members.services import MemberInput, add_member, make_operator
 from ladeportal.members.tags import TagInput, add_tag
 from ladeportal.orgs.models import Organization
 from ladeportal.orgs.services import OrganizationInput, SiteInput, create_organization, create_site
 from ladeportal.platform.audit import Actor
+from ladeportal.pricing.assignments import assign_group_plan, assign_public_plan
+from ladeportal.pricing.services import create_plan
 
 ACTOR = Actor.system("demo")
 DEMO_ORG_NUMBER = "923609016"  # valid mod-11 check digit; synthetic
@@ -74,6 +77,48 @@ class DemoResult:
             f"  the one-time code is printed in the server log (development SMS provider)\n"
             f"  charger passwords: {self.credentials_file}"
         )
+
+
+RESIDENT_PRICES = {
+    "prices_include_vat": True,
+    "energy": {"type": "fixed", "price_per_kwh": "2.50"},
+    "monthly_fee_per_member": "300",
+}
+GUEST_PRICES = {
+    "prices_include_vat": True,
+    "energy": {
+        "type": "spot",
+        "area": "NO1",
+        "factor": "1",
+        "markup_per_kwh": "0.60",
+        "fallback_per_kwh": "3.50",
+        "floor_per_kwh": "1.00",
+        "ceiling_per_kwh": "6.00",
+    },
+    "start_fee": "10",
+    "time_fee": {"price_per_hour": "20", "grace_minutes": 240, "local_hours": None},
+}
+
+
+async def _load_prices(
+    s: AsyncSession, org_id: uuid.UUID, groups: dict[str, UserGroup], default_group_id: uuid.UUID
+) -> None:
+    """Residents pay a fixed price and a parking fee; guests pay the spot price plus a markup."""
+    residents = await create_plan(
+        s, ACTOR, org_id, "Beboere", RESIDENT_PRICES, description="Fast pris for beboere med egen plass"
+    )
+    guests = await create_plan(
+        s,
+        ACTOR,
+        org_id,
+        "Gjester",
+        GUEST_PRICES,
+        description="Spotpris med påslag, startavgift og tidsavgift etter 4 timer",
+    )
+    for group_id in (groups["Beboere"].id, groups["Styret"].id, default_group_id):
+        await assign_group_plan(s, ACTOR, org_id, group_id, residents.id)
+    await assign_group_plan(s, ACTOR, org_id, groups["Gjester"].id, guests.id)
+    await assign_public_plan(s, ACTOR, org_id, guests.id)
 
 
 def _read_credentials(path: Path) -> dict[str, str] | None:
@@ -179,6 +224,7 @@ async def load_demo(db: Database, credentials_file: str = "var/demo-chargers.jso
             await add_tag(s, ACTOR, org.id, TagInput(uid=uid, membership_id=m.id, label=f"Brikke {spot}"))
         for uid, label in VISITOR_KEYS:
             await add_tag(s, ACTOR, org.id, TagInput(uid=uid, group_id=grouped["Gjester"].id, label=label))
+        await _load_prices(s, org.id, grouped, default_group_id=(await default_group(s, org.id)).id)
         await make_operator(s, ACTOR, OPERATOR_PHONE, "Plattform Drift")
         _write_credentials(path, result.chargers, all_tags)
         return result
