@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from ladeportal.db.engine import Database
+from ladeportal.pricing.models import PricePlan, PublicPricePlan
 
 
 def _cli(url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -72,6 +74,11 @@ async def test_demo_loads_once_and_is_idempotent(db: Database, database_url: str
     creds = json.loads((tmp_path / "var" / "demo-chargers.json").read_text())
     assert set(creds) == set(data["chargers"])
     assert "04A1B2C3" in (tmp_path / "var" / "demo-chargers.tags").read_text()
+    async with db.session() as s:
+        plans = {p.name: p for p in (await s.scalars(select(PricePlan))).all()}
+        assert set(plans) == {"Beboere", "Gjester"}
+        public = (await s.scalars(select(PublicPricePlan))).all()
+        assert [p.plan_id for p in public] == [plans["Gjester"].id]
     second = json.loads(_cli(database_url, "demo", "--json", cwd=tmp_path).stdout)
     assert second["created"] is False
     assert json.loads((tmp_path / "var" / "demo-chargers.json").read_text()) == creds
