@@ -20,6 +20,7 @@ from ladeportal.members.services import (
     block_member,
     get_membership,
     remove_member,
+    set_role,
     unblock_member,
 )
 from ladeportal.orgs.models import Organization
@@ -177,3 +178,26 @@ async def test_removal_anonymises_and_retires_tags_and_the_number_can_come_back(
         await get_membership(session, org.id, m.id)
     again = await add_member(session, ACTOR, org.id, MemberInput(phone="91234567"))
     assert again.id != m.id
+
+
+async def test_the_last_administrator_cannot_be_demoted_blocked_or_removed(session: AsyncSession) -> None:
+    org = await make_org(session)
+    org_id = org.id
+    admin_id = (await make_member(session, org, role=Role.org_admin)).id
+    member_id = (await make_member(session, org)).id
+    for change in (
+        lambda: set_role(session, ACTOR, org_id, admin_id, Role.member),
+        lambda: edit_member(session, ACTOR, org_id, admin_id, MemberChanges(role=Role.finance)),
+        lambda: block_member(session, ACTOR, org_id, admin_id),
+        lambda: remove_member(session, ACTOR, org_id, admin_id),
+    ):
+        with pytest.raises(Conflict, match="at least one administrator"):
+            await change()
+    admin = await get_membership(session, org_id, admin_id)
+    assert admin.role == Role.org_admin and admin.state != MembershipState.blocked and admin.removed_at is None
+    # Members without the role are unaffected, and with a second administrator the first may step down.
+    await block_member(session, ACTOR, org_id, member_id)
+    await set_role(session, ACTOR, org_id, member_id, Role.org_admin)
+    await unblock_member(session, ACTOR, org_id, member_id)
+    await set_role(session, ACTOR, org_id, admin_id, Role.member)
+    assert (await get_membership(session, org_id, admin_id)).role == Role.member

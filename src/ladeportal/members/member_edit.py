@@ -19,7 +19,13 @@ from ladeportal.members.groups import default_group, get_group
 from ladeportal.members.local_list import local_list_changed
 from ladeportal.members.lookup import get_membership
 from ladeportal.members.models import Membership, Role
-from ladeportal.members.services import clean_email, clean_language, clean_role
+from ladeportal.members.services import (
+    clean_email,
+    clean_language,
+    clean_role,
+    ensure_an_admin_remains,
+    is_acting_admin,
+)
 from ladeportal.platform.audit import Actor, record
 
 
@@ -63,7 +69,9 @@ async def edit_member(
         if not isinstance(c.language, _Unset):
             user.language = clean_language(c.language)
         if not isinstance(c.role, _Unset):
+            was_admin = is_acting_admin(membership)
             membership.role = clean_role(c.role)
+            await ensure_an_admin_remains(session, org_id, was_admin)
         if not isinstance(c.parking_spot, _Unset):
             membership.parking_spot = _optional_text(c.parking_spot, "parking_spot", 40)
         if not isinstance(c.group_id, _Unset):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -143,6 +143,31 @@ async def list_members(session: AsyncSession, org_id: uuid.UUID) -> list[Members
     )
 
 
+def is_acting_admin(membership: Membership) -> bool:
+    return (
+        membership.role == Role.org_admin and membership.state != MembershipState.blocked
+        and membership.removed_at is None
+    )
+
+
+async def ensure_an_admin_remains(session: AsyncSession, org_id: uuid.UUID, was_admin: bool) -> None:
+    """Refuse the change that would leave an organisation without an administrator: nobody could then
+    add users, set prices or get paid without the platform's staff stepping in."""
+    if not was_admin:
+        return
+    left = await session.scalar(
+        select(func.count()).select_from(Membership).where(
+            Membership.organization_id == org_id, Membership.role == Role.org_admin,
+            Membership.state != MembershipState.blocked, Membership.removed_at.is_(None),
+        )
+    )
+    if not left:
+        raise Conflict(
+            "The organisation needs at least one administrator: make someone else an administrator first.",
+            field="role",
+        )
+
+
 async def _change_membership(
     session: AsyncSession, actor: Actor, org_id: uuid.UUID, membership_id: uuid.UUID, action: str,
     *, affects_access: bool = False, **values: object,
@@ -150,8 +175,10 @@ async def _change_membership(
     async with unit_of_work(session):
         membership = await get_membership(session, org_id, membership_id)
         old = snapshot(membership, MEMBERSHIP_FIELDS)
+        was_admin = is_acting_admin(membership)
         for key, value in values.items():
             setattr(membership, key, value)
+        await ensure_an_admin_remains(session, org_id, was_admin)
         if affects_access:
             await local_list_changed(session, org_id)
         record(session, actor, action, "membership", membership.id, organization_id=org_id,
@@ -192,8 +219,10 @@ async def remove_member(session: AsyncSession, actor: Actor, org_id: uuid.UUID, 
     anonymised. The user row, sessions and invoices stay, because accounting must keep them."""
     async with unit_of_work(session):
         membership = await get_membership(session, org_id, membership_id)
+        was_admin = is_acting_admin(membership)
         membership.removed_at = utcnow()
         membership.state = MembershipState.blocked
+        await ensure_an_admin_remains(session, org_id, was_admin)
         await session.execute(
             update(IdTag).where(IdTag.membership_id == membership.id).values(state=TagState.blocked)
         )

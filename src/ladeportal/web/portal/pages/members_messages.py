@@ -83,6 +83,7 @@ FIXED = (
     N_("No such member."),
     N_("No such group."),
     N_("No such tag."),
+    N_("The organisation needs at least one administrator: make someone else an administrator first."),
 )
 
 
