@@ -8,10 +8,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal import settings as settings_module
 from ladeportal.chargers.history_models import ChargerCommand, ChargerNotification, CommandState, ConnectorStatusEvent
+from ladeportal.chargers.models import Connector
 from ladeportal.db.base import utcnow
 from ladeportal.settings import get_settings
 from tests.factories import make_site
@@ -115,3 +117,26 @@ async def test_finance_sees_the_page_but_cannot_send_commands_and_outsiders_see_
     assert refused.status_code == 404
     outsider = await two_orgs.admin_b.client.get(f"/portal/o/{two_orgs.org_b.id}/chargers/{cp_id}")
     assert outsider.status_code == 404
+
+
+async def test_the_status_card_refreshes_itself_and_only_for_its_organisation(
+    two_orgs: TwoOrgs, session: AsyncSession
+) -> None:
+    org = two_orgs.org_a
+    site = await make_site(session, org)
+    cp_id = await charger(session, site, "LIVE-1", seen=utcnow(), statuses=("Available", "Available"))
+    url = f"/portal/o/{org.id}/chargers/{cp_id}"
+    page = (await two_orgs.admin_a.client.get(url)).text
+    # The card in the page polls the partial URL, which renders the same card and nothing else.
+    assert f'hx-get="{url}?partial=status"' in page
+    await session.execute(
+        update(Connector).where(Connector.charge_point_id == cp_id, Connector.number == 1)
+        .values(status="Charging", status_changed_at=utcnow())
+    )
+    await session.commit()
+    card = await two_orgs.admin_a.client.get(url, params={"partial": "status"})
+    assert card.status_code == 200 and "<html" not in card.text and 'id="charger-status"' in card.text
+    assert "Charging" in _row(card.text, "connector-1") and "Available" in _row(card.text, "connector-2")
+    assert (await two_orgs.finance_a.client.get(url, params={"partial": "status"})).status_code == 200
+    outsider = await two_orgs.admin_b.client.get(url, params={"partial": "status"})
+    assert outsider.status_code == 404 and "LIVE-1" not in outsider.text
