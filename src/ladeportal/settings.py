@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     sms_provider: Literal["console", "http"] = "console"
     sms_api_url: str = "https://api.example-sms.invalid"
     sms_api_token: SecretStr = SecretStr("")
+    # The sender shown on the recipient's phone: 1-11 letters or digits (alphanumeric sender id).
+    sms_sender: str = Field(default="Ladeportal", pattern=r"^[A-Za-z0-9]{1,11}$")
     stripe_api_key: SecretStr = SecretStr("")
     stripe_api_base: str | None = None
     spot_price_url: str = "https://www.hvakosterstrommen.no/api/v1/prices"

@@ -51,3 +51,11 @@ def test_malformed_boolean_and_port_are_rejected(monkeypatch: pytest.MonkeyPatch
     with pytest.raises(SettingsError) as err:
         load_settings(_env_file=None)
     assert "LADEPORTAL_DATABASE_ECHO" in str(err.value) and "LADEPORTAL_PORT" in str(err.value)
+
+
+def test_sms_sender_must_be_a_valid_alphanumeric_sender_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LADEPORTAL_SMS_SENDER", "Solbakken")
+    assert load_settings(_env_file=None).sms_sender == "Solbakken"
+    monkeypatch.setenv("LADEPORTAL_SMS_SENDER", "Solbakken Borettslag")
+    with pytest.raises(SettingsError, match="LADEPORTAL_SMS_SENDER"):
+        load_settings(_env_file=None)

@@ -31,7 +31,7 @@ class SveveProvider:
     @classmethod
     def from_settings(cls, settings: Settings) -> SveveProvider:
         user, _, password = settings.sms_api_token.get_secret_value().partition(":")
-        return cls(settings.sms_api_url, user, password)
+        return cls(settings.sms_api_url, user, password, sender=settings.sms_sender)
 
     async def send(self, message: SmsMessage) -> str:
         body = {
