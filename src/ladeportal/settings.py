@@ -104,6 +104,9 @@ class Settings(BaseSettings):
                     "LADEPORTAL_SECRET_KEY must be set to a random value of at least 32 characters "
                     "in production (e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
                 )
+            if self.public_url.startswith("https://") and not self.cookie_secure:
+                # Served over HTTPS, a session cookie without Secure could still leak over plain HTTP.
+                raise ValueError("LADEPORTAL_COOKIE_SECURE must be true when LADEPORTAL_PUBLIC_URL is https://")
             if self.sms_provider == "http" and self.sms_api_token.get_secret_value() in PLACEHOLDER_SECRETS:
                 raise ValueError("LADEPORTAL_SMS_API_TOKEN must be set when LADEPORTAL_SMS_PROVIDER=http")
         return self

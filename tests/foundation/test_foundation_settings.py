@@ -59,3 +59,13 @@ def test_sms_sender_must_be_a_valid_alphanumeric_sender_id(monkeypatch: pytest.M
     monkeypatch.setenv("LADEPORTAL_SMS_SENDER", "Solbakken Borettslag")
     with pytest.raises(SettingsError, match="LADEPORTAL_SMS_SENDER"):
         load_settings(_env_file=None)
+
+
+def test_production_over_https_requires_secure_cookies(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LADEPORTAL_MODE", "production")
+    monkeypatch.setenv("LADEPORTAL_SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("LADEPORTAL_PUBLIC_URL", "https://lading.example")
+    with pytest.raises(SettingsError, match="LADEPORTAL_COOKIE_SECURE"):
+        load_settings(_env_file=None)
+    monkeypatch.setenv("LADEPORTAL_COOKIE_SECURE", "true")
+    assert load_settings(_env_file=None).cookie_secure is True
