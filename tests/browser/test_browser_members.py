@@ -1,10 +1,8 @@
 """User management in a real browser: add a user by number, import a CSV with errors and then the
 fixed file, create a group, claim an unknown tag swiped on a simulated charger, and block a member
-so that the charger refuses the tag. Screenshots go to docs/screenshots/."""
+so that the charger refuses the tag. With LADEPORTAL_SCREENSHOTS=1 it refreshes docs/screenshots/."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, FilePayload, Page, expect
@@ -15,11 +13,11 @@ from ladeportal.chargers.history_models import UnknownTagSighting
 from ladeportal.members.models import Role
 from ladeportal.orgs.models import Organization
 from ladeportal.simulator import SimulatedCharger
+from tests.browser.conftest import shoot
 from tests.factories import make_charger, make_member, make_org, make_site, mobile_number
 from tests.portal.conftest import last_code
 
 pytestmark = pytest.mark.browser
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 async def _signed_in(server: str, browser: Browser, session: AsyncSession, org: Organization) -> Page:
@@ -43,7 +41,6 @@ async def test_add_a_user_import_a_file_and_create_a_group(
 ) -> None:
     org = await make_org(session, legal_name="Solsiden Borettslag")
     await make_site(session, org, name="Garasje Nord")
-    SHOTS.mkdir(parents=True, exist_ok=True)
     page = await _signed_in(server, browser, session, org)
 
     await page.get_by_role("link", name="Grupper", exact=True).click()
@@ -77,7 +74,7 @@ async def test_add_a_user_import_a_file_and_create_a_group(
     await expect(page.get_by_test_id("import-row")).to_have_count(4)
     await expect(page.locator('[data-status="error"]')).to_have_count(2)
     await expect(page.get_by_text("Ingen gruppe heter 'Garasje Z'; opprett den først.").first).to_be_visible()
-    await page.screenshot(path=SHOTS / "import.png", full_page=True)
+    await shoot(page, "import.png", full_page=True)
 
     fixed = bad.replace(b"912;", f"{mobile_number()};".encode()).replace(b"Garasje Z", b"Garasje B")
     await page.get_by_role("link", name="Last opp en annen fil").click()
@@ -90,11 +87,11 @@ async def test_add_a_user_import_a_file_and_create_a_group(
     await expect(page.get_by_test_id("count-added")).to_have_text("4")
     await page.get_by_role("link", name="Ferdig").click()
     await expect(page.get_by_test_id("user-row")).to_have_count(6)
-    await page.screenshot(path=SHOTS / "users.png", full_page=True)
+    await shoot(page, "users.png", full_page=True)
 
     await page.get_by_role("link", name="Grupper", exact=True).click()
     await expect(page.get_by_role("link", name="2 medlemmer")).to_be_visible()
-    await page.screenshot(path=SHOTS / "groups.png", full_page=True)
+    await shoot(page, "groups.png", full_page=True)
 
 
 async def test_claim_a_tag_swiped_on_a_charger_then_block_the_member(
@@ -104,7 +101,6 @@ async def test_claim_a_tag_swiped_on_a_charger_then_block_the_member(
     charger = await make_charger(session, await make_site(session, org, name="Garasje Nord"), "SOLSIDEN-01")
     member_phone = mobile_number()
     member = await make_member(session, org, member_phone, name="Per Hansen")
-    SHOTS.mkdir(parents=True, exist_ok=True)
     page = await _signed_in(server, browser, session, org)
     sim = SimulatedCharger(server.replace("http://", "ws://") + "/ocpp", "SOLSIDEN-01", charger.password,
                            connectors=2, meter_interval=0, call_timeout=5)
@@ -118,7 +114,7 @@ async def test_claim_a_tag_swiped_on_a_charger_then_block_the_member(
         row = page.locator('[data-testid="unknown-tag"][data-uid="04C0FFEE"]')
         await expect(row).to_be_visible()
         await expect(page.get_by_test_id("sync-row")).to_have_count(1)
-        await page.screenshot(path=SHOTS / "rfid.png", full_page=True)
+        await shoot(page, "rfid.png", full_page=True)
         await row.get_by_label("Medlemmets mobilnummer").fill(member_phone)
         await row.get_by_role("button", name="Ta i bruk 04C0FFEE").click()
         await expect(page.get_by_role("status").first).to_contain_text("Brikke 04C0FFEE er registrert.")

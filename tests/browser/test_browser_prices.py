@@ -3,19 +3,17 @@ guests, assigns them, and uses the calculator (HTMX swaps the result in); screen
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.async_api import Browser, Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.members.groups import create_group
 from ladeportal.members.models import Role
+from tests.browser.conftest import shoot
 from tests.factories import ACTOR, make_member, make_org, make_site, mobile_number
 from tests.portal.conftest import last_code
 
 pytestmark = pytest.mark.browser
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 async def _sign_in(page: Page, server: str, session: AsyncSession, phone: str) -> None:
@@ -89,5 +87,4 @@ async def test_an_admin_creates_plans_assigns_them_and_uses_the_calculator(
     await expect(result).to_contain_text("30,0 kWh fra")
     await expect(result).to_contain_text("koster kr 255,00 inkl. mva (kr 204,00 eks. mva)")
     assert "/prices/calculator" not in page.url  # swapped in place by HTMX, not a page load
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=SHOTS / "prices.png", full_page=True)
+    await shoot(page, "prices.png", full_page=True)
