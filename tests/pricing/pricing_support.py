@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from tests.spot_price_server import SPOT_FIXTURES
 
 from ladeportal.pricing.plans import EVERY_DAY, PriceBand, TimeOfDayEnergyPrice
 from ladeportal.pricing.spot_price_parsing import parse_day_ahead
 from ladeportal.pricing.spot_series import SpotPrice
 
-SPOT_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "spot_prices"
 OSLO = ZoneInfo("Europe/Oslo")
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,8 +14,6 @@ from ladeportal.members.models import IdTag, Membership, UserGroup
 from ladeportal.orgs.models import Organization, Site
 from ladeportal.sessions.models import ChargingSession
 from ladeportal.sessions.services import ChargerRef, start_session, stop_session
-
-SPOT_FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "spot_prices"
 
 RESIDENTS: dict[str, Any] = {
     "prices_include_vat": True,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from pricing_db_support import SPOT_FIXTURES, make_place, utc
+from pricing_db_support import make_place, utc
 from sqlalchemy import func, select
+from tests.spot_price_server import SPOT_FIXTURES
 
 from ladeportal.db.engine import Database
 from ladeportal.jobs.periodic import registered_jobs
