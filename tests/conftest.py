@@ -12,6 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -99,3 +100,14 @@ async def session(db: Database) -> AsyncIterator[AsyncSession]:
 @pytest.fixture
 def unique() -> str:
     return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture
+async def client(db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    """The whole app (JSON API and portal) in-process on the test database, without the worker."""
+    from ladeportal.settings import load_settings
+    from ladeportal.web.app import create_app
+
+    app = create_app(load_settings(run_worker_in_process=False), db=db)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+        yield c

@@ -1,7 +1,6 @@
 """The JSON API: health, OpenAPI, token authentication, and isolation between organisations."""
 
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,13 +15,6 @@ from ladeportal.platform.api_tokens import create_api_token, revoke_api_token
 from ladeportal.settings import load_settings
 from ladeportal.web.app import create_app
 from tests.factories import ACTOR, make_charger, make_member, make_org, make_site, make_tag
-
-
-@pytest.fixture
-async def client(db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(load_settings(run_worker_in_process=False), db=db)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
-        yield c
 
 
 @dataclass

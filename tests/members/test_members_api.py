@@ -1,6 +1,5 @@
 """The members JSON API: the new endpoints work, and an admin of org B reaches nothing of org A."""
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,16 +11,7 @@ from ladeportal.db.engine import Database
 from ladeportal.members.groups import create_group
 from ladeportal.members.models import IdTag, Membership, User, UserGroup
 from ladeportal.platform.api_tokens import create_api_token
-from ladeportal.settings import load_settings
-from ladeportal.web.app import create_app
 from tests.factories import ACTOR, make_member, make_org, make_tag
-
-
-@pytest.fixture
-async def client(db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(load_settings(run_worker_in_process=False), db=db)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
-        yield c
 
 
 @dataclass

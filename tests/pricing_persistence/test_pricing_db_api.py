@@ -4,7 +4,6 @@ refused with a message naming the field, and an admin of org B reaches nothing o
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,15 +18,6 @@ from ladeportal.members.models import IdTag
 from ladeportal.orgs.models import Organization, Site
 from ladeportal.platform.api_tokens import create_api_token
 from ladeportal.pricing.models import GroupPricePlan, PricePlan, PricePlanVersion
-from ladeportal.settings import load_settings
-from ladeportal.web.app import create_app
-
-
-@pytest.fixture
-async def client(db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(load_settings(run_worker_in_process=False), db=db)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
-        yield c
 
 
 @dataclass
