@@ -13,9 +13,8 @@ from ladeportal.chargers.history_models import UnknownTagSighting
 from ladeportal.members.models import Role
 from ladeportal.orgs.models import Organization
 from ladeportal.simulator import SimulatedCharger
-from tests.browser.conftest import shoot
+from tests.browser.conftest import shoot, sign_in
 from tests.factories import make_charger, make_member, make_org, make_site, mobile_number
-from tests.portal.conftest import last_code
 
 pytestmark = pytest.mark.browser
 
@@ -24,15 +23,7 @@ async def _signed_in(server: str, browser: Browser, session: AsyncSession, org: 
     phone = mobile_number()
     await make_member(session, org, phone, role=Role.org_admin, name="Kari Styreleder")
     page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="nb-NO")
-    await page.goto(f"{server}/portal/")
-    await page.get_by_label("Mobilnummer").fill(phone[3:])
-    await page.get_by_role("button", name="Send kode").click()
-    await expect(page.get_by_label("Kode")).to_be_visible()
-    code = await last_code(session, phone)
-    assert code is not None
-    await page.get_by_label("Kode").fill(code)
-    await page.get_by_role("button", name="Logg inn").click()
-    await expect(page.get_by_role("heading", name="Oversikt")).to_be_visible()
+    await sign_in(page, server, session, phone)
     return page
 
 

@@ -4,28 +4,15 @@ guests, assigns them, and uses the calculator (HTMX swaps the result in); screen
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.members.groups import create_group
 from ladeportal.members.models import Role
-from tests.browser.conftest import shoot
+from tests.browser.conftest import shoot, sign_in
 from tests.factories import ACTOR, make_member, make_org, make_site, mobile_number
-from tests.portal.conftest import last_code
 
 pytestmark = pytest.mark.browser
-
-
-async def _sign_in(page: Page, server: str, session: AsyncSession, phone: str) -> None:
-    await page.goto(f"{server}/portal/")
-    await page.get_by_label("Mobilnummer").fill(phone[3:])
-    await page.get_by_role("button", name="Send kode").click()
-    await expect(page.get_by_label("Kode")).to_be_visible()
-    code = await last_code(session, phone)
-    assert code is not None
-    await page.get_by_label("Kode").fill(code)
-    await page.get_by_role("button", name="Logg inn").click()
-    await expect(page.get_by_role("heading", name="Oversikt")).to_be_visible()
 
 
 async def test_an_admin_creates_plans_assigns_them_and_uses_the_calculator(
@@ -37,7 +24,7 @@ async def test_an_admin_creates_plans_assigns_them_and_uses_the_calculator(
     phone = mobile_number()
     await make_member(session, org, phone, role=Role.org_admin, name="Kari Nordmann")
     page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="nb-NO")
-    await _sign_in(page, server, session, phone)
+    await sign_in(page, server, session, phone)
 
     await page.get_by_role("navigation").get_by_role("link", name="Priser", exact=True).click()
     await expect(page.get_by_role("heading", name="Priser")).to_be_visible()

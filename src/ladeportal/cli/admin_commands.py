@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 
 import typer
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.chargers import services as chargers
-from ladeportal.cli.output import emit, run
+from ladeportal.cli.output import command_session, emit, run
 from ladeportal.db.engine import Database
 from ladeportal.errors import ValidationFailed
 from ladeportal.members import groups, tags
@@ -27,17 +24,6 @@ ORG = typer.Option(..., "--org", help="Organisation id or organisation number.")
 
 def _db() -> Database:
     return Database(get_settings().database_url)
-
-
-@asynccontextmanager
-async def _session() -> AsyncIterator[AsyncSession]:
-    """A session on a database opened for one command, closed afterwards."""
-    db = _db()
-    try:
-        async with db.session() as s:
-            yield s
-    finally:
-        await db.dispose()
 
 
 org_app = typer.Typer(no_args_is_help=True, help="Organisations (installation owners).")
@@ -59,7 +45,7 @@ def org_create(
     """Create an organisation (with its default user group)."""
 
     async def body() -> None:
-        async with _session() as s:
+        async with command_session() as s:
             org = await orgs.create_organization(
                 s,
                 ACTOR,
@@ -91,7 +77,7 @@ def org_list(as_json: bool = JSON) -> None:
     from ladeportal.orgs.models import Organization
 
     async def body() -> None:
-        async with _session() as s:
+        async with command_session() as s:
             rows = (await s.scalars(select(Organization).order_by(Organization.legal_name))).all()
             data = [{"id": o.id, "legal_name": o.legal_name, "org_number": o.org_number} for o in rows]
             emit(
@@ -118,7 +104,7 @@ def site_create(
     """Create a site (an installation) of an organisation."""
 
     async def body() -> None:
-        async with _session() as s:
+        async with command_session() as s:
             o = await orgs.find_organization(s, org)
             site = await orgs.create_site(
                 s,
@@ -156,7 +142,7 @@ def charger_add(
     """Add a charger; prints its OCPP URL and generated password ONCE."""
 
     async def body() -> None:
-        async with _session() as s:
+        async with command_session() as s:
             o = await orgs.find_organization(s, org)
             st = await orgs.find_site(s, o.id, site)
             new = await chargers.add_charge_point(s, ACTOR, o.id, st.id, ocpp_id, name=name, connectors=connectors)
@@ -185,7 +171,7 @@ def charger_activate(org: str = ORG, charger: str = typer.Argument(..., help="Ch
     """Activate a pending charger so its BootNotification is accepted."""
 
     async def body() -> None:
-        async with _session() as s:
+        async with command_session() as s:
             o = await orgs.find_organization(s, org)
             cp = await chargers.find_charge_point(s, o.id, charger)
             await chargers.activate_charge_point(s, ACTOR, o.id, cp.id)
@@ -207,7 +193,7 @@ def user_add(
     """Add a person to an organisation by mobile number."""
 
     async def body() -> None:
-        async with _session() as s:
+        async with command_session() as s:
             o = await orgs.find_organization(s, org)
             group_id = (await groups.find_group(s, o.id, group)).id if group else None
             m = await members.add_member(
@@ -239,7 +225,7 @@ def user_operator(
     """Make a person platform operator staff (they log in like everyone else)."""
 
     async def body() -> None:
-        async with _session() as s:
+        async with command_session() as s:
             account = await members.make_operator(s, ACTOR, phone, name)
             emit(as_json, {"operator_id": account.id, "user_id": account.user_id}, f"operator account {account.id}")
 
@@ -265,7 +251,7 @@ def tag_add(
                 expires_at = datetime.fromisoformat(expires)
             except ValueError:
                 raise ValidationFailed(f"{expires!r} is not an ISO 8601 time.", field="expires") from None
-        async with _session() as s:
+        async with command_session() as s:
             o = await orgs.find_organization(s, org)
             membership_id = (await members.find_membership(s, o.id, member)).id if member else None
             group_id = (await groups.find_group(s, o.id, group)).id if group else None

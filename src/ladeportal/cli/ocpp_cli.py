@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from ladeportal.cli.output import emit, fail, run
+from ladeportal.cli.output import command_session, emit, fail, run
 from ladeportal.settings import get_settings
 
 command_app = typer.Typer(no_args_is_help=True, help="Send OCPP commands to a charger and read the log.")
@@ -97,19 +97,14 @@ def send(
     async def body_fn() -> None:
         from ladeportal.chargers.commands import send_command
         from ladeportal.chargers.services import find_charge_point
-        from ladeportal.db.engine import Database
         from ladeportal.orgs.services import find_organization
         from ladeportal.platform.audit import Actor
 
-        db = Database(get_settings().database_url)
-        try:
-            async with db.session() as s:
-                o = await find_organization(s, org)
-                cp = await find_charge_point(s, o.id, charger)
-                result = await send_command(s, Actor.system("cli"), o.id, cp.id, action, body or None,
-                                            timeout_s=timeout_s)
-        finally:
-            await db.dispose()
+        async with command_session() as s:
+            o = await find_organization(s, org)
+            cp = await find_charge_point(s, o.id, charger)
+            result = await send_command(s, Actor.system("cli"), o.id, cp.id, action, body or None,
+                                        timeout_s=timeout_s)
         human = (f"{action} -> {result.state.value}: {json.dumps(result.response)}" if result.error_code is None
                  else f"{action} -> {result.state.value}: {result.error_code} {result.error_description or ''}")
         emit(as_json, {"command_id": result.command_id, "state": result.state.value, "response": result.response,
@@ -126,17 +121,12 @@ def log(org: str = ORG, charger: str = CHARGER, limit: int = typer.Option(20),
     async def body_fn() -> None:
         from ladeportal.chargers.commands import list_commands
         from ladeportal.chargers.services import find_charge_point
-        from ladeportal.db.engine import Database
         from ladeportal.orgs.services import find_organization
 
-        db = Database(get_settings().database_url)
-        try:
-            async with db.session() as s:
-                o = await find_organization(s, org)
-                cp = await find_charge_point(s, o.id, charger)
-                rows = await list_commands(s, o.id, cp.id, limit)
-        finally:
-            await db.dispose()
+        async with command_session() as s:
+            o = await find_organization(s, org)
+            cp = await find_charge_point(s, o.id, charger)
+            rows = await list_commands(s, o.id, cp.id, limit)
         items: list[dict[str, Any]] = [{
             "id": r.id, "at": r.created_at.isoformat(), "action": r.action, "state": r.state.value,
             "response": r.response, "error_code": r.error_code, "by": r.actor_label} for r in rows]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.errors import DomainError
 from ladeportal.settings import SettingsError
@@ -19,6 +21,20 @@ T = TypeVar("T")
 def fail(message: str, code: int = 1) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+@asynccontextmanager
+async def command_session() -> AsyncIterator[AsyncSession]:
+    """A session on the configured database, opened for one command and closed afterwards."""
+    from ladeportal.db.engine import Database
+    from ladeportal.settings import get_settings
+
+    db = Database(get_settings().database_url)
+    try:
+        async with db.session() as s:
+            yield s
+    finally:
+        await db.dispose()
 
 
 def run(coro_fn: Callable[[], Awaitable[T]]) -> T:

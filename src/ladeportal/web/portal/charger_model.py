@@ -61,11 +61,17 @@ def delivered_wh(s: ChargingSession) -> int:
 
 
 @dataclass
-class ChargerDetail:
+class ChargerStatus:
+    """What the status card shows; the card refreshes itself every few seconds, so it reads no more."""
+
     charge_point: ChargePoint
     site_name: str
     time_zone: str
     state: str
+
+
+@dataclass
+class ChargerDetail(ChargerStatus):
     active_sessions: list[ChargingSession]
     recent_sessions: list[ChargingSession]
     status_history: list[ConnectorStatusEvent]
@@ -73,11 +79,19 @@ class ChargerDetail:
     notifications: list[ChargerNotification]
 
 
-async def charger_detail(session: AsyncSession, org_id: uuid.UUID, charger_id: uuid.UUID,
-                         heartbeat_seconds: int) -> ChargerDetail:
+async def charger_status(session: AsyncSession, org_id: uuid.UUID, charger_id: uuid.UUID,
+                         heartbeat_seconds: int) -> ChargerStatus:
     cp = await get_charge_point(session, org_id, charger_id)  # NotFound for other tenants' chargers
     site = await session.get(Site, cp.site_id)
     assert site is not None  # charge_points.site_id is a foreign key
+    return ChargerStatus(charge_point=cp, site_name=site.name, time_zone=site.time_zone,
+                         state=charger_state(cp, utcnow(), heartbeat_seconds))
+
+
+async def charger_detail(session: AsyncSession, org_id: uuid.UUID, charger_id: uuid.UUID,
+                         heartbeat_seconds: int) -> ChargerDetail:
+    status = await charger_status(session, org_id, charger_id, heartbeat_seconds)
+    cp = status.charge_point
     by_charger = (ChargingSession.organization_id == org_id, ChargingSession.charge_point_id == cp.id)
     # Running sessions are few (one per connector) but may have started long ago, so they are read
     # apart from the latest finished ones.
@@ -102,8 +116,7 @@ async def charger_detail(session: AsyncSession, org_id: uuid.UUID, charger_id: u
         .order_by(ChargerNotification.received_at.desc(), ChargerNotification.id.desc()).limit(NOTIFICATIONS)
     )).all()
     return ChargerDetail(
-        charge_point=cp, site_name=site.name, time_zone=site.time_zone,
-        state=charger_state(cp, utcnow(), heartbeat_seconds),
+        charge_point=cp, site_name=status.site_name, time_zone=status.time_zone, state=status.state,
         active_sessions=list(active), recent_sessions=list(recent), status_history=list(history),
         commands=list(commands), notifications=list(notifications),
     )

@@ -61,12 +61,15 @@ def _outcome(result: CommandResult | None, error: str | None) -> dict[str, Any]:
 
 @router.get("/portal/o/{org_id}/chargers/{charger_id}")
 async def charger_page(request: Request, charger_id: uuid.UUID, here: StaffPage, session: SessionDep) -> Response:
-    detail = await charger_model.charger_detail(session, here.org.id, charger_id,
-                                                settings_of(request).ocpp_heartbeat_interval)
-    # The status card polls this URL for itself, so connector states change on screen as they happen.
-    template = "portal/chargers/_status_card.html" if request.query_params.get("partial") == "status" else (
-        "portal/chargers/detail.html")
-    return render(request, template, {
+    heartbeat = settings_of(request).ocpp_heartbeat_interval
+    if request.query_params.get("partial") == "status":
+        # The status card polls this URL for itself, so connector states change on screen as they happen.
+        status = await charger_model.charger_status(session, here.org.id, charger_id, heartbeat)
+        return render(request, "portal/chargers/_status_card.html", {
+            "d": status, "cp": status.charge_point, "state_labels": readmodels.STATE_LABELS,
+        })
+    detail = await charger_model.charger_detail(session, here.org.id, charger_id, heartbeat)
+    return render(request, "portal/chargers/detail.html", {
         "d": detail, "cp": detail.charge_point, "state_labels": readmodels.STATE_LABELS,
         "anomaly_labels": charger_model.ANOMALY_LABELS, "delivered_wh": charger_model.delivered_wh,
         "command_labels": charger_model.COMMAND_LABELS, "command_states": charger_model.COMMAND_STATES,
