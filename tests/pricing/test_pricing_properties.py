@@ -47,9 +47,14 @@ def sessions(draw: st.DrawFn) -> list[tuple[datetime, int]]:
     wh = draw(st.integers(0, 10**7))
     readings = [(at, wh)]
     for _ in range(draw(st.integers(1, 25))):
-        at += timedelta(seconds=draw(st.integers(1, 3 * 3600)), microseconds=draw(st.integers(0, 999_999)))
+        # Now and then two readings share a timestamp (a Transaction.Begin sample and a periodic one),
+        # at the start, in the middle or at the end of the session.
+        if draw(st.integers(0, 5)):
+            at += timedelta(seconds=draw(st.integers(1, 3 * 3600)), microseconds=draw(st.integers(0, 999_999)))
         wh += draw(st.integers(0, 15_000))
         readings.append((at, wh))
+    if readings[-1][0] == readings[0][0]:
+        readings.append((at + timedelta(seconds=draw(st.integers(1, 3 * 3600))), wh + draw(st.integers(0, 15_000))))
     return readings
 
 
@@ -139,9 +144,14 @@ def test_allocated_energy_sums_exactly_and_each_interval_is_within_one_wh(
 
 def _exact_wh(readings: list[tuple[datetime, int]], at_us: int) -> Fraction:
     points = [(to_us(at), wh - readings[0][1]) for at, wh in readings]
+    # A step between readings with one timestamp counts from that instant on.
+    if at_us >= points[-1][0]:
+        return Fraction(points[-1][1])
     if at_us <= points[0][0]:
         return Fraction(0)
     for (t0, e0), (t1, e1) in itertools.pairwise(points):
+        if t1 == t0:
+            continue
         if at_us <= t1:
             return e0 + Fraction((e1 - e0) * (at_us - t0), t1 - t0)
     return Fraction(points[-1][1])
@@ -275,3 +285,15 @@ def _assert_close(plan: PlanVersion, whole: CostBreakdown, split: CostBreakdown)
     assert abs(entered(whole) - entered(split)) <= extra
     assert abs(whole.total - split.total) <= 2 * extra
     assert abs(whole.net - split.net) <= 2 * extra
+
+
+def test_two_readings_at_the_start_instant_lose_no_energy() -> None:
+    """A Transaction.Begin sample and a periodic one in the same second: the step between them is billed."""
+    start = datetime(2025, 1, 6, 18, tzinfo=UTC)
+    readings = [(start, 1_000), (start, 1_500), (start + timedelta(hours=1), 3_500)]
+    plan = PlanVersion(energy=FixedEnergyPrice(Decimal("2.0000")), vat_rate_bp=2500, prices_include_vat=True)
+    breakdown = price(plan, readings, "Europe/Oslo", [])
+    assert breakdown.energy_wh == 2_500
+    assert sum(line.energy_wh for line in breakdown.lines if line.kind is LineKind.ENERGY) == 2_500
+    curve = EnergyCurve.from_readings(readings)
+    assert curve.allocate([curve.start_us, curve.start_us + 1_800_000_000, curve.end_us]) == [1_500, 1_000]

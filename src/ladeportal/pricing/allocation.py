@@ -13,7 +13,7 @@ is reported, so the session can be reviewed instead of producing negative kWh.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -62,14 +62,22 @@ class EnergyCurve:
         return self.times_us[-1]
 
     def wh_at(self, at_us: int) -> int:
-        """Cumulative energy at an instant, rounded half up to a whole Wh."""
+        """Cumulative energy at an instant, rounded half up to a whole Wh.
+
+        Several readings with one timestamp (chargers send a Transaction.Begin sample and a periodic
+        one in the same second) make a step. The step counts from that instant on: its energy falls in
+        the interval that starts there, so a step at the session's start is billed, not lost, and the
+        last reading's value is the session's total.
+        """
         times, cumulative = self.times_us, self.cumulative_wh
-        index = bisect_right(times, at_us) - 1
-        if index < 0:
+        if not times:
             return 0
-        if index >= len(times) - 1:
+        if at_us >= times[-1]:
             return cumulative[-1]
-        # bisect_right lands on the last of equal timestamps, so the span here is never zero.
+        if at_us <= times[0]:
+            return 0
+        # times[index] < at_us <= times[index + 1], so the span is never zero.
+        index = bisect_left(times, at_us) - 1
         span = times[index + 1] - times[index]
         numerator = (cumulative[index + 1] - cumulative[index]) * (at_us - times[index])
         return cumulative[index] + (2 * numerator + span) // (2 * span)
