@@ -14,19 +14,20 @@ VENDOR_STAMP := src/ladeportal/web/static/vendor/.built
 CATALOGUES := $(wildcard src/ladeportal/i18n/locales/*/LC_MESSAGES/messages.po)
 
 .PHONY: help setup run test test-pg lint check-migrations bench-ocpp bench-pricing bench-portal bench-members \
-	translations clean
+	translations clean require-chromium require-postgres
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(STAMP): pyproject.toml constraints.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/python || { bash scripts/require.sh python $(PYTHON) && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 # Front-end packages come from the npm registry through package-lock.json; the build copies their
 # dist files into static/vendor (not committed).
 $(VENDOR_STAMP): package.json package-lock.json scripts/copy-vendor.mjs
+	@bash scripts/require.sh node
 	npm ci --no-audit --no-fund --loglevel=error
 	node scripts/copy-vendor.mjs
 	touch $(VENDOR_STAMP)
@@ -42,20 +43,29 @@ translations: $(STAMP) ## Extract new strings into the catalogues (then translat
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o src/ladeportal/i18n/messages.pot .
 	$(BIN)/pybabel update -i src/ladeportal/i18n/messages.pot -d src/ladeportal/i18n/locales
 
-run: setup ## Start the whole system on SQLite with demo data and simulated chargers (http://127.0.0.1:8000)
+run: setup ## Start the whole system on SQLite with demo data and simulated chargers (LADEPORTAL_PORT, default 8000)
 	@bash scripts/run-demo.sh
 
-test: setup ## Run the whole test suite on SQLite
+# The tools the tests drive besides Python, checked (Chromium installed when root) before the set-up,
+# so a missing one is reported at once; see scripts/require.sh.
+require-chromium:
+	@bash scripts/require.sh chromium
+
+require-postgres:
+	@bash scripts/require.sh postgres $(PG_URL)
+
+test: require-chromium setup ## Run the whole test suite on SQLite (installs Chromium as root when missing)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test-pg: setup ## Run the whole test suite on PostgreSQL (PG_URL, default 127.0.0.1:5432)
+test-pg: require-chromium require-postgres setup ## Run the whole test suite on PostgreSQL (PG_URL, default 127.0.0.1:5432)
 	LADEPORTAL_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest $(PYTEST_ARGS)
 
-lint: setup ## ruff and mypy
+lint: setup ## ruff (lint and format check) and mypy
 	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-check-migrations: setup ## Fail when the models and the migrations disagree (SQLite and PostgreSQL)
+check-migrations: require-postgres setup ## Fail when the models and the migrations disagree (SQLite and PostgreSQL)
 	@rm -f var/migrations-check.db
 	LADEPORTAL_DATABASE_URL=sqlite+aiosqlite:///var/migrations-check.db $(BIN)/ladeportal db check
 	$(BIN)/python scripts/recreate_pg_db.py $(PG_URL)_migrations

@@ -42,8 +42,14 @@ def meter_values_payload(transaction_id: int) -> dict[str, Any]:
     """9 sampled values: energy, power, 3x current, 3x voltage, SoC, as a real AC charger sends."""
 
     def sample(value: str, measurand: str, unit: str, phase: str | None = None) -> dict[str, str]:
-        out = {"value": value, "context": "Sample.Periodic", "format": "Raw", "measurand": measurand,
-               "location": "Outlet", "unit": unit}
+        out = {
+            "value": value,
+            "context": "Sample.Periodic",
+            "format": "Raw",
+            "measurand": measurand,
+            "location": "Outlet",
+            "unit": unit,
+        }
         if phase:
             out["phase"] = phase
         return out
@@ -55,16 +61,23 @@ def meter_values_payload(transaction_id: int) -> dict[str, Any]:
         *(sample("230.0", "Voltage", "V", f"{p}-N") for p in ("L1", "L2", "L3")),
         {**sample("42.0", "SoC", "Percent"), "location": "EV"},
     ]
-    return {"connectorId": 1, "transactionId": transaction_id,
-            "meterValue": [{"timestamp": "2025-03-01T10:00:00.000Z", "sampledValue": values}]}
+    return {
+        "connectorId": 1,
+        "transactionId": transaction_id,
+        "meterValue": [{"timestamp": "2025-03-01T10:00:00.000Z", "sampledValue": values}],
+    }
 
 
 BOOT = {"chargePointVendor": "Bench", "chargePointModel": "Load", "firmwareVersion": "1"}
 
 
 def status(connector: int) -> dict[str, Any]:
-    return {"connectorId": connector, "errorCode": "NoError", "status": "Available",
-            "timestamp": "2025-03-01T10:00:00.000Z"}
+    return {
+        "connectorId": connector,
+        "errorCode": "NoError",
+        "status": "Available",
+        "timestamp": "2025-03-01T10:00:00.000Z",
+    }
 
 
 # === load client (runs in its own process, pinned to CLIENT_CPU) =================================
@@ -101,9 +114,13 @@ class Client:
 
         token = base64.b64encode(f"{cp_id}:{PASSWORD}".encode()).decode()
         return await connect(
-            f"{self.url}/{cp_id}", subprotocols=[Subprotocol("ocpp1.6")],
+            f"{self.url}/{cp_id}",
+            subprotocols=[Subprotocol("ocpp1.6")],
             additional_headers={"Authorization": f"Basic {token}"},
-            compression=None, ping_interval=None, proxy=None, open_timeout=60,
+            compression=None,
+            ping_interval=None,
+            proxy=None,
+            open_timeout=60,
         )
 
     async def _call(self, ws: Any, message_id: str, action: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -123,9 +140,12 @@ class Client:
         ws = await self._open(cp_id)
         await self._call(ws, "b", "BootNotification", BOOT)
         if self.scenario == "metervalues":
-            start = await self._call(ws, "s", "StartTransaction", {
-                "connectorId": 1, "idTag": "BENCHTAG", "meterStart": 0,
-                "timestamp": "2025-03-01T10:00:00.000Z"})
+            start = await self._call(
+                ws,
+                "s",
+                "StartTransaction",
+                {"connectorId": 1, "idTag": "BENCHTAG", "meterStart": 0, "timestamp": "2025-03-01T10:00:00.000Z"},
+            )
             body = json.dumps(["MeterValues", meter_values_payload(int(start.get("transactionId", 1)))])
         else:
             body = '["Heartbeat", {}]'
@@ -307,9 +327,13 @@ def _pg_admin(url: str, statement: str) -> None:
     parsed = make_url(url)
 
     async def run() -> None:
-        conn = await asyncpg.connect(host=parsed.host or "127.0.0.1", port=parsed.port or 5432,
-                                     user=parsed.username or "postgres", password=parsed.password,
-                                     database="postgres")
+        conn = await asyncpg.connect(
+            host=parsed.host or "127.0.0.1",
+            port=parsed.port or 5432,
+            user=parsed.username or "postgres",
+            password=parsed.password,
+            database="postgres",
+        )
         try:
             await conn.execute(statement)
         finally:
@@ -337,13 +361,16 @@ def drop_pg_database(url: str) -> None:
 
 LADEPORTAL_KINDS = ("ladeportal", "ladeportal-pg", "ladeportal-serve", "ladeportal-uvloop")
 # `ladeportal gateway` on uvloop (as uvicorn runs `serve`): what switching the gateway's loop would give.
-_UVLOOP_GATEWAY = ("import asyncio, uvloop; asyncio.set_event_loop_policy(uvloop.EventLoopPolicy()); "
-                   "from ladeportal.cli.main import app; app()")
+_UVLOOP_GATEWAY = (
+    "import asyncio, uvloop; asyncio.set_event_loop_policy(uvloop.EventLoopPolicy()); "
+    "from ladeportal.cli.main import app; app()"
+)
 
 
 class Server:
-    def __init__(self, kind: str, ids: list[str], database_url: str | None, workdir: Path,
-                 pg_url: str | None = None) -> None:
+    def __init__(
+        self, kind: str, ids: list[str], database_url: str | None, workdir: Path, pg_url: str | None = None
+    ) -> None:
         self.kind, self.port = kind, free_port()
         self.url = f"ws://127.0.0.1:{self.port}/ocpp"
         self.pg_database: str | None = None
@@ -364,14 +391,18 @@ class Server:
             # `gateway`: plain websockets (the scale-out path); `serve`: the whole app under uvicorn,
             # the gateway on its Starlette WebSocket route (what `make run` starts).
             program = "serve" if kind == "ladeportal-serve" else "gateway"
-            launcher = ([sys.executable, "-c", _UVLOOP_GATEWAY] if kind == "ladeportal-uvloop"
-                        else [str(Path(sys.executable).parent / "ladeportal")])
+            launcher = (
+                [sys.executable, "-c", _UVLOOP_GATEWAY]
+                if kind == "ladeportal-uvloop"
+                else [str(Path(sys.executable).parent / "ladeportal")]
+            )
             command = [*launcher, program, "--host", "127.0.0.1", "--port", str(self.port)]
         else:
             command = [sys.executable, str(HERE / "ocpp_refs.py"), kind, "--port", str(self.port)]
         self.log = (workdir / f"{kind}.log").open("w")
-        self.process = subprocess.Popen(command, env=env, preexec_fn=pin(SERVER_CPU),
-                                        stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            command, env=env, preexec_fn=pin(SERVER_CPU), stdout=self.log, stderr=subprocess.STDOUT
+        )
         self._wait_listening()
 
     def _wait_listening(self, timeout: float = 30.0) -> None:
@@ -397,8 +428,9 @@ class Server:
             drop_pg_database(self.pg_database)
 
 
-def start_clients(url: str, scenario: str, total: int, processes: int, duration: float,
-                  workdir: Path) -> list[tuple[subprocess.Popen[str], str]]:
+def start_clients(
+    url: str, scenario: str, total: int, processes: int, duration: float, workdir: Path
+) -> list[tuple[subprocess.Popen[str], str]]:
     clients = []
     per = -(-total // processes)
     for n in range(processes):
@@ -406,11 +438,26 @@ def start_clients(url: str, scenario: str, total: int, processes: int, duration:
         if count <= 0:
             break
         out = str(workdir / f"lat-{scenario}-{n}.bin")
-        command = [sys.executable, str(Path(__file__).resolve()), "_client", "--url", url,
-                   "--scenario", scenario, "--first", str(first), "--count", str(count),
-                   "--duration", str(duration), "--out", out]
-        proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                preexec_fn=pin(CLIENT_CPU))
+        command = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "_client",
+            "--url",
+            url,
+            "--scenario",
+            scenario,
+            "--first",
+            str(first),
+            "--count",
+            str(count),
+            "--duration",
+            str(duration),
+            "--out",
+            out,
+        ]
+        proc = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, preexec_fn=pin(CLIENT_CPU)
+        )
         clients.append((proc, out))
     for proc, _ in clients:
         assert proc.stdout is not None
@@ -462,16 +509,19 @@ def run_scenario(server: Server, scenario: str, args: argparse.Namespace, workdi
         latencies = array.array("d", sorted(latencies))
         elapsed = max(r.elapsed for r in results)
         row.update(
-            connections=args.connections, messages=len(latencies),
+            connections=args.connections,
+            messages=len(latencies),
             msgs_per_s=round(len(latencies) / elapsed) if elapsed else 0,
             p50_ms=round(percentile(latencies, 0.50) * 1000, 2),
             p99_ms=round(percentile(latencies, 0.99) * 1000, 2),
-            server_cpu_s=round(server_cpu, 2), server_core=round(server_cpu / wall, 2),
+            server_cpu_s=round(server_cpu, 2),
+            server_core=round(server_cpu / wall, 2),
             # CPU per message is the figure that survives a busy machine; msgs/s does not.
             us_per_msg=round(server_cpu / len(latencies) * 1e6, 1) if latencies else None,
             per_core_msgs_s=round(len(latencies) / server_cpu) if server_cpu else None,
             client_core=round(sum(r.cpu_seconds for r in results) / client_wall, 2),
-            errors=sum(r.errors for r in results), lost=sum(r.lost for r in results),
+            errors=sum(r.errors for r in results),
+            lost=sum(r.lost for r in results),
         )
         if database:
             row["db_us_per_msg"] = round(db_cpu / len(latencies) * 1e6, 1) if latencies else None
@@ -487,9 +537,11 @@ def run_scenario(server: Server, scenario: str, args: argparse.Namespace, workdi
         results = finish_clients(clients)
         connected = sum(r.connected for r in results)
         row.update(
-            connections=connected, rss_mb=round(loaded / 2**20, 1),
+            connections=connected,
+            rss_mb=round(loaded / 2**20, 1),
             kb_per_conn=round((loaded - baseline) / max(1, connected) / 1024, 1),
-            idle_cpu_per_s=round(idle_cpu / 5.0, 3), errors=sum(r.errors for r in results),
+            idle_cpu_per_s=round(idle_cpu / 5.0, 3),
+            errors=sum(r.errors for r in results),
         )
     elif scenario == "storm":
         clients = start_clients(server.url, scenario, args.storm, 1, 0, workdir)
@@ -497,9 +549,12 @@ def run_scenario(server: Server, scenario: str, args: argparse.Namespace, workdi
         go(clients)
         results = finish_clients(clients)
         row.update(
-            connections=sum(r.connected for r in results), total_s=round(max(r.elapsed for r in results), 2),
-            messages=sum(r.messages for r in results), server_cpu_s=round(cpu_seconds(pid) - cpu0, 2),
-            errors=sum(r.errors for r in results), lost=sum(r.lost for r in results),
+            connections=sum(r.connected for r in results),
+            total_s=round(max(r.elapsed for r in results), 2),
+            messages=sum(r.messages for r in results),
+            server_cpu_s=round(cpu_seconds(pid) - cpu0, 2),
+            errors=sum(r.errors for r in results),
+            lost=sum(r.lost for r in results),
         )
     samples = [s for r in results for s in r.error_samples]
     if samples:
@@ -508,9 +563,26 @@ def run_scenario(server: Server, scenario: str, args: argparse.Namespace, workdi
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    columns = ["server", "scenario", "connections", "messages", "msgs_per_s", "p50_ms", "p99_ms", "server_core",
-               "us_per_msg", "db_us_per_msg", "per_core_msgs_s", "client_core", "server_cpu_s", "rss_mb",
-               "kb_per_conn", "total_s", "errors", "lost"]
+    columns = [
+        "server",
+        "scenario",
+        "connections",
+        "messages",
+        "msgs_per_s",
+        "p50_ms",
+        "p99_ms",
+        "server_core",
+        "us_per_msg",
+        "db_us_per_msg",
+        "per_core_msgs_s",
+        "client_core",
+        "server_cpu_s",
+        "rss_mb",
+        "kb_per_conn",
+        "total_s",
+        "errors",
+        "lost",
+    ]
     used = [c for c in columns if any(c in row for row in rows)]
     widths = {c: max(len(c), *(len(str(row.get(c, ""))) for row in rows)) for c in used}
     print("  ".join(c.rjust(widths[c]) for c in used))
@@ -525,18 +597,25 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    parser.add_argument("--servers", default="floor,stock",
-                        help="floor,stock,ladeportal,ladeportal-pg,ladeportal-serve,ladeportal-uvloop")
+    parser.add_argument(
+        "--servers",
+        default="floor,stock",
+        help="floor,stock,ladeportal,ladeportal-pg,ladeportal-serve,ladeportal-uvloop",
+    )
     parser.add_argument("--scenario", default="heartbeat,metervalues", help=",".join(SCENARIOS))
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per throughput run")
     parser.add_argument("--connections", type=int, default=100, help="concurrent connections (1 in flight)")
     parser.add_argument("--clients", type=int, default=1, help="client processes (all on CPU 1)")
     parser.add_argument("--idle", type=int, default=2000, help="connections for the idle scenario")
     parser.add_argument("--storm", type=int, default=2000, help="chargers in the reconnect storm")
-    parser.add_argument("--database-url", default=None,
-                        help="ladeportal, ladeportal-serve: default a fresh SQLite file; or postgresql+asyncpg://...")
-    parser.add_argument("--pg-url", default=None,
-                        help="ladeportal-pg: postgresql+asyncpg://... (a fresh database beside it per server)")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="ladeportal, ladeportal-serve: default a fresh SQLite file; or postgresql+asyncpg://...",
+    )
+    parser.add_argument(
+        "--pg-url", default=None, help="ladeportal-pg: postgresql+asyncpg://... (a fresh database beside it per server)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args()
     raise_nofile()
@@ -546,8 +625,7 @@ def main() -> None:
     unknown = set(scenarios) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenarios {sorted(unknown)}")
-    needed = max(args.connections, args.idle if "idle" in scenarios else 0,
-                 args.storm if "storm" in scenarios else 0)
+    needed = max(args.connections, args.idle if "idle" in scenarios else 0, args.storm if "storm" in scenarios else 0)
     ids = [f"BENCH-{n:05d}" for n in range(needed)]
     rows: list[dict[str, Any]] = []
     for kind in [s for s in args.servers.split(",") if s]:

@@ -69,9 +69,7 @@ def stock_handler_factory() -> Any:
     class CentralChargePoint(ChargePoint):  # type: ignore[misc]
         @on(Action.boot_notification)
         def on_boot(self, charge_point_vendor: str, charge_point_model: str, **_: Any) -> Any:
-            return call_result.BootNotification(
-                current_time=now(), interval=300, status=RegistrationStatus.accepted
-            )
+            return call_result.BootNotification(current_time=now(), interval=300, status=RegistrationStatus.accepted)
 
         @on(Action.heartbeat)
         def on_heartbeat(self) -> Any:
@@ -109,8 +107,9 @@ def stock_handler_factory() -> Any:
 async def main(kind: str, host: str, port: int) -> None:
     handler = floor_handler if kind == "floor" else stock_handler_factory()
     # Chargers rarely negotiate permessage-deflate; without it, memory per connection is honest.
-    async with serve(handler, host, port, subprotocols=SUBPROTOCOLS, compression=None,
-                     ping_interval=None, max_queue=16) as server:
+    async with serve(
+        handler, host, port, subprotocols=SUBPROTOCOLS, compression=None, ping_interval=None, max_queue=16
+    ) as server:
         await server.serve_forever()
 
 

@@ -61,14 +61,31 @@ async def _seed_chargers(db: Database, org_id: uuid.UUID) -> list[uuid.UUID]:
             seen = None if n % 20 == 0 else now - timedelta(seconds=rng.randint(0, 60))
             await session.execute(update(ChargePoint).where(ChargePoint.id == cp_id).values(last_seen_at=seen))
             status = "Faulted" if n % 50 == 1 else "Charging" if n % 5 == 2 else "Available"
-            await session.execute(update(Connector).where(Connector.charge_point_id == cp_id, Connector.number == 1)
-                                  .values(status=status, status_changed_at=now - timedelta(minutes=n)))
-            await session.execute(update(Connector).where(Connector.charge_point_id == cp_id, Connector.number == 2)
-                                  .values(status="Available", status_changed_at=now - timedelta(hours=2)))
-        await session.execute(insert(ConnectorStatusEvent), [
-            {"charge_point_id": cp_id, "connector_number": 1 + k % 2, "status": "Available", "error_code": "NoError",
-             "reported_at": now - timedelta(minutes=k), "received_at": now - timedelta(minutes=k)}
-            for cp_id in ids for k in range(30)])
+            await session.execute(
+                update(Connector)
+                .where(Connector.charge_point_id == cp_id, Connector.number == 1)
+                .values(status=status, status_changed_at=now - timedelta(minutes=n))
+            )
+            await session.execute(
+                update(Connector)
+                .where(Connector.charge_point_id == cp_id, Connector.number == 2)
+                .values(status="Available", status_changed_at=now - timedelta(hours=2))
+            )
+        await session.execute(
+            insert(ConnectorStatusEvent),
+            [
+                {
+                    "charge_point_id": cp_id,
+                    "connector_number": 1 + k % 2,
+                    "status": "Available",
+                    "error_code": "NoError",
+                    "reported_at": now - timedelta(minutes=k),
+                    "received_at": now - timedelta(minutes=k),
+                }
+                for cp_id in ids
+                for k in range(30)
+            ],
+        )
         await session.commit()
         return ids
 
@@ -83,20 +100,45 @@ async def _seed_sessions(db: Database, org_id: uuid.UUID, ids: list[uuid.UUID]) 
             cp_id = ids[n % len(ids)]
             started = now - timedelta(minutes=10 * n)
             running = n < 40
-            rows.append({
-                "organization_id": org_id, "site_id": site_of[cp_id], "charge_point_id": cp_id,
-                "connector_number": 1, "id_tag": f"TAG{n:05d}", "auth_status": "Accepted",
-                "state": SessionState.active if running else SessionState.stopped, "started_at": started,
-                "stopped_at": None if running else started + timedelta(minutes=90), "meter_start_wh": 1000 * n,
-                "meter_stop_wh": None if running else 1000 * n + 7500, "meter_last_wh": 1000 * n + 7500,
-                "segment_start_wh": 1000 * n, "energy_carried_wh": 0, "energy_wh": None if running else 7500,
-                "anomalies": ["meter_reset"] if n % 400 == 3 else [], "cost_total_minor": None if running else 2250,
-                "currency": "NOK", "created_at": now, "updated_at": now,
-            })
+            rows.append(
+                {
+                    "organization_id": org_id,
+                    "site_id": site_of[cp_id],
+                    "charge_point_id": cp_id,
+                    "connector_number": 1,
+                    "id_tag": f"TAG{n:05d}",
+                    "auth_status": "Accepted",
+                    "state": SessionState.active if running else SessionState.stopped,
+                    "started_at": started,
+                    "stopped_at": None if running else started + timedelta(minutes=90),
+                    "meter_start_wh": 1000 * n,
+                    "meter_stop_wh": None if running else 1000 * n + 7500,
+                    "meter_last_wh": 1000 * n + 7500,
+                    "segment_start_wh": 1000 * n,
+                    "energy_carried_wh": 0,
+                    "energy_wh": None if running else 7500,
+                    "anomalies": ["meter_reset"] if n % 400 == 3 else [],
+                    "cost_total_minor": None if running else 2250,
+                    "currency": "NOK",
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
         await session.execute(insert(ChargingSession), rows)
-        await session.execute(insert(OrphanMessage), [
-            {"charge_point_id": ids[k], "action": "StopTransaction", "transaction_id": 900000 + k,
-             "reason": "unknown_transaction", "payload": {}, "received_at": now} for k in range(3)])
+        await session.execute(
+            insert(OrphanMessage),
+            [
+                {
+                    "charge_point_id": ids[k],
+                    "action": "StopTransaction",
+                    "transaction_id": 900000 + k,
+                    "reason": "unknown_transaction",
+                    "payload": {},
+                    "received_at": now,
+                }
+                for k in range(3)
+            ],
+        )
         await session.commit()
 
 
@@ -108,16 +150,36 @@ async def seed(db: Database) -> tuple[uuid.UUID, uuid.UUID, str]:
     await _seed_sessions(db, org_id, ids)
     async with db.session() as session:
         now = utcnow()
-        users = [{"id": uuid.uuid4(), "phone": f"+479{n:07d}", "language": "nb", "created_at": now, "updated_at": now}
-                 for n in range(MEMBERS)]
+        users = [
+            {"id": uuid.uuid4(), "phone": f"+479{n:07d}", "language": "nb", "created_at": now, "updated_at": now}
+            for n in range(MEMBERS)
+        ]
         await session.execute(insert(User), users)
-        await session.execute(insert(Membership), [
-            {"id": uuid.uuid4(), "organization_id": org_id, "user_id": u["id"],
-             "role": Role.org_admin if i == 0 else Role.member, "state": MembershipState.active,
-             "created_at": now, "updated_at": now} for i, u in enumerate(users)])
+        await session.execute(
+            insert(Membership),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "organization_id": org_id,
+                    "user_id": u["id"],
+                    "role": Role.org_admin if i == 0 else Role.member,
+                    "state": MembershipState.active,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for i, u in enumerate(users)
+            ],
+        )
         token = uuid.uuid4().hex
-        session.add(PortalSession(token_hash=_hash(token), user_id=users[0]["id"], created_at=now, last_seen_at=now,
-                                  expires_at=now + timedelta(hours=1)))
+        session.add(
+            PortalSession(
+                token_hash=_hash(token),
+                user_id=users[0]["id"],
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + timedelta(hours=1),
+            )
+        )
         await session.commit()
     return org_id, ids[2], token
 
@@ -127,12 +189,20 @@ async def measure(url: str) -> list[str]:
     org_id, charger_id, token = await seed(db)
     app = create_app(load_settings(database_url=url, run_worker_in_process=False), db=db)
     lines = []
-    pages = (("dashboard", f"/portal/o/{org_id}/"), ("chargers", f"/portal/o/{org_id}/chargers"),
-             ("charger", f"/portal/o/{org_id}/chargers/{charger_id}"), ("users", f"/portal/o/{org_id}/users"),
-             ("users?q=", f"/portal/o/{org_id}/users?q=4790001"), ("users p50", f"/portal/o/{org_id}/users?page=50"))
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://bench", cookies={"lp_session": token}
-    ) as client:
+    pages = (
+        ("dashboard", f"/portal/o/{org_id}/"),
+        ("chargers", f"/portal/o/{org_id}/chargers"),
+        ("charger", f"/portal/o/{org_id}/chargers/{charger_id}"),
+        ("users", f"/portal/o/{org_id}/users"),
+        ("users?q=", f"/portal/o/{org_id}/users?q=4790001"),
+        ("users p50", f"/portal/o/{org_id}/users?page=50"),
+    )
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://bench", cookies={"lp_session": token}
+        ) as client,
+    ):
         for name, path in pages:
             timings = []
             for n in range(WARMUP + RUNS):
@@ -153,8 +223,13 @@ async def _recreate_pg(url: str) -> None:
     import asyncpg
 
     parsed = make_url(url)
-    admin = await asyncpg.connect(host=parsed.host or "127.0.0.1", port=parsed.port or 5432,
-                                  user=parsed.username or "postgres", password=parsed.password, database="postgres")
+    admin = await asyncpg.connect(
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        database="postgres",
+    )
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
         await admin.execute(f'CREATE DATABASE "{parsed.database}"')

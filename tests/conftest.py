@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +25,16 @@ os.environ.setdefault("LADEPORTAL_RUN_WORKER_IN_PROCESS", "false")
 
 from ladeportal.db.engine import Database
 from ladeportal.db.migrate import upgrade
+
+# Property tests state what must hold, not how fast: Hypothesis's per-example deadline and its
+# "too slow" health check measure wall-clock time, so on a busy machine they fail by chance.
+# Loaded here, before any test module is imported, so every @settings(...) inherits it.
+# HYPOTHESIS_PROFILE=thorough runs ten times the examples when hunting for a counterexample.
+hypothesis_settings.register_profile(
+    "ladeportal", deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.register_profile("thorough", hypothesis_settings.get_profile("ladeportal"), max_examples=1000)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ladeportal"))
 
 
 def _worker_suffix() -> str:

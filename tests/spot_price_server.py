@@ -1,6 +1,7 @@
-"""A stand-in for the public day-ahead price API on 127.0.0.1, serving tests/fixtures/spot_prices over
-real HTTP so the real client code runs. /api/v1/prices/... serves the fixtures; /failing/v1/prices/...
-answers 503 (to watch retries); /broken/... answers something that is not JSON."""
+"""A stand-in for the public day-ahead price APIs on 127.0.0.1, serving tests/fixtures/spot_prices over
+real HTTP so the real client code runs. /api/v1/prices/... is the Norwegian source (NO areas only, in
+NOK), /se/api/v1/prices/... the Swedish one (SE areas only, in SEK); /failing/v1/prices/... answers 503
+(to watch retries); /broken/... answers something that is not JSON."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 SPOT_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "spot_prices"
-_PRICE_PATH = re.compile(r"^/(?:api|failing)/v1/prices/(\d{4})/(\d{2})-(\d{2})_([A-Z]{2}\d)\.json$")
+_PRICE_PATH = re.compile(r"^/(api|se/api|failing)/v1/prices/(\d{4})/(\d{2})-(\d{2})_([A-Z]{2}\d)\.json$")
+# Each public source publishes its own country's areas only.
+_COUNTRY_OF_SOURCE = {"api": "NO", "se/api": "SE"}
 
 
 class _PriceApi(BaseHTTPRequestHandler):
@@ -25,7 +28,9 @@ class _PriceApi(BaseHTTPRequestHandler):
             self._answer(503, b"maintenance")
             return
         match = _PRICE_PATH.match(self.path)
-        file = SPOT_FIXTURES / f"{match[1]}-{match[2]}-{match[3]}_{match[4]}.json" if match else None
+        file = None
+        if match and match[5].startswith(_COUNTRY_OF_SOURCE[match[1]]):
+            file = SPOT_FIXTURES / f"{match[2]}-{match[3]}-{match[4]}_{match[5]}.json"
         if file is None or not file.is_file():
             self._answer(404, b"not found")
             return

@@ -34,21 +34,44 @@ async def _provision(database_url: str, ids: list[str], password: str) -> None:
     actor = Actor.system("bench")
     try:
         async with db.session() as session:
-            org = await create_organization(session, actor, OrganizationInput(
-                legal_name=f"Bench {uuid.uuid4().hex[:6]}", org_number=_org_number()))
+            org = await create_organization(
+                session, actor, OrganizationInput(legal_name=f"Bench {uuid.uuid4().hex[:6]}", org_number=_org_number())
+            )
             site = await create_site(session, actor, org.id, SiteInput(name="Bench site", price_area="NO1"))
         credential = hash_password(password)
         now = utcnow()
         async with db.engine.begin() as conn:
             for start in range(0, len(ids), _BATCH):
-                chunk = ids[start:start + _BATCH]
-                cps = [{"id": uuid.uuid4(), "organization_id": org.id, "site_id": site.id, "ocpp_id": ident,
-                        "credential_hash": credential, "commissioning_state": CommissioningState.active,
-                        "created_at": now, "updated_at": now} for ident in chunk]
+                chunk = ids[start : start + _BATCH]
+                cps = [
+                    {
+                        "id": uuid.uuid4(),
+                        "organization_id": org.id,
+                        "site_id": site.id,
+                        "ocpp_id": ident,
+                        "credential_hash": credential,
+                        "commissioning_state": CommissioningState.active,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for ident in chunk
+                ]
                 await conn.execute(insert(ChargePoint), cps)
-                await conn.execute(insert(Connector), [
-                    {"id": uuid.uuid4(), "charge_point_id": cp["id"], "number": n, "status": "Unknown",
-                     "created_at": now, "updated_at": now} for cp in cps for n in (1, 2)])
+                await conn.execute(
+                    insert(Connector),
+                    [
+                        {
+                            "id": uuid.uuid4(),
+                            "charge_point_id": cp["id"],
+                            "number": n,
+                            "status": "Unknown",
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                        for cp in cps
+                        for n in (1, 2)
+                    ],
+                )
     finally:
         await db.dispose()
 

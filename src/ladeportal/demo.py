@@ -28,6 +28,7 @@ from ladeportal.orgs.services import OrganizationInput, SiteInput, create_organi
 from ladeportal.platform.audit import Actor
 from ladeportal.pricing.assignments import assign_group_plan, assign_public_plan
 from ladeportal.pricing.services import create_plan
+from ladeportal.pricing.spot_demo import load_demo_prices
 
 ACTOR = Actor.system("demo")
 DEMO_ORG_NUMBER = "923609016"  # valid mod-11 check digit; synthetic
@@ -84,11 +85,12 @@ RESIDENT_PRICES = {
     "energy": {"type": "fixed", "price_per_kwh": "2.50"},
     "monthly_fee_per_member": "300",
 }
+DEMO_PRICE_AREA = "NO1"
 GUEST_PRICES = {
     "prices_include_vat": True,
     "energy": {
         "type": "spot",
-        "area": "NO1",
+        "area": DEMO_PRICE_AREA,
         "factor": "1",
         "markup_per_kwh": "0.60",
         "fallback_per_kwh": "3.50",
@@ -139,6 +141,9 @@ def _write_credentials(path: Path, chargers: dict[str, str], tags: list[str]) ->
 async def load_demo(db: Database, credentials_file: str = "var/demo-chargers.json") -> DemoResult:
     path = Path(credentials_file)
     all_tags = [r[3] for r in RESIDENTS] + [k[0] for k in VISITOR_KEYS]
+    async with db.session() as s:
+        # The guests' spot plan needs prices of recent days and tomorrow: generated, so no network is needed.
+        await load_demo_prices(s, ACTOR, DEMO_PRICE_AREA)
     async with db.session() as s:
         org = await s.scalar(select(Organization).where(Organization.org_number == DEMO_ORG_NUMBER))
         if org is not None:

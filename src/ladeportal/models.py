@@ -72,6 +72,7 @@ from ladeportal.pricing.models import (  # noqa: E402
     PricePlan,
     PricePlanVersion,
     PublicPricePlan,
+    SessionPriceCorrection,
     SessionPricing,
     SpotPriceFetch,
     SpotPriceInterval,
@@ -82,7 +83,24 @@ __all__ += [
     "PricePlan",
     "PricePlanVersion",
     "PublicPricePlan",
+    "SessionPriceCorrection",
     "SessionPricing",
     "SpotPriceFetch",
     "SpotPriceInterval",
 ]
+
+# Login and messaging hardening: trusted browsers, the organisations' SMS history.
+from ladeportal.auth.models import SendLimitKey, TrustedDevice  # noqa: E402
+from ladeportal.messaging.models import OrgSmsSend  # noqa: E402
+
+__all__ += ["OrgSmsSend", "SendLimitKey", "TrustedDevice"]
+
+# E-mail: what became of each e-mail sent.
+from ladeportal.messaging.email_models import EmailDelivery  # noqa: E402
+
+__all__ += ["EmailDelivery"]
+
+# Alerts: open problems, the organisations' thresholds, the admins' channels and who was told.
+from ladeportal.alerts.models import Alert, AlertNotification, AlertPreference, AlertSettings  # noqa: E402
+
+__all__ += ["Alert", "AlertNotification", "AlertPreference", "AlertSettings"]

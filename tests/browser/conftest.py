@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
 import threading
 import time
@@ -25,9 +26,17 @@ from ladeportal.settings import load_settings
 from ladeportal.web import app as web_app
 from tests.portal.conftest import last_code
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+# The Chromium on PATH, as checked (and installed when missing) by `make test` through scripts/require.sh.
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 # Long enough for a loaded CI machine; a passing check returns as soon as its text is there.
 WAIT_MS = 30_000
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -43,15 +52,17 @@ def server(db: Database) -> Iterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     base = f"http://127.0.0.1:{port}"
-    settings = load_settings(database_url=db.url, mode="dev", run_worker_in_process=True, public_url=base,
-                             worker_poll_seconds=0.2)
+    settings = load_settings(
+        database_url=db.url, mode="dev", run_worker_in_process=True, public_url=base, worker_poll_seconds=0.2
+    )
     application = web_app.create_app(settings)  # its own engine: the server runs on its own event loop
-    config = uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
-                            ws="websockets-sansio")  # the OCPP gateway's route, as in `ladeportal serve`
+    config = uvicorn.Config(
+        application, host="127.0.0.1", port=port, log_level="warning", lifespan="on", ws="websockets-sansio"
+    )  # the OCPP gateway's route, as in `ladeportal serve`
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(uv.serve()), daemon=True)
     thread.start()
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 60  # a limit for a hung start, generous for a busy machine; not a measurement
     while not uv.started:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)

@@ -56,8 +56,12 @@ async def test_add_a_user_import_a_file_and_create_a_group(
     await page.get_by_role("button", name="Legg til bruker").click()
     await expect(page.get_by_role("status").first).to_contain_text("Ola Nordmann er lagt til")
 
-    rows = [f"{mobile_number()};Per Hansen;per@example.no;Garasje B;04A1B2C3;B-12",
-            f"{mobile_number()};Lise Berg;;;;", "912;Feil Nummer;;;;", f"{mobile_number()};Ukjent Gruppe;;Garasje Z;;"]
+    rows = [
+        f"{mobile_number()};Per Hansen;per@example.no;Garasje B;04A1B2C3;B-12",
+        f"{mobile_number()};Lise Berg;;;;",
+        "912;Feil Nummer;;;;",
+        f"{mobile_number()};Ukjent Gruppe;;Garasje Z;;",
+    ]
     bad = ("Mobilnummer;Navn;E-post;Gruppe;RFID;Parkeringsplass\n" + "\n".join(rows)).encode()
     await page.goto(f"{server}/portal/o/{org.id}/users/import")
     await page.set_input_files("#f-file", files=FilePayload(name="beboere.csv", mimeType="text/csv", buffer=bad))
@@ -93,8 +97,14 @@ async def test_claim_a_tag_swiped_on_a_charger_then_block_the_member(
     member_phone = mobile_number()
     member = await make_member(session, org, member_phone, name="Per Hansen")
     page = await _signed_in(server, browser, session, org)
-    sim = SimulatedCharger(server.replace("http://", "ws://") + "/ocpp", "SOLSIDEN-01", charger.password,
-                           connectors=2, meter_interval=0, call_timeout=5)
+    sim = SimulatedCharger(
+        server.replace("http://", "ws://") + "/ocpp",
+        "SOLSIDEN-01",
+        charger.password,
+        connectors=2,
+        meter_interval=0,
+        call_timeout=5,
+    )
     try:
         await sim.connect(within=10)
         assert (await sim.authorize("04C0FFEE"))["status"] == "Invalid"

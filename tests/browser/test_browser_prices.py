@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.members.groups import create_group
 from ladeportal.members.models import Role
-from tests.browser.conftest import shoot, sign_in
+from ladeportal.pricing import services
+from tests.browser.conftest import PHONE, new_page, shoot, sign_in
 from tests.factories import ACTOR, make_member, make_org, make_site, mobile_number
 
 pytestmark = pytest.mark.browser
@@ -39,7 +40,8 @@ async def test_an_admin_creates_plans_assigns_them_and_uses_the_calculator(
     await page.get_by_role("button", name="Lag plan").click()
     await expect(page.get_by_role("heading", name="Beboere")).to_be_visible()
     await expect(page.get_by_test_id("plan-description").first).to_have_text(
-        "kr 2,50 per kWh inkl. mva, kr 20 per time etter 4 timer")
+        "kr 2,50 per kWh inkl. mva, kr 20 per time etter 4 timer"
+    )
 
     await page.get_by_role("navigation").get_by_role("link", name="Priser", exact=True).click()
     await page.get_by_role("link", name="Ny plan").first.click()
@@ -75,3 +77,41 @@ async def test_an_admin_creates_plans_assigns_them_and_uses_the_calculator(
     await expect(result).to_contain_text("koster kr 255,00 inkl. mva (kr 204,00 eks. mva)")
     assert "/prices/calculator" not in page.url  # swapped in place by HTMX, not a page load
     await shoot(page, "prices.png", full_page=True)
+
+
+async def test_an_admin_sets_a_groups_price_on_its_page_at_phone_width(
+    server: str, browser: Browser, session: AsyncSession
+) -> None:
+    org = await make_org(session, legal_name="Solsiden Borettslag")
+    await make_site(session, org, name="Garasje Nord", price_area="NO1")
+    await create_group(session, ACTOR, org.id, "Beboere")
+    for name, price in (("Standard", "2.50"), ("Gratis", "0")):
+        await services.create_plan(session, ACTOR, org.id, name, {"energy": {"type": "fixed", "price_per_kwh": price}})
+    phone = mobile_number()
+    await make_member(session, org, phone, role=Role.org_admin, name="Kari Nordmann")
+    page = await new_page(browser, PHONE)
+    await sign_in(page, server, session, phone)
+
+    await page.goto(f"{server}/portal/o/{org.id}/groups")
+    await page.get_by_role("link", name="Beboere", exact=True).click()
+    await expect(page.get_by_role("heading", name="Hva gruppen betaler")).to_be_visible()
+    await page.get_by_label("Hvor").select_option(label="Alle anlegg")
+    await page.get_by_label("Plan", exact=True).select_option(label="Standard")
+    await page.get_by_role("button", name="Lagre plan").click()
+    everywhere = page.locator('[data-testid="group-price"][data-site="all"]')
+    await expect(everywhere).to_contain_text("«Standard»")
+    await expect(everywhere).to_contain_text("kr 2,50 per kWh inkl. mva")
+    await page.get_by_label("Hvor").select_option(label="Garasje Nord")
+    await page.get_by_label("Plan", exact=True).select_option(label="Gratis")
+    await page.get_by_role("button", name="Lagre plan").click()
+    garage = page.get_by_test_id("group-price").filter(has_text="Garasje Nord")
+    await expect(garage).to_contain_text("Gratis lading")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    await garage.get_by_role("link", name="Fjern").click()  # asks first, and says what is paid afterwards
+    await expect(page.get_by_test_id("afterwards")).to_have_text(
+        "Etterpå betaler Beboere etter «Standard» på Garasje Nord: kr 2,50 per kWh inkl. mva."
+    )
+    await page.get_by_role("button", name="Fjern").click()
+    await expect(garage).to_contain_text("(planen for alle anlegg)")
+    await expect(garage).to_contain_text("kr 2,50 per kWh inkl. mva")

@@ -181,6 +181,6 @@ async def test_commissioning_over_the_api_returns_the_password_once(client: http
     )
     assert response.status_code == 201
     body = response.json()
-    assert body["ocpp_url"].endswith("/ocpp/NEW-01") and len(body["password"]) == 20
+    assert body["ocpp_url"].endswith("/ocpp/NEW-01") and len(body["password"]) == 19
     again = await client.get(f"/api/v1/orgs/{org}/chargers/{body['charge_point']['id']}", headers=world.admin_a)
     assert "password" not in again.json() and again.json()["commissioning_state"] == "pending"

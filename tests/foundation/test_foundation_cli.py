@@ -40,7 +40,7 @@ async def test_cli_creates_org_site_charger_user_and_tag_and_rejects_bad_input(
     site = ok("site", "create", "--org", "923609016", "--name", "Garasje A", "--price-area", "no1")
     assert site["price_area"] == "NO1"
     charger = ok("charger", "add", "--org", org["id"], "--site", "Garasje A", "--id", "CP-1", "--activate")
-    assert charger["ocpp_url"].endswith("/ocpp/CP-1") and len(charger["password"]) == 20
+    assert charger["ocpp_url"].endswith("/ocpp/CP-1") and len(charger["password"]) == 19
     user = ok("user", "add", "--org", "923609016", "--phone", "912 34 567", "--name", "Kari")
     assert user["phone"] == "+4791234567"
     tag = ok("tag", "add", "--org", "923609016", "--uid", "04:a1:b2:c3", "--member", "91234567")

@@ -137,21 +137,22 @@ async def test_bad_member_input_changes_nothing(session: AsyncSession) -> None:
     assert await _count(session, User) == 0
 
 
-async def test_removing_a_member_anonymises_but_keeps_the_records(session: AsyncSession) -> None:
+async def test_removing_a_member_ends_the_membership_and_keeps_the_records(session: AsyncSession) -> None:
     org = await make_org(session)
     member = await make_member(session, org, "+4791234567", name="Kari Nordmann")
     tag = await make_tag(session, org, member)
     await remove_member(session, ACTOR, org.id, member.id)
+    # The person is not anonymised by an organisation (members.persons.anonymise_person does that).
     user = await session.get(User, member.user_id)
-    assert user is not None and user.phone is None and user.name is None and user.anonymised_at is not None
+    assert user is not None and user.phone == "+4791234567" and user.anonymised_at is None
     await session.refresh(tag)
     assert tag.state == TagState.blocked
     assert await _count(session, IdTag) == 1 and await _count(session, Membership) == 1
     with pytest.raises(NotFound):
         await get_membership(session, org.id, member.id)
-    # The number is free again for a new person.
+    # The number can join again: the same person, a fresh membership.
     again = await make_member(session, org, "+4791234567")
-    assert again.user_id != member.user_id
+    assert again.user_id == member.user_id and again.removed_at is None
 
 
 async def test_a_tag_cannot_be_registered_twice_or_by_another_organisation(session: AsyncSession) -> None:

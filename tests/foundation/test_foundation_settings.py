@@ -29,6 +29,8 @@ def test_production_accepts_a_real_secret_from_a_file(monkeypatch: pytest.Monkey
     monkeypatch.setenv("LADEPORTAL_MODE", "production")
     monkeypatch.setenv("LADEPORTAL_SECRET_KEY", "changeme")
     monkeypatch.setenv("LADEPORTAL_SECRET_KEY_FILE", str(secret))
+    monkeypatch.setenv("LADEPORTAL_SMS_PROVIDER", "http")  # production refuses the console provider
+    monkeypatch.setenv("LADEPORTAL_SMS_API_TOKEN", "user:password")
     settings = load_settings(_env_file=None)
     assert settings.secret_key.get_secret_value() == "k" * 48
 
@@ -65,6 +67,8 @@ def test_production_over_https_requires_secure_cookies(monkeypatch: pytest.Monke
     monkeypatch.setenv("LADEPORTAL_MODE", "production")
     monkeypatch.setenv("LADEPORTAL_SECRET_KEY", "s" * 40)
     monkeypatch.setenv("LADEPORTAL_PUBLIC_URL", "https://lading.example")
+    monkeypatch.setenv("LADEPORTAL_SMS_PROVIDER", "http")  # production refuses the console provider
+    monkeypatch.setenv("LADEPORTAL_SMS_API_TOKEN", "user:password")
     with pytest.raises(SettingsError, match="LADEPORTAL_COOKIE_SECURE"):
         load_settings(_env_file=None)
     monkeypatch.setenv("LADEPORTAL_COOKIE_SECURE", "true")

@@ -14,4 +14,4 @@ async def test_a_members_tag_is_accepted_at_its_organisations_site(session: Asyn
     decision = await decide_access(session, org.id, site.id, tag.uid.lower(), utcnow())
     assert decision.status == AccessStatus.accepted
     assert new.charge_point.ocpp_id.startswith("CP-")
-    assert len(new.password) == 20
+    assert len(new.password) == 19

@@ -98,7 +98,7 @@ def test_rfid_uids_rejected(raw: str) -> None:
 
 def test_charger_password_hash_is_salted_and_verifies_in_constant_time_api() -> None:
     password = generate_password()
-    assert len(password) == 20
+    assert len(password) == 19
     first, second = hash_password(password), hash_password(password)
     assert first != second  # salted
     assert verify_password(password, first) and verify_password(password, second)

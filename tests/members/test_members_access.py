@@ -74,8 +74,7 @@ async def test_visitor_keys_follow_their_group_and_a_charger_grant(session: Asyn
     garage, guest_site = await make_site(session, org), await make_site(session, org)
     guest_cp = (await make_charger(session, guest_site)).charge_point
     other_cp = (await make_charger(session, guest_site)).charge_point
-    guests = await create_group(session, ACTOR, org.id, "Gjester", site_ids=[garage.id],
-                                charge_point_ids=[guest_cp.id])
+    guests = await create_group(session, ACTOR, org.id, "Gjester", site_ids=[garage.id], charge_point_ids=[guest_cp.id])
     key = await add_tag(session, ACTOR, org.id, TagInput(uid="0A0B0C0D", group_id=guests.id, label="Gjest 1"))
     now = utcnow()
     assert (await decide_access(session, org.id, garage.id, key.uid, now)).status == AccessStatus.accepted
@@ -122,11 +121,19 @@ async def test_a_failed_change_leaves_the_version_alone(session: AsyncSession) -
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    restrict=st.booleans(), member_state=st.sampled_from(["ok", "blocked", "removed"]),
-    tag_blocked=st.booleans(), expiry_days=st.sampled_from([None, -1, 1]), visitor=st.booleans(),
+    restrict=st.booleans(),
+    member_state=st.sampled_from(["ok", "blocked", "removed"]),
+    tag_blocked=st.booleans(),
+    expiry_days=st.sampled_from([None, -1, 1]),
+    visitor=st.booleans(),
 )
 async def test_the_local_list_says_what_decide_access_says(
-    db: Database, restrict: bool, member_state: str, tag_blocked: bool, expiry_days: int | None, visitor: bool,
+    db: Database,
+    restrict: bool,
+    member_state: str,
+    tag_blocked: bool,
+    expiry_days: int | None,
+    visitor: bool,
 ) -> None:
     async with db.session() as session:
         org = await make_org(session)
@@ -135,8 +142,9 @@ async def test_the_local_list_says_what_decide_access_says(
         member = await make_member(session, org, group_id=group.id)
         now = utcnow()
         expires = now + timedelta(days=expiry_days) if expiry_days is not None else None
-        tag = await make_tag(session, org, None if visitor else member, group_id=group.id if visitor else None,
-                             expires_at=expires)
+        tag = await make_tag(
+            session, org, None if visitor else member, group_id=group.id if visitor else None, expires_at=expires
+        )
         if tag_blocked:
             await set_tag_state(session, ACTOR, org.id, tag.id, TagState.blocked)
         if member_state == "blocked":

@@ -33,8 +33,11 @@ async def orgs(db: Database) -> tuple[Org, Org]:
             group = await create_group(s, ACTOR, org.id, "Beboere")
             tag = await make_tag(s, org, member)
             token = await create_api_token(s, ACTOR, org.id, "ci", ["read", "write"])
-            out.append(Org(str(org.id), str(member.id), str(group.id), str(tag.id),
-                           {"Authorization": f"Bearer {token.secret}"}))
+            out.append(
+                Org(
+                    str(org.id), str(member.id), str(group.id), str(tag.id), {"Authorization": f"Bearer {token.secret}"}
+                )
+            )
     return out[0], out[1]
 
 
@@ -59,8 +62,9 @@ async def test_edit_search_invite_move_export_and_import(client: httpx.AsyncClie
     new = {"file": ("new.csv", b"Mobil;Navn\n41234567;Ny\n", "text/csv")}
     r = await client.post(f"{base}/members/import", files=new, headers=a.auth)
     assert r.json()["counts"]["added"] == 1 and r.json()["committed"] is True
-    tags_csv = {"file": ("tags.csv", b"uid;etikett;gruppe;utl\xc3\xb8per\n0D0D0D0D;Gjest;Beboere;31.12.2030\n",
-                         "text/csv")}
+    tags_csv = {
+        "file": ("tags.csv", b"uid;etikett;gruppe;utl\xc3\xb8per\n0D0D0D0D;Gjest;Beboere;31.12.2030\n", "text/csv")
+    }
     r = await client.post(f"{base}/tags/import", files=tags_csv, headers=a.auth)
     assert r.json()["counts"]["added"] == 1
     r = await client.put(f"{base}/groups/{a.group}", json={"name": "Beboere", "description": "Alle"}, headers=a.auth)
@@ -72,9 +76,11 @@ async def test_edit_search_invite_move_export_and_import(client: httpx.AsyncClie
 async def _snapshot(db: Database) -> Any:
     async with db.session() as s:
         return (
-            sorted((u.name, u.email) for u in (await s.scalars(select(User))).all()),
-            sorted((str(m.group_id), m.state.value, m.invite_count)
-                   for m in (await s.scalars(select(Membership))).all()),
+            sorted((u.name or "", u.email or "", u.phone or "") for u in (await s.scalars(select(User))).all()),
+            sorted(
+                (str(m.group_id), m.state.value, m.invite_count, m.name or "", m.email or "", m.notes or "")
+                for m in (await s.scalars(select(Membership))).all()
+            ),
             sorted((t.uid, t.label, t.state.value) for t in (await s.scalars(select(IdTag))).all()),
             sorted((g.name, g.description) for g in (await s.scalars(select(UserGroup))).all()),
             await s.scalar(select(func.count()).select_from(User)),

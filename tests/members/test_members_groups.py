@@ -26,8 +26,13 @@ async def test_update_a_group_description_sites_and_chargers(session: AsyncSessi
     cp = (await make_charger(session, site)).charge_point
     group = await create_group(session, ACTOR, org.id, "Ansatte")
     assert group.all_sites
-    await update_group(session, ACTOR, org.id, group.id, GroupChanges(
-        name=" Ansatte Oslo ", description="Firmabiler", site_ids=[site.id], charge_point_ids=[cp.id]))
+    await update_group(
+        session,
+        ACTOR,
+        org.id,
+        group.id,
+        GroupChanges(name=" Ansatte Oslo ", description="Firmabiler", site_ids=[site.id], charge_point_ids=[cp.id]),
+    )
     assert (group.name, group.description, group.all_sites) == ("Ansatte Oslo", "Firmabiler", False)
     assert await group_site_ids(session, group) == [site.id]
     assert await group_charge_point_ids(session, group) == [cp.id]

@@ -1,13 +1,13 @@
 """Bulk import and export of members: every format quirk and every kind of bad row."""
 
 import io
-import time
 
 import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ladeportal.db.engine import Database
 from ladeportal.errors import ValidationFailed
 from ladeportal.jobs.models import OutboxTask
 from ladeportal.members.export import export_members
@@ -18,6 +18,7 @@ from ladeportal.members.member_import import ImportProgress, dry_run_member_impo
 from ladeportal.members.models import IdTag, Membership, User
 from ladeportal.members.search import MemberQuery, search_members
 from tests.factories import ACTOR, make_member, make_org, make_tag
+from tests.query_count import statements_sent
 
 HEADER_NB = "Mobilnummer;Navn;E-post;Gruppe;RFID;Parkeringsplass"
 
@@ -42,14 +43,33 @@ async def _statuses(report: object) -> list[tuple[int, str, str]]:
         (f"{HEADER_NB}\r\n912 34 567;Åse Øvrebø;;Beboere;04a1b2c3;P-12\r\n".encode(), "utf8.csv"),
         (("\ufeff" + f"{HEADER_NB}\n912 34 567;Åse Øvrebø;;Beboere;04a1b2c3;P-12\n").encode(), "bom.csv"),
         (f"{HEADER_NB}\r\n912 34 567;Åse Øvrebø;;Beboere;04a1b2c3;P-12\r\n".encode("cp1252"), "excel.csv"),
-        (b"Mobile number,Name,E-mail,Group,RFID UID,Parking spot\n+47 91234567,\xc3\x85se \xc3\x98vreb\xc3\xb8,,"
-         b"beboere,04:A1:B2:C3,P-12\n", "english.csv"),
-        ("mobil\tnavn\tgruppe\trfid\tp-plass\n91234567\tÅse Øvrebø\tBeboere\t04A1B2C3\tP-12\n".encode("utf-16"),
-         "unicode.txt"),
-        (xlsx([["Mobilnummer", "Navn", "Gruppe", "RFID", "Parkeringsplass"],
-               [91234567, "Åse Øvrebø", "Beboere", "04A1B2C3", "P-12"]]), "sheet.xlsx"),
-        (xlsx([["Telefon", "Namn", "Grupp", "Brikke", "Plass"],
-               [4791234567, "Åse Øvrebø", "Beboere", "04A1B2C3", "P-12"]]), "no-extension"),
+        (
+            b"Mobile number,Name,E-mail,Group,RFID UID,Parking spot\n+47 91234567,\xc3\x85se \xc3\x98vreb\xc3\xb8,,"
+            b"beboere,04:A1:B2:C3,P-12\n",
+            "english.csv",
+        ),
+        (
+            "mobil\tnavn\tgruppe\trfid\tp-plass\n91234567\tÅse Øvrebø\tBeboere\t04A1B2C3\tP-12\n".encode("utf-16"),
+            "unicode.txt",
+        ),
+        (
+            xlsx(
+                [
+                    ["Mobilnummer", "Navn", "Gruppe", "RFID", "Parkeringsplass"],
+                    [91234567, "Åse Øvrebø", "Beboere", "04A1B2C3", "P-12"],
+                ]
+            ),
+            "sheet.xlsx",
+        ),
+        (
+            xlsx(
+                [
+                    ["Telefon", "Namn", "Grupp", "Brikke", "Plass"],
+                    [4791234567, "Åse Øvrebø", "Beboere", "04A1B2C3", "P-12"],
+                ]
+            ),
+            "no-extension",
+        ),
     ],
 )
 async def test_every_common_file_shape_imports_the_same(session: AsyncSession, content: bytes, name: str) -> None:
@@ -61,8 +81,11 @@ async def test_every_common_file_shape_imports_the_same(session: AsyncSession, c
     report = await import_members(session, ACTOR, org.id, content, name)
     assert report.committed and report.counts["added"] == 1
     [row] = (await search_members(session, org.id, MemberQuery(text="91234567"))).items
-    assert (row.membership.user.name, row.membership.group_id, row.membership.parking_spot) == (
-        "Åse Øvrebø", group.id, "P-12")
+    assert (row.membership.name, row.membership.group_id, row.membership.parking_spot) == (
+        "Åse Øvrebø",
+        group.id,
+        "P-12",
+    )
     assert [t.uid for t in row.tags] == ["04A1B2C3"]
 
 
@@ -90,7 +113,7 @@ async def test_changed_rows_are_updated_and_empty_cells_leave_values_alone(sessi
     report = await import_members(session, ACTOR, org.id, content, "m.csv")
     assert [(r.status, r.changes) for r in report.rows] == [(RowStatus.updated, ["name", "group"])]
     m = (await search_members(session, org.id, MemberQuery())).items[0].membership
-    assert m.user.name == "Kari Nordmann" and m.group_id is not None
+    assert m.name == "Kari Nordmann" and m.group_id is not None
 
 
 async def test_every_bad_row_is_reported_and_nothing_is_imported(session: AsyncSession) -> None:
@@ -98,21 +121,23 @@ async def test_every_bad_row_is_reported_and_nothing_is_imported(session: AsyncS
     a_id = a.id
     await make_tag(session, b, await make_member(session, b), uid="0B0B0B0B")
     await make_tag(session, a, await make_member(session, a, "+4799999999"), uid="0A0A0A0A")
-    content = "\n".join([
-        HEADER_NB,
-        "91234567;Ok;;;;",
-        "912 34 567;Same number;;;;",
-        "22334455;Landline;;;;",
-        "12;Short;;;;",
-        "93456789;Bad mail;not-an-email;;;",
-        "94567890;No group;;Finnes ikke;;",
-        "95678901;Bad tag;;;XYZ;",
-        "96789012;Theirs;;;0B0B0B0B;",
-        "97890123;Someone elses;;;0A0A0A0A;",
-        "98901234;Tag twice;;;0C0C0C0C;",
-        "41234567;Tag twice too;;;0c:0c:0c:0c;",
-        "42345678;Extra;;;;;surplus",
-    ]).encode()
+    content = "\n".join(
+        [
+            HEADER_NB,
+            "91234567;Ok;;;;",
+            "912 34 567;Same number;;;;",
+            "22334455;Landline;;;;",
+            "12;Short;;;;",
+            "93456789;Bad mail;not-an-email;;;",
+            "94567890;No group;;Finnes ikke;;",
+            "95678901;Bad tag;;;XYZ;",
+            "96789012;Theirs;;;0B0B0B0B;",
+            "97890123;Someone elses;;;0A0A0A0A;",
+            "98901234;Tag twice;;;0C0C0C0C;",
+            "41234567;Tag twice too;;;0c:0c:0c:0c;",
+            "42345678;Extra;;;;;surplus",
+        ]
+    ).encode()
     dry = await dry_run_member_import(session, a_id, content, "bad.csv")
     statuses = [(r.line, r.status.value) for r in dry.rows]
     assert statuses[0] == (2, "added") and statuses[9] == (11, "added")
@@ -166,7 +191,7 @@ async def test_unknown_columns_are_reported_and_ignored(session: AsyncSession) -
 async def test_export_reads_back_as_unchanged(session: AsyncSession, fmt: str) -> None:
     org = await make_org(session)
     group = await create_group(session, ACTOR, org.id, "Beboere")
-    m = await make_member(session, org, "+4791234567", name="=HYPERLINK(\"x\")", group_id=group.id)
+    m = await make_member(session, org, "+4791234567", name='=HYPERLINK("x")', group_id=group.id)
     await make_tag(session, org, m, uid="04A1B2C3")
     await make_tag(session, org, m, uid="04A1B2C4")
     await make_member(session, org, "+46701234567", name="Åsa")
@@ -178,25 +203,32 @@ async def test_export_reads_back_as_unchanged(session: AsyncSession, fmt: str) -
         assert data.startswith(b"\xef\xbb\xbfMobilnummer;") and "Åsa".encode() in data
     report = await import_members(session, ACTOR, org.id, data, f"export.{fmt}")
     assert report.counts == {"added": 0, "updated": 0, "unchanged": 2, "error": 0}
-    assert set(report.ignored_columns) == {"Status", "Sist innlogget"}
+    assert set(report.ignored_columns) == {"Status", "Første innlogging"}
 
 
-async def test_ten_thousand_rows_with_progress(session: AsyncSession) -> None:
+async def test_ten_thousand_rows_with_progress(db: Database, session: AsyncSession) -> None:
     org = await make_org(session)
-    lines = [HEADER_NB] + [f"9{i:07d};Person {i};p{i}@example.no;Standard;{0x10000000 + i:08X};P{i}"
-                           for i in range(10_000)]
+    lines = [HEADER_NB] + [
+        f"9{i:07d};Person {i};p{i}@example.no;Standard;{0x10000000 + i:08X};P{i}" for i in range(10_000)
+    ]
     content = "\n".join(lines).encode()
     seen: list[ImportProgress] = []
-    started = time.perf_counter()
-    dry = await dry_run_member_import(session, org.id, content, "big.csv", progress=seen.append)
+    with statements_sent(db.engine) as dry_statements:
+        dry = await dry_run_member_import(session, org.id, content, "big.csv", progress=seen.append)
     assert dry.counts["added"] == 10_000 and seen[-1] == ImportProgress("checking", 10_000, 10_000)
 
-    async def progress(p: ImportProgress) -> None:
-        seen.append(p)
+    saving: list[ImportProgress] = []
 
-    report = await import_members(session, ACTOR, org.id, content, "big.csv", progress=progress)
-    assert report.counts["added"] == 10_000 and any(p.phase == "saving" for p in seen)
-    assert time.perf_counter() - started < 60
+    async def progress(p: ImportProgress) -> None:
+        (saving if p.phase == "saving" else seen).append(p)
+
+    with statements_sent(db.engine) as import_statements:
+        report = await import_members(session, ACTOR, org.id, content, "big.csv", progress=progress)
+    assert report.counts["added"] == 10_000
+    assert saving and [p.done for p in saving] == sorted(p.done for p in saving)  # saving moves forward
+    assert saving[-1].done >= 10_000
+    # Rows are looked up and written in batches: a statement per row would be 10,000 or more.
+    assert len(dry_statements) < 200 and len(import_statements) < 200
     assert await session.scalar(select(func.count()).select_from(IdTag)) == 10_000
     again = await dry_run_member_import(session, org.id, content, "big.csv")
     assert again.counts["unchanged"] == 10_000

@@ -15,7 +15,7 @@ from ladeportal.db.engine import Database
 from ladeportal.jobs.outbox import TaskContext, registered_kinds
 from ladeportal.members.groups import create_group
 from ladeportal.members.local_list import SYNC_TASK, local_list_version
-from ladeportal.members.local_list_sync import catch_up_local_lists, handle_sync_local_list, sync_organization
+from ladeportal.members.local_list_sync import NOT_HERE, catch_up_held, handle_sync_local_list, sync_organization
 from ladeportal.members.models import TagState
 from ladeportal.members.services import block_member
 from ladeportal.members.tags import set_tag_state
@@ -28,15 +28,26 @@ class FakeGateway:
         self.sent: list[tuple[uuid.UUID, str, dict[str, Any]]] = []
         # Chargers that refuse differential updates (their list was reset behind our back).
         self.mismatch: set[uuid.UUID] = set()
+        self.refuse = False
 
     def holds(self, charge_point_id: uuid.UUID) -> bool:
         return charge_point_id in self.held
 
-    async def exchange(self, charge_point_id: uuid.UUID, action: str, payload: dict[str, Any],
-                       timeout_s: float) -> Answer:
+    async def exchange(
+        self,
+        charge_point_id: uuid.UUID,
+        action: str,
+        payload: dict[str, Any],
+        timeout_s: float,
+        before_send: Any = None,
+    ) -> Answer:
+        if before_send is not None:
+            await before_send()
         self.sent.append((charge_point_id, action, payload))
         if charge_point_id in self.mismatch and payload.get("updateType") == "Differential":
             return Answer({"status": "VersionMismatch"})
+        if self.refuse:
+            return Answer({"status": "NotSupported"})
         return Answer({"status": "Accepted"})
 
 
@@ -66,15 +77,20 @@ async def test_each_charger_gets_its_sites_full_list(db: Database, session: Asyn
     await handle_sync_local_list(db, {"organization_id": str(org.id)}, TaskContext(task_id=1, attempt=1))
 
     sent = {cp: payload for cp, action, payload in gateway.sent if action == "SendLocalList"}
-    assert sent[cp_garage.id] == {"listVersion": version, "updateType": "Full", "localAuthorizationList": [
-        {"idTag": "0A0A0A0A", "idTagInfo": {"status": "Accepted"}},
-        {"idTag": "0B0B0B0B", "idTagInfo": {"status": "Blocked"}},
-    ]}
+    assert sent[cp_garage.id] == {
+        "listVersion": version,
+        "updateType": "Full",
+        "localAuthorizationList": [
+            {"idTag": "0A0A0A0A", "idTagInfo": {"status": "Accepted"}},
+            {"idTag": "0B0B0B0B", "idTagInfo": {"status": "Blocked"}},
+        ],
+    }
     assert [e["idTagInfo"]["status"] for e in sent[cp_other.id]["localAuthorizationList"]] == ["Invalid", "Blocked"]
 
 
-async def test_an_offline_charger_is_skipped(db: Database, session: AsyncSession, gateway: Any,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_an_offline_charger_is_skipped(
+    db: Database, session: AsyncSession, gateway: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from ladeportal.settings import get_settings
 
     monkeypatch.setattr(get_settings(), "ocpp_command_timeout", 0.2)
@@ -84,7 +100,7 @@ async def test_an_offline_charger_is_skipped(db: Database, session: AsyncSession
     offline = (await make_charger(session, site)).charge_point
     gateway.held.add(online.id)
     outcomes = await sync_organization(db, org.id)
-    assert outcomes == {str(online.id): "Accepted", str(offline.id): "not_connected"}
+    assert outcomes == {str(online.id): "Accepted", str(offline.id): NOT_HERE}
 
 
 async def test_a_charger_that_missed_a_change_gets_the_list_when_it_is_seen_again(
@@ -119,20 +135,20 @@ async def test_a_charger_that_missed_a_change_gets_the_list_when_it_is_seen_agai
     await seen(online, timedelta(minutes=1))
     await seen(away, timedelta(hours=3))
     gateway.sent.clear()
-    await catch_up_local_lists(db)
+    await catch_up_held(db, {})
     assert [cp for cp, _, _ in gateway.sent] == [online]
     assert await confirmed() == {online: second, away: first}
 
     # Back again: the catch-up brings it up to date, once.
     await seen(away, timedelta(seconds=5))
     gateway.sent.clear()
-    await catch_up_local_lists(db)
+    await catch_up_held(db, {})
     [(cp, action, payload)] = gateway.sent
     assert (cp, action, payload["listVersion"]) == (away, "SendLocalList", second)
     assert payload["localAuthorizationList"] == [{"idTag": "0C0C0C0C", "idTagInfo": {"status": "Blocked"}}]
     assert await confirmed() == {online: second, away: second}
     gateway.sent.clear()
-    await catch_up_local_lists(db)
+    await catch_up_held(db, {})
     assert gateway.sent == []
 
 
@@ -158,8 +174,11 @@ async def test_a_change_goes_out_as_a_differential_update_and_a_refusal_gets_the
     await sync_organization(db, org_id)
 
     sent = [(cp, p["updateType"], p) for cp, _, p in gateway.sent]
-    differential = {"listVersion": version, "updateType": "Differential",
-                    "localAuthorizationList": [{"idTag": "0D000002", "idTagInfo": {"status": "Blocked"}}]}
+    differential = {
+        "listVersion": version,
+        "updateType": "Differential",
+        "localAuthorizationList": [{"idTag": "0D000002", "idTagInfo": {"status": "Blocked"}}],
+    }
     assert (kept, "Differential", differential) in sent
     # The charger that refused the differential update got the whole list right after.
     to_reset = [p for cp, _, p in sent if cp == reset]
@@ -169,5 +188,29 @@ async def test_a_change_goes_out_as_a_differential_update_and_a_refusal_gets_the
     for cp in (kept, reset):
         assert held[cp].version == version
         assert held[cp].entries == {
-            "0D000001": {"status": "Accepted"}, "0D000002": {"status": "Blocked"}, "0D000003": {"status": "Accepted"},
+            "0D000001": {"status": "Accepted"},
+            "0D000002": {"status": "Blocked"},
+            "0D000003": {"status": "Accepted"},
         }
+
+
+async def test_a_charger_that_refuses_a_version_is_not_asked_again_until_a_newer_one(
+    db: Database, session: AsyncSession, gateway: Any
+) -> None:
+    org = await make_org(session)
+    site = await make_site(session, org)
+    cp = (await make_charger(session, site)).charge_point.id
+    org_id = org.id
+    tag_id = (await make_tag(session, org, await make_member(session, org), uid="0E0E0E0E")).id
+    await session.execute(update(ChargePoint).where(ChargePoint.id == cp).values(last_seen_at=utcnow()))
+    await session.commit()
+    gateway.held.add(cp)
+    gateway.refuse = True  # e.g. a charger without local list support answers NotSupported
+    attempted: dict[uuid.UUID, tuple[int, float]] = {}
+    await catch_up_held(db, attempted)
+    await catch_up_held(db, attempted)
+    assert len(gateway.sent) == 1
+    # A newer version is offered at once.
+    await set_tag_state(session, ACTOR, org_id, tag_id, TagState.blocked)
+    await catch_up_held(db, attempted)
+    assert [p["listVersion"] for _, _, p in gateway.sent] == [1, await local_list_version(session, org_id)]

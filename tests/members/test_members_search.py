@@ -40,11 +40,12 @@ async def test_search_by_name_number_tag_group_and_state(session: AsyncSession) 
     assert await _phones(session, org.id, group_id=default.id) == ["+4792222222", "+4793333333"]
     assert await _phones(session, org.id, state="blocked") == ["+4792222222"]
     assert await _phones(session, org.id, state=MemberFilter.without_name) == ["+4793333333"]
+    assert await _phones(session, org.id, state="logged_in") == []
     nameless = await get_membership(session, org.id, nameless.id)
-    nameless.user.last_login_at = utcnow()
+    nameless.activated_at = utcnow()
     await session.commit()
-    assert await _phones(session, org.id, state="without_name") == []
     assert await _phones(session, org.id, state="logged_in") == ["+4793333333"]
+    assert "+4793333333" not in await _phones(session, org.id, state="never_logged_in")
 
 
 async def test_pages_are_stable_and_counted(session: AsyncSession) -> None:
@@ -59,8 +60,9 @@ async def test_pages_are_stable_and_counted(session: AsyncSession) -> None:
     assert len(set(seen)) == 7
 
 
-@pytest.mark.parametrize("query", [MemberQuery(page=0), MemberQuery(page_size=0), MemberQuery(page_size=501),
-                                   MemberQuery(state="sleeping")])
+@pytest.mark.parametrize(
+    "query", [MemberQuery(page=0), MemberQuery(page_size=0), MemberQuery(page_size=501), MemberQuery(state="sleeping")]
+)
 async def test_bad_queries_are_rejected(session: AsyncSession, query: MemberQuery) -> None:
     org = await make_org(session)
     with pytest.raises(ValidationFailed):

@@ -55,7 +55,9 @@ async def test_an_existing_person_joins_instead_of_being_duplicated(session: Asy
     first = await add_member(session, ACTOR, a.id, MemberInput(phone="+4791234567", name="Kari"))
     second = await add_member(session, ACTOR, b.id, MemberInput(phone="0047 912 34 567", name="Other"))
     assert first.user_id == second.user_id
-    assert (await session.get(User, first.user_id)).name == "Kari"  # type: ignore[union-attr]
+    # Each organisation keeps the name it typed; the person's own record gets neither.
+    assert ((await get_membership(session, a.id, first.id)).name, second.name) == ("Kari", "Other")
+    assert (await session.get(User, first.user_id)).name is None  # type: ignore[union-attr]
     assert len((await session.scalars(select(User))).all()) == 1
 
 
@@ -103,40 +105,74 @@ async def test_no_resend_to_someone_who_logged_in_or_is_blocked(session: AsyncSe
     with pytest.raises(Conflict, match="blocked"):
         await resend_invite(session, ACTOR, org_id, m_id, now=later)
     m = await unblock_member(session, ACTOR, org_id, m_id)
-    m.user.last_login_at = utcnow()
+    m.activated_at = utcnow()
     await session.commit()
     with pytest.raises(Conflict, match="logged in"):
         await resend_invite(session, ACTOR, org_id, m_id, now=later)
 
 
+async def test_a_login_elsewhere_is_not_revealed_by_a_resend(session: AsyncSession) -> None:
+    """The person signed in through another organisation: this one may still invite, and learns nothing."""
+    org = await make_org(session)
+    org_id, m_id = org.id, (await make_member(session, org)).id
+    m = await get_membership(session, org_id, m_id)
+    m.user.last_login_at = utcnow()
+    await session.commit()
+    resent = await resend_invite(session, ACTOR, org_id, m_id, now=utcnow() + timedelta(hours=1))
+    assert resent.invite_count == 2
+
+
 async def test_edit_changes_only_the_given_fields(session: AsyncSession) -> None:
     org = await make_org(session)
     group = await create_group(session, ACTOR, org.id, "Beboere")
-    m = await add_member(session, ACTOR, org.id, MemberInput(phone="91234567", name="Kari", email="k@x.no",
-                                                               parking_spot="P1"))
-    await edit_member(session, ACTOR, org.id, m.id, MemberChanges(name="Kari Nordmann", group_id=group.id,
-                                                                  role="finance", language="en"))
+    m = await add_member(
+        session, ACTOR, org.id, MemberInput(phone="91234567", name="Kari", email="k@x.no", parking_spot="P1")
+    )
+    await edit_member(
+        session,
+        ACTOR,
+        org.id,
+        m.id,
+        MemberChanges(name="Kari Nordmann", group_id=group.id, role="finance", notes="Har nøkkel"),
+    )
     m = await get_membership(session, org.id, m.id)
-    assert (m.user.name, m.user.email, m.parking_spot, m.role, m.group_id, m.user.language) == (
-        "Kari Nordmann", "k@x.no", "P1", Role.finance, group.id, "en")
+    assert (m.name, m.email, m.notes, m.parking_spot, m.role, m.group_id) == (
+        "Kari Nordmann",
+        "k@x.no",
+        "Har nøkkel",
+        "P1",
+        Role.finance,
+        group.id,
+    )
+    assert (m.user.name, m.user.email, m.user.language) == (None, None, "nb")
     await edit_member(session, ACTOR, org.id, m.id, MemberChanges(email="", parking_spot=None, group_id=None))
     m = await get_membership(session, org.id, m.id)
-    assert (m.user.email, m.parking_spot, m.group_id) == (None, None, None)
+    assert (m.email, m.parking_spot, m.group_id, m.notes) == (None, None, None, "Har nøkkel")
     events = (await session.scalars(select(AuditEvent).where(AuditEvent.action == "membership.update"))).all()
     assert len(events) == 2
+    # Which personal fields changed is audited, not their values (the trail outlives anonymisation).
+    assert [e.new_values["changed"] for e in events] == [["name", "notes"], ["email"]]  # type: ignore[index]
+    trail = str([(e.old_values, e.new_values) for e in (await session.scalars(select(AuditEvent))).all()])
+    assert "Kari" not in trail and "k@x.no" not in trail and "nøkkel" not in trail
 
 
 @pytest.mark.parametrize(
     "changes",
-    [MemberChanges(email="no-at-sign"), MemberChanges(role="king"), MemberChanges(language="de"),
-     MemberChanges(parking_spot="x" * 41), MemberChanges(name="x" * 201)],
+    [
+        MemberChanges(email="no-at-sign"),
+        MemberChanges(role="king"),
+        MemberChanges(email="a@" + "b" * 253),
+        MemberChanges(parking_spot="x" * 41),
+        MemberChanges(name="x" * 201),
+        MemberChanges(notes="x" * 1001),
+    ],
 )
 async def test_bad_edits_are_rejected(session: AsyncSession, changes: MemberChanges) -> None:
     org = await make_org(session)
     org_id, m_id = org.id, (await make_member(session, org)).id
     with pytest.raises(ValidationFailed):
         await edit_member(session, ACTOR, org_id, m_id, changes)
-    assert (await get_membership(session, org_id, m_id)).user.name == "Test Person"
+    assert (await get_membership(session, org_id, m_id)).name == "Test Person"
 
 
 async def test_edit_cannot_reach_another_organisations_member_or_group(session: AsyncSession) -> None:
@@ -149,7 +185,7 @@ async def test_edit_cannot_reach_another_organisations_member_or_group(session: 
     with pytest.raises(NotFound):
         await edit_member(session, ACTOR, a_id, m_id, MemberChanges(group_id=other_group_id))
     m = await get_membership(session, a_id, m_id)
-    assert (m.user.name, m.group_id) == ("Test Person", None)
+    assert (m.name, m.group_id) == ("Test Person", None)
 
 
 async def test_blocking_stops_the_members_tags_at_once_and_bumps_the_local_list(session: AsyncSession) -> None:
@@ -166,18 +202,32 @@ async def test_blocking_stops_the_members_tags_at_once_and_bumps_the_local_list(
     assert len(await outbox(session, SYNC_TASK)) == version + 2
 
 
-async def test_removal_anonymises_and_retires_tags_and_the_number_can_come_back(session: AsyncSession) -> None:
+async def test_removal_retires_tags_and_the_orgs_data_but_not_the_person(session: AsyncSession) -> None:
     org = await make_org(session)
-    m = await make_member(session, org, phone="+4791234567")
+    m = await add_member(
+        session,
+        ACTOR,
+        org.id,
+        MemberInput(phone="+4791234567", name="Kari", email="k@x.no", notes="Styremedlem", parking_spot="P1"),
+    )
     tag = await make_tag(session, org, m)
     await remove_member(session, ACTOR, org.id, m.id)
     user = await session.get(User, m.user_id)
-    assert user is not None and (user.phone, user.name, user.anonymised_at is not None) == (None, None, True)
+    assert user is not None and (user.phone, user.anonymised_at) == ("+4791234567", None)
+    assert (m.name, m.email, m.notes, m.parking_spot, m.state) == ("Kari", None, None, None, MembershipState.blocked)
     assert (await session.get(IdTag, tag.id)).state == TagState.blocked  # type: ignore[union-attr]
     with pytest.raises(NotFound):
         await get_membership(session, org.id, m.id)
-    again = await add_member(session, ACTOR, org.id, MemberInput(phone="91234567"))
-    assert again.id != m.id
+    # The number can come back: a fresh membership with only what is typed now; old tags stay blocked.
+    again = await add_member(session, ACTOR, org.id, MemberInput(phone="91234567", name="Kari N."))
+    again = await get_membership(session, org.id, again.id)
+    assert (again.name, again.email, again.state, again.activated_at) == (
+        "Kari N.",
+        None,
+        MembershipState.invited,
+        None,
+    )
+    assert (await session.get(IdTag, tag.id)).state == TagState.blocked  # type: ignore[union-attr]
 
 
 async def test_the_last_administrator_cannot_be_demoted_blocked_or_removed(session: AsyncSession) -> None:

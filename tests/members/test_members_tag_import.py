@@ -18,9 +18,11 @@ async def test_tags_for_members_and_groups_with_expiry(session: AsyncSession) ->
     org = await make_org(session)
     member_id = (await make_member(session, org, "+4791234567")).id
     group_id = (await create_group(session, ACTOR, org.id, "Gjester")).id
-    content = ("UID;Etikett;Mobilnummer;Gruppe;Utløper\n"
-               "04:a1:b2:c3;Kari bil;912 34 567;;\n"
-               "0A0B0C0D;Gjest 1;;gjester;31.12.2030\n").encode("cp1252")
+    content = (
+        "UID;Etikett;Mobilnummer;Gruppe;Utløper\n"
+        "04:a1:b2:c3;Kari bil;912 34 567;;\n"
+        "0A0B0C0D;Gjest 1;;gjester;31.12.2030\n"
+    ).encode("cp1252")
     report = await import_tags(session, ACTOR, org.id, content, "tags.csv")
     assert report.counts["added"] == 2
     tags = {t.uid: t for t in (await session.scalars(select(IdTag).where(IdTag.organization_id == org.id))).all()}
@@ -40,18 +42,20 @@ async def test_bad_tag_rows(session: AsyncSession) -> None:
     a_id = a.id
     await make_member(session, a, "+4791234567")
     await make_tag(session, b, await make_member(session, b), uid="0B0B0B0B")
-    content = "\n".join([
-        "uid,label,member phone,group,expires",
-        "XYZ,,91234567,,",
-        "0B0B0B0B,,91234567,,",
-        "0C0C0C0C,,,,",
-        "0D0D0D0D,,91234567,Standard,",
-        "0E0E0E0E,,92345678,,",
-        "0F0F0F0F,,,Nope,",
-        "1A1A1A1A,,91234567,,not a date",
-        "2A2A2A2A,,91234567,,",
-        "2a:2a:2a:2a,,91234567,,",
-    ]).encode()
+    content = "\n".join(
+        [
+            "uid,label,member phone,group,expires",
+            "XYZ,,91234567,,",
+            "0B0B0B0B,,91234567,,",
+            "0C0C0C0C,,,,",
+            "0D0D0D0D,,91234567,Standard,",
+            "0E0E0E0E,,92345678,,",
+            "0F0F0F0F,,,Nope,",
+            "1A1A1A1A,,91234567,,not a date",
+            "2A2A2A2A,,91234567,,",
+            "2a:2a:2a:2a,,91234567,,",
+        ]
+    ).encode()
     report = await dry_run_tag_import(session, a_id, content, "tags.csv")
     assert [r.status for r in report.rows] == [RowStatus.error] * 7 + [RowStatus.added, RowStatus.error]
     messages = [r.message for r in report.rows]

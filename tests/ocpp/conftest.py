@@ -25,7 +25,8 @@ from tests.factories import ACTOR, make_charger, make_member, make_org, make_sit
 
 # Failsafes, not expectations: generous so a loaded CI machine (2 cores, whole suite) does not trip them.
 RECV_TIMEOUT = 10.0
-MAX_FRAME = 4096
+# The gateways under test run with the shipped frame limit, the one both servers enforce.
+MAX_FRAME = load_settings().ocpp_max_frame_bytes
 
 
 @dataclass
@@ -56,13 +57,26 @@ async def world(db: Database) -> World:
         tag = await make_tag(s, org, member, uid="04A1B2C3")
         blocked = await make_tag(s, org, member, uid="04DEAD01")
         await set_tag_state(s, ACTOR, org.id, blocked.id, TagState.blocked)
-    return World(org, site, "CP-A", cp.charge_point.id, cp.password, "CP-B", other.password,
-                 "CP-PENDING", pending.password, member, tag, blocked)
+    return World(
+        org,
+        site,
+        "CP-A",
+        cp.charge_point.id,
+        cp.password,
+        "CP-B",
+        other.password,
+        "CP-PENDING",
+        pending.password,
+        member,
+        tag,
+        blocked,
+    )
 
 
 def gateway_settings(db: Database) -> Settings:
-    return load_settings(database_url=db.url, ocpp_heartbeat_interval=120, ocpp_max_frame_bytes=MAX_FRAME,
-                         ocpp_auth_failures_per_minute=5, ocpp_command_timeout=10.0)
+    return load_settings(
+        database_url=db.url, ocpp_heartbeat_interval=120, ocpp_auth_failures_per_minute=5, ocpp_command_timeout=10.0
+    )
 
 
 @dataclass
@@ -125,11 +139,20 @@ class Charger:
 
 
 @asynccontextmanager
-async def charger(url: str, ocpp_id: str, password: str | None, subprotocols: list[str] | None = None,
-                  ) -> AsyncIterator[Charger]:
+async def charger(
+    url: str,
+    ocpp_id: str,
+    password: str | None,
+    subprotocols: list[str] | None = None,
+) -> AsyncIterator[Charger]:
     headers = {"Authorization": basic(ocpp_id, password)} if password is not None else {}
-    async with connect(f"{url}/{ocpp_id}", subprotocols=subprotocols or ["ocpp1.6"],  # type: ignore[list-item]
-                       additional_headers=headers, open_timeout=5, proxy=None) as ws:
+    async with connect(
+        f"{url}/{ocpp_id}",
+        subprotocols=subprotocols or ["ocpp1.6"],  # type: ignore[list-item]
+        additional_headers=headers,
+        open_timeout=5,
+        proxy=None,
+    ) as ws:
         yield Charger(ws)
 
 

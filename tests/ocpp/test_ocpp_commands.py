@@ -29,8 +29,9 @@ async def answer_next(c: Charger, reply: Any) -> list[Any]:
     return frame
 
 
-async def send(db: Database, world: World, action: str, payload: dict[str, Any] | None = None,
-               timeout_s: float = 10.0) -> commands.CommandResult:
+async def send(
+    db: Database, world: World, action: str, payload: dict[str, Any] | None = None, timeout_s: float = 10.0
+) -> commands.CommandResult:
     async with db.session() as s:
         return await send_command(s, ACTOR, world.org.id, world.cp_uuid, action, payload, timeout_s=timeout_s)
 
@@ -46,7 +47,12 @@ async def test_reset_round_trip_is_logged(db: Database, gw: RunningGateway, worl
         row = await s.get(ChargerCommand, result.command_id)
     assert row is not None
     assert (row.action, row.payload, row.state, row.response, row.actor_label) == (
-        "Reset", {"type": "Soft"}, CommandState.answered, {"status": "Accepted"}, "test")
+        "Reset",
+        {"type": "Soft"},
+        CommandState.answered,
+        {"status": "Accepted"},
+        "test",
+    )
     assert row.sent_at is not None and row.finished_at is not None
 
 
@@ -78,8 +84,11 @@ async def test_callerror_from_charger_is_recorded_as_failed(db: Database, gw: Ru
         task = asyncio.create_task(send(db, world, "UnlockConnector", {"connectorId": 1}))
         await answer_next(c, lambda f: [4, f[1], "NotSupported", "no lock", {}])
         result = await task
-    assert (result.state, result.error_code, result.error_description) == (CommandState.failed, "NotSupported",
-                                                                            "no lock")
+    assert (result.state, result.error_code, result.error_description) == (
+        CommandState.failed,
+        "NotSupported",
+        "no lock",
+    )
 
 
 async def test_invalid_answer_is_recorded_as_failed(db: Database, gw: RunningGateway, world: World) -> None:
@@ -121,13 +130,15 @@ async def test_bad_command_and_other_org_are_refused(db: Database, gw: RunningGa
 
 
 async def test_command_from_another_process_goes_through_the_table(
-        db: Database, gw: RunningGateway, world: World) -> None:
+    db: Database, gw: RunningGateway, world: World
+) -> None:
     # Without a channel in "this process", the row waits in the table for the gateway's poller.
     commands.unregister_channel(gw.gateway)
     try:
         async with charger(gw.url, world.cp_id, world.password) as c:
-            task = asyncio.create_task(send(db, world, "RemoteStartTransaction", {"idTag": "04A1B2C3",
-                                                                                 "connectorId": 1}))
+            task = asyncio.create_task(
+                send(db, world, "RemoteStartTransaction", {"idTag": "04A1B2C3", "connectorId": 1})
+            )
             call = await answer_next(c, lambda f: [3, f[1], {"status": "Accepted"}])
             result = await task
     finally:
@@ -137,7 +148,8 @@ async def test_command_from_another_process_goes_through_the_table(
 
 
 async def test_send_local_list_pushes_the_organisations_list_and_its_version(
-        db: Database, gw: RunningGateway, world: World) -> None:
+    db: Database, gw: RunningGateway, world: World
+) -> None:
     async with db.session() as s:
         version = await local_list_version(s, world.org.id)
     async with charger(gw.url, world.cp_id, world.password) as c:

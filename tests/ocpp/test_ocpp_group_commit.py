@@ -31,13 +31,16 @@ async def test_chargers_booting_at_once_are_each_stored(db: Database, gw: Runnin
     async with db.session() as s:
         extra = [await make_charger(s, world.site, f"CP-STORM-{n}") for n in range(12)]
     creds = [(world.cp_id, world.password), (world.pending_cp_id, world.pending_password)] + [
-        (f"CP-STORM-{n}", e.password) for n, e in enumerate(extra)]
+        (f"CP-STORM-{n}", e.password) for n, e in enumerate(extra)
+    ]
 
     async def storm(ident: str, password: str) -> tuple[str, str]:
         async with charger(gw.url, ident, password) as c:
             boot = await c.ok("BootNotification", {**BOOT, "chargePointSerialNumber": ident})
-            await c.ok("StatusNotification", {"connectorId": 1, "status": "Preparing", "errorCode": "NoError",
-                                              "timestamp": ts(5)})
+            await c.ok(
+                "StatusNotification",
+                {"connectorId": 1, "status": "Preparing", "errorCode": "NoError", "timestamp": ts(5)},
+            )
             await c.ok("StatusNotification", {"connectorId": 0, "status": "Available", "errorCode": "NoError"})
         return ident, boot["status"]
 
@@ -47,8 +50,9 @@ async def test_chargers_booting_at_once_are_each_stored(db: Database, gw: Runnin
     assert set(answers.values()) == {"Accepted"}
     async with db.session() as s:
         serials = dict((await s.execute(select(ChargePoint.ocpp_id, ChargePoint.serial_number))).all())
-        preparing = await s.scalar(select(func.count()).select_from(Connector).where(
-            Connector.number == 1, Connector.status == "Preparing"))
+        preparing = await s.scalar(
+            select(func.count()).select_from(Connector).where(Connector.number == 1, Connector.status == "Preparing")
+        )
         events = await s.scalar(select(func.count()).select_from(ConnectorStatusEvent))
     assert all(serials[ident] == ident for ident, _ in creds)
     assert preparing == len(creds)
@@ -87,8 +91,12 @@ async def test_handshakes_at_once_each_check_their_own_credentials(gw: RunningGa
 
     # Lookups of one moment share a query; a wrong password or unknown id among them changes nothing
     # for the others (the 5-failures-per-minute limit is not reached: 2 failures per address here).
-    got = await asyncio.gather(status(world.cp_id, world.password), status(world.other_cp_id, world.password),
-                               status("NOBODY", world.password), status(world.other_cp_id, world.other_password))
+    got = await asyncio.gather(
+        status(world.cp_id, world.password),
+        status(world.other_cp_id, world.password),
+        status("NOBODY", world.password),
+        status(world.other_cp_id, world.other_password),
+    )
     assert got == [101, 401, 404, 101]
 
 
@@ -110,13 +118,28 @@ def _variants(value: Any) -> Iterator[Any]:
             yield [inner, *value[1:]]
 
 
-SAMPLE = {"value": "1.5", "context": "Sample.Periodic", "format": "Raw", "measurand": "Voltage",
-          "phase": "L1-N", "location": "Outlet", "unit": "V"}
+SAMPLE = {
+    "value": "1.5",
+    "context": "Sample.Periodic",
+    "format": "Raw",
+    "measurand": "Voltage",
+    "phase": "L1-N",
+    "location": "Outlet",
+    "unit": "V",
+}
 PAYLOADS = {
-    "MeterValues": {"connectorId": 1, "transactionId": 7,
-                    "meterValue": [{"timestamp": "2025-03-01T10:00:00Z", "sampledValue": [SAMPLE]}]},
-    "StatusNotification": {"connectorId": 1, "errorCode": "NoError", "status": "Available",
-                           "timestamp": "2025-03-01T10:00:00Z", "info": "x"},
+    "MeterValues": {
+        "connectorId": 1,
+        "transactionId": 7,
+        "meterValue": [{"timestamp": "2025-03-01T10:00:00Z", "sampledValue": [SAMPLE]}],
+    },
+    "StatusNotification": {
+        "connectorId": 1,
+        "errorCode": "NoError",
+        "status": "Available",
+        "timestamp": "2025-03-01T10:00:00Z",
+        "info": "x",
+    },
     "StopTransaction": {"transactionId": 1, "meterStop": 5, "timestamp": "2025-03-01T10:00:00Z", "reason": "Local"},
     "ChangeAvailability": {"connectorId": 0, "type": "Inoperative"},
     "ChangeAvailabilityResponse": {"status": "Accepted"},

@@ -13,8 +13,12 @@ from ladeportal.db.engine import Database
 from tests.factories import ACTOR, make_tag
 from tests.ocpp.conftest import RunningGateway, World, charger, ts
 
-BOOT = {"chargePointVendor": "Easee", "chargePointModel": "Home", "chargePointSerialNumber": "SN-1",
-        "firmwareVersion": "1.2.3"}
+BOOT = {
+    "chargePointVendor": "Easee",
+    "chargePointModel": "Home",
+    "chargePointSerialNumber": "SN-1",
+    "firmwareVersion": "1.2.3",
+}
 
 
 async def test_boot_of_active_charger_is_accepted_and_stored(db: Database, gw: RunningGateway, world: World) -> None:
@@ -27,7 +31,12 @@ async def test_boot_of_active_charger_is_accepted_and_stored(db: Database, gw: R
         cp = await s.get(ChargePoint, world.cp_uuid)
     assert cp is not None
     assert (cp.vendor, cp.model, cp.serial_number, cp.firmware_version, cp.ocpp_protocol) == (
-        "Easee", "Home", "SN-1", "1.2.3", "ocpp1.6")
+        "Easee",
+        "Home",
+        "SN-1",
+        "1.2.3",
+        "ocpp1.6",
+    )
     assert cp.last_boot_at is not None
 
 
@@ -49,23 +58,41 @@ async def test_heartbeat_exact_frame(gw: RunningGateway, world: World) -> None:
 
 
 async def test_status_notification_updates_connector_and_keeps_history(
-        db: Database, gw: RunningGateway, world: World) -> None:
+    db: Database, gw: RunningGateway, world: World
+) -> None:
     async with charger(gw.url, world.cp_id, world.password) as c:
-        assert await c.call("StatusNotification", {"connectorId": 1, "status": "Charging", "errorCode": "NoError",
-                                                   "timestamp": ts(1)}, "s1") == [3, "s1", {}]
-        await c.ok("StatusNotification", {"connectorId": 1, "status": "Faulted", "errorCode": "GroundFailure",
-                                          "vendorErrorCode": "E42", "timestamp": ts(2)})
+        assert await c.call(
+            "StatusNotification",
+            {"connectorId": 1, "status": "Charging", "errorCode": "NoError", "timestamp": ts(1)},
+            "s1",
+        ) == [3, "s1", {}]
+        await c.ok(
+            "StatusNotification",
+            {
+                "connectorId": 1,
+                "status": "Faulted",
+                "errorCode": "GroundFailure",
+                "vendorErrorCode": "E42",
+                "timestamp": ts(2),
+            },
+        )
         # A late (queued) older notification lands in history but does not overwrite the newer status.
-        await c.ok("StatusNotification", {"connectorId": 1, "status": "Available", "errorCode": "NoError",
-                                          "timestamp": ts(0)})
+        await c.ok(
+            "StatusNotification", {"connectorId": 1, "status": "Available", "errorCode": "NoError", "timestamp": ts(0)}
+        )
         await c.ok("StatusNotification", {"connectorId": 0, "status": "Available", "errorCode": "NoError"})
     async with db.session() as s:
-        conn = await s.scalar(select(Connector).where(Connector.charge_point_id == world.cp_uuid,
-                                                      Connector.number == 1))
+        conn = await s.scalar(
+            select(Connector).where(Connector.charge_point_id == world.cp_uuid, Connector.number == 1)
+        )
         history = (await s.scalars(select(ConnectorStatusEvent).order_by(ConnectorStatusEvent.id))).all()
     assert conn is not None and (conn.status, conn.error_code) == ("Faulted", "GroundFailure")
     assert [(h.connector_number, h.status) for h in history] == [
-        (1, "Charging"), (1, "Faulted"), (1, "Available"), (0, "Available")]
+        (1, "Charging"),
+        (1, "Faulted"),
+        (1, "Available"),
+        (0, "Available"),
+    ]
     assert history[1].vendor_error_code == "E42"
 
 
@@ -105,13 +132,19 @@ async def test_authorize_gives_expiry_date_when_known(db: Database, gw: RunningG
 async def test_data_transfer_and_notifications_are_recorded(db: Database, gw: RunningGateway, world: World) -> None:
     async with charger(gw.url, world.cp_id, world.password) as c:
         assert await c.call("DataTransfer", {"vendorId": "com.example", "messageId": "x", "data": "42"}, "d1") == [
-            3, "d1", {"status": "UnknownVendorId"}]
+            3,
+            "d1",
+            {"status": "UnknownVendorId"},
+        ]
         assert await c.call("DiagnosticsStatusNotification", {"status": "Uploaded"}, "d2") == [3, "d2", {}]
         assert await c.call("FirmwareStatusNotification", {"status": "Installed"}, "d3") == [3, "d3", {}]
         bad = await c.call("FirmwareStatusNotification", {"status": "Exploded"})
         assert bad[2] == "PropertyConstraintViolation"
     async with db.session() as s:
         rows = (await s.scalars(select(ChargerNotification).order_by(ChargerNotification.id))).all()
-    assert [(r.kind, r.status) for r in rows] == [("data_transfer", None), ("diagnostics", "Uploaded"),
-                                                  ("firmware", "Installed")]
+    assert [(r.kind, r.status) for r in rows] == [
+        ("data_transfer", None),
+        ("diagnostics", "Uploaded"),
+        ("firmware", "Installed"),
+    ]
     assert rows[0].data == {"vendorId": "com.example", "messageId": "x", "data": "42"}

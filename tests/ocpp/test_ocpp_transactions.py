@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -15,34 +16,50 @@ from tests.ocpp.conftest import Charger, RunningGateway, World, charger, running
 
 
 def nine_values(register_wh: int, context: str = "Sample.Periodic") -> list[dict[str, Any]]:
-    values: list[dict[str, Any]] = [{"value": str(register_wh), "measurand": "Energy.Active.Import.Register",
-                                     "unit": "Wh", "context": context}]
+    values: list[dict[str, Any]] = [
+        {"value": str(register_wh), "measurand": "Energy.Active.Import.Register", "unit": "Wh", "context": context}
+    ]
     for phase in ("L1", "L2", "L3"):
         values.append({"value": "230.1", "measurand": "Voltage", "unit": "V", "phase": phase, "context": context})
-        values.append({"value": "15.9", "measurand": "Current.Import", "unit": "A", "phase": phase,
-                       "context": context})
+        values.append({"value": "15.9", "measurand": "Current.Import", "unit": "A", "phase": phase, "context": context})
     values.append({"value": "11000", "measurand": "Power.Active.Import", "unit": "W", "context": context})
     values.append({"value": "55", "measurand": "SoC", "unit": "Percent", "location": "EV", "context": context})
     return values[:9]
 
 
 def meter_values(tx: int | None, minute: int, register_wh: int, connector: int = 1) -> dict[str, Any]:
-    payload: dict[str, Any] = {"connectorId": connector,
-                               "meterValue": [{"timestamp": ts(minute), "sampledValue": nine_values(register_wh)}]}
+    payload: dict[str, Any] = {
+        "connectorId": connector,
+        "meterValue": [{"timestamp": ts(minute), "sampledValue": nine_values(register_wh)}],
+    }
     if tx is not None:
         payload["transactionId"] = tx
     return payload
 
 
-async def start(c: Charger, meter_start: int = 1000, minute: int = 0, tag: str = "04A1B2C3",
-                connector: int = 1) -> dict[str, Any]:
-    return await c.ok("StartTransaction", {"connectorId": connector, "idTag": tag, "meterStart": meter_start,
-                                           "timestamp": ts(minute)})
+async def start(
+    c: Charger, meter_start: int = 1000, minute: int = 0, tag: str = "04A1B2C3", connector: int = 1
+) -> dict[str, Any]:
+    return await c.ok(
+        "StartTransaction", {"connectorId": connector, "idTag": tag, "meterStart": meter_start, "timestamp": ts(minute)}
+    )
 
 
 async def stop(c: Charger, tx: int, meter_stop: int, minute: int = 30, **extra: Any) -> dict[str, Any]:
-    return await c.ok("StopTransaction", {"transactionId": tx, "meterStop": meter_stop, "timestamp": ts(minute),
-                                          **extra})
+    return await c.ok(
+        "StopTransaction", {"transactionId": tx, "meterStop": meter_stop, "timestamp": ts(minute), **extra}
+    )
+
+
+def twelve_hours_of_transaction_data(start_wh: int) -> list[dict[str, Any]]:
+    """What a charger with one-minute sampling sends in a 12-hour StopTransaction (~300 KB)."""
+    return [
+        {
+            "timestamp": ts(minute % 60, hour=10 + minute // 60, day=1 + (10 + minute // 60) // 24),
+            "sampledValue": nine_values(start_wh + minute * 150),
+        }
+        for minute in range(1, 12 * 60 + 1)
+    ]
 
 
 async def session_row(db: Database, tx: int) -> ChargingSession:
@@ -65,15 +82,22 @@ def priced(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
-async def test_rfid_session_from_start_to_stop(db: Database, gw: RunningGateway, world: World,
-                                               priced: list[int]) -> None:
+async def test_rfid_session_from_start_to_stop(
+    db: Database, gw: RunningGateway, world: World, priced: list[int]
+) -> None:
     async with charger(gw.url, world.cp_id, world.password) as c:
         started = await start(c, meter_start=1000)
         tx = started["transactionId"]
         assert started["idTagInfo"] == {"status": "Accepted"}
         assert await c.call("MeterValues", meter_values(tx, 10, 4000), "mv1") == [3, "mv1", {}]
-        stopped = await stop(c, tx, 9000, idTag="04A1B2C3", reason="Local", transactionData=[
-            {"timestamp": ts(30), "sampledValue": [{"value": "9000", "context": "Transaction.End"}]}])
+        stopped = await stop(
+            c,
+            tx,
+            9000,
+            idTag="04A1B2C3",
+            reason="Local",
+            transactionData=[{"timestamp": ts(30), "sampledValue": [{"value": "9000", "context": "Transaction.End"}]}],
+        )
     assert stopped == {"idTagInfo": {"status": "Accepted"}}
     row = await session_row(db, tx)
     assert row.state == SessionState.stopped
@@ -87,8 +111,15 @@ async def test_rfid_session_from_start_to_stop(db: Database, gw: RunningGateway,
         readings = (await s.scalars(select(MeterReading).order_by(MeterReading.id))).all()
     assert [(r.session_id, r.energy_wh, len(r.samples)) for r in readings] == [(tx, 4000, 9), (tx, 9000, 1)]
     first = [unpack(x) for x in readings[0].samples]
-    assert first[1] == {"measurand": "Voltage", "value": "230.1", "unit": "V", "context": "Sample.Periodic",
-                        "location": "Outlet", "format": "Raw", "phase": "L1"}
+    assert first[1] == {
+        "measurand": "Voltage",
+        "value": "230.1",
+        "unit": "V",
+        "context": "Sample.Periodic",
+        "location": "Outlet",
+        "format": "Raw",
+        "phase": "L1",
+    }
     assert first[0]["measurand"] == "Energy.Active.Import.Register"
 
 
@@ -101,8 +132,9 @@ async def test_duplicate_start_returns_same_transaction(db: Database, gw: Runnin
         assert await s.scalar(select(func.count()).select_from(ChargingSession)) == 1
 
 
-async def test_duplicate_stop_is_acknowledged_and_bills_once(db: Database, gw: RunningGateway, world: World,
-                                                            priced: list[int]) -> None:
+async def test_duplicate_stop_is_acknowledged_and_bills_once(
+    db: Database, gw: RunningGateway, world: World, priced: list[int]
+) -> None:
     async with charger(gw.url, world.cp_id, world.password) as c:
         tx = (await start(c))["transactionId"]
         assert await stop(c, tx, 5000) == {}
@@ -116,14 +148,30 @@ async def test_duplicate_stop_is_acknowledged_and_bills_once(db: Database, gw: R
 async def test_offline_queue_replayed_with_old_timestamps(db: Database, gw: RunningGateway, world: World) -> None:
     async with charger(gw.url, world.cp_id, world.password) as c:
         # Two whole sessions that happened while offline, sent in order after reconnecting.
-        tx1 = (await c.ok("StartTransaction", {"connectorId": 1, "idTag": "04A1B2C3", "meterStart": 100,
-                                               "timestamp": "2026-02-01T08:00:00Z"}))["transactionId"]
-        await c.ok("MeterValues", {"connectorId": 1, "transactionId": tx1, "meterValue": [
-            {"timestamp": "2026-02-01T08:15:00Z", "sampledValue": [{"value": "1100"}]},
-            {"timestamp": "2026-02-01T08:30:00Z", "sampledValue": [{"value": "2100"}]}]})
+        tx1 = (
+            await c.ok(
+                "StartTransaction",
+                {"connectorId": 1, "idTag": "04A1B2C3", "meterStart": 100, "timestamp": "2026-02-01T08:00:00Z"},
+            )
+        )["transactionId"]
+        await c.ok(
+            "MeterValues",
+            {
+                "connectorId": 1,
+                "transactionId": tx1,
+                "meterValue": [
+                    {"timestamp": "2026-02-01T08:15:00Z", "sampledValue": [{"value": "1100"}]},
+                    {"timestamp": "2026-02-01T08:30:00Z", "sampledValue": [{"value": "2100"}]},
+                ],
+            },
+        )
         await c.ok("StopTransaction", {"transactionId": tx1, "meterStop": 3100, "timestamp": "2026-02-01T08:45:00Z"})
-        tx2 = (await c.ok("StartTransaction", {"connectorId": 1, "idTag": "04A1B2C3", "meterStart": 3100,
-                                               "timestamp": "2026-02-01T12:00:00Z"}))["transactionId"]
+        tx2 = (
+            await c.ok(
+                "StartTransaction",
+                {"connectorId": 1, "idTag": "04A1B2C3", "meterStart": 3100, "timestamp": "2026-02-01T12:00:00Z"},
+            )
+        )["transactionId"]
         await c.ok("StopTransaction", {"transactionId": tx2, "meterStop": 3600, "timestamp": "2026-02-01T12:10:00Z"})
     one, two = await session_row(db, tx1), await session_row(db, tx2)
     assert (one.energy_wh, one.started_at.hour, one.stopped_at and one.stopped_at.minute) == (3000, 8, 45)
@@ -144,7 +192,8 @@ async def test_transaction_survives_a_server_restart(db: Database, world: World)
 
 
 async def test_blocked_tag_is_answered_blocked_but_energy_is_recorded(
-        db: Database, gw: RunningGateway, world: World) -> None:
+    db: Database, gw: RunningGateway, world: World
+) -> None:
     async with charger(gw.url, world.cp_id, world.password) as c:
         started = await start(c, tag="04DEAD01")
         assert started["idTagInfo"] == {"status": "Blocked"}
@@ -159,8 +208,9 @@ async def test_another_chargers_transaction_is_never_touched(db: Database, gw: R
     async with charger(gw.url, world.cp_id, world.password) as a:
         tx = (await start(a))["transactionId"]
         async with charger(gw.url, world.other_cp_id, world.other_password) as b:
-            assert await b.call("StopTransaction", {"transactionId": tx, "meterStop": 99999, "timestamp": ts(5)},
-                                "evil") == [3, "evil", {}]
+            assert await b.call(
+                "StopTransaction", {"transactionId": tx, "meterStop": 99999, "timestamp": ts(5)}, "evil"
+            ) == [3, "evil", {}]
             assert await b.call("MeterValues", meter_values(tx, 6, 99999), "evil2") == [3, "evil2", {}]
         await a.ok("MeterValues", meter_values(tx, 7, 1500))
         await stop(a, tx, 2000)
@@ -174,7 +224,8 @@ async def test_another_chargers_transaction_is_never_touched(db: Database, gw: R
 
 
 async def test_orphan_stop_and_meter_values_are_acknowledged_and_parked(
-        db: Database, gw: RunningGateway, world: World) -> None:
+    db: Database, gw: RunningGateway, world: World
+) -> None:
     async with charger(gw.url, world.cp_id, world.password) as c:
         assert await stop(c, -1, 500) == {}
         assert await stop(c, 424242, 500, idTag="04A1B2C3") == {"idTagInfo": {"status": "Accepted"}}
@@ -185,7 +236,10 @@ async def test_orphan_stop_and_meter_values_are_acknowledged_and_parked(
         orphans = (await s.scalars(select(OrphanMessage).order_by(OrphanMessage.id))).all()
         loose = (await s.scalars(select(MeterReading))).all()
     assert [(o.action, o.transaction_id, o.resolved_at) for o in orphans] == [
-        ("StopTransaction", -1, None), ("StopTransaction", 424242, None), ("MeterValues", 777, None)]
+        ("StopTransaction", -1, None),
+        ("StopTransaction", 424242, None),
+        ("MeterValues", 777, None),
+    ]
     assert orphans[0].payload["meterStop"] == 500
     assert [(r.session_id, r.energy_wh) for r in loose] == [(None, 10)]
 
@@ -201,13 +255,33 @@ async def test_meter_stop_below_meter_start_is_flagged(db: Database, gw: Running
 async def test_kwh_units_and_missing_register(db: Database, gw: RunningGateway, world: World) -> None:
     async with charger(gw.url, world.cp_id, world.password) as c:
         tx = (await start(c, meter_start=10000))["transactionId"]
-        await c.ok("MeterValues", {"connectorId": 1, "transactionId": tx, "meterValue": [
-            {"timestamp": ts(5), "sampledValue": [{"value": "12.5", "unit": "kWh"}]}]})
-        await c.ok("MeterValues", {"connectorId": 1, "transactionId": tx, "meterValue": [
-            {"timestamp": ts(6), "sampledValue": [{"value": "230", "measurand": "Voltage", "unit": "V"}]}]})
+        await c.ok(
+            "MeterValues",
+            {
+                "connectorId": 1,
+                "transactionId": tx,
+                "meterValue": [{"timestamp": ts(5), "sampledValue": [{"value": "12.5", "unit": "kWh"}]}],
+            },
+        )
+        await c.ok(
+            "MeterValues",
+            {
+                "connectorId": 1,
+                "transactionId": tx,
+                "meterValue": [
+                    {"timestamp": ts(6), "sampledValue": [{"value": "230", "measurand": "Voltage", "unit": "V"}]}
+                ],
+            },
+        )
         # A charger that sends kWh but calls it Wh.
-        await c.ok("MeterValues", {"connectorId": 1, "transactionId": tx, "meterValue": [
-            {"timestamp": ts(7), "sampledValue": [{"value": "13.25", "unit": "Wh"}]}]})
+        await c.ok(
+            "MeterValues",
+            {
+                "connectorId": 1,
+                "transactionId": tx,
+                "meterValue": [{"timestamp": ts(7), "sampledValue": [{"value": "13.25", "unit": "Wh"}]}],
+            },
+        )
         await stop(c, tx, 14000)
     row = await session_row(db, tx)
     assert row.energy_wh == 4000
@@ -233,3 +307,23 @@ async def test_new_start_closes_a_session_whose_stop_was_lost(db: Database, gw: 
     assert old.state == SessionState.stopped and old.stop_reason == "NoStopReceived"
     assert (old.energy_wh, old.anomalies) == (1000, [anomalies.NO_STOP_RECEIVED])
     assert (await session_row(db, new)).state == SessionState.active
+
+
+async def test_a_stop_with_twelve_hours_of_transaction_data_is_stored(
+    db: Database, gw: RunningGateway, world: World
+) -> None:
+    data = twelve_hours_of_transaction_data(1000)
+    async with charger(gw.url, world.cp_id, world.password) as c:
+        tx = (await start(c, meter_start=1000, minute=0))["transactionId"]
+        frame = await c.call(
+            "StopTransaction",
+            {"transactionId": tx, "meterStop": 1000 + 720 * 150, "timestamp": ts(0, hour=22), "transactionData": data},
+        )
+        assert len(json.dumps(data)) > 250_000
+        assert frame[0] == 3, frame[:4]
+    row = await session_row(db, tx)
+    assert (row.state, row.energy_wh) == (SessionState.stopped, 720 * 150)
+    async with db.session() as s:
+        assert (
+            await s.scalar(select(func.count()).select_from(MeterReading).where(MeterReading.session_id == tx)) == 720
+        )

@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ladeportal.db.engine import Database
 from ladeportal.jobs.models import OutboxTask
 from ladeportal.members.models import Role
+from ladeportal.messaging.sealing import unseal
 from ladeportal.orgs.models import Organization
-from ladeportal.settings import load_settings
+from ladeportal.settings import get_settings, load_settings
 from ladeportal.web import app as web_app
 from tests.factories import make_member, make_org, mobile_number
 
@@ -50,11 +51,15 @@ def csrf_of(html: str) -> str:
 
 
 async def last_code(session: AsyncSession, phone: str) -> str | None:
-    payloads = (await session.scalars(
-        select(OutboxTask.payload).where(OutboxTask.kind == "sms.send").order_by(OutboxTask.id.desc())
-    )).all()
+    payloads = (
+        await session.scalars(
+            select(OutboxTask.payload).where(OutboxTask.kind == "sms.send").order_by(OutboxTask.id.desc())
+        )
+    ).all()
     await session.commit()  # ends the read transaction without expiring the test's objects
-    for payload in payloads:
+    secret = get_settings().secret_key.get_secret_value()
+    for sealed in payloads:
+        payload = unseal(secret, sealed)  # login codes are queued sealed; the worker opens them the same way
         if payload["to"] == phone:
             found = re.search(r"\b(\d{6})\b", payload["text"])
             return found.group(1) if found else None

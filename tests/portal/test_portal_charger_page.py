@@ -29,37 +29,80 @@ async def test_the_charger_page_shows_sessions_history_messages_and_commands(
     now = utcnow()
     cp_id = await charger(session, site, "PAGE-1", seen=now, statuses=("Charging", "Faulted"), name="Plass 7")
     await charging_session(session, site, cp_id, now - timedelta(minutes=30), running_wh=4200, id_tag="0A0B0C01")
-    await charging_session(session, site, cp_id, datetime(2026, 1, 10, 17, 0, tzinfo=UTC), energy_wh=12345,
-                           cost_minor=123456, currency="NOK", anomalies=["meter_reset"])
+    await charging_session(
+        session,
+        site,
+        cp_id,
+        datetime(2026, 1, 10, 17, 0, tzinfo=UTC),
+        energy_wh=12345,
+        cost_minor=123456,
+        currency="NOK",
+        anomalies=["meter_reset"],
+    )
     await charging_session(session, site, cp_id, datetime(2026, 1, 9, 17, 0, tzinfo=UTC), energy_wh=800)
-    session.add_all([
-        ConnectorStatusEvent(charge_point_id=cp_id, connector_number=2, status="Faulted", error_code="GroundFailure",
-                             reported_at=now, received_at=now),
-        ConnectorStatusEvent(charge_point_id=cp_id, connector_number=0, status="Available", error_code="NoError",
-                             reported_at=now - timedelta(hours=1), received_at=now - timedelta(hours=1)),
-        ChargerNotification(charge_point_id=cp_id, kind="FirmwareStatus", status="Installed", received_at=now),
-        ChargerCommand(organization_id=org.id, charge_point_id=cp_id, action="Reset", payload={"type": "Soft"},
-                       state=CommandState.answered, response={"status": "Accepted"}, actor_label="test",
-                       created_at=now - timedelta(minutes=3)),
-        ChargerCommand(organization_id=org.id, charge_point_id=cp_id, action="UnlockConnector",
-                       payload={"connectorId": 1}, state=CommandState.failed, error_code="NotSupported",
-                       actor_label="test", created_at=now - timedelta(minutes=2)),
-        ChargerCommand(organization_id=org.id, charge_point_id=cp_id, action="ChangeAvailability",
-                       payload={"connectorId": 0, "type": "Inoperative"}, state=CommandState.timeout,
-                       actor_label="test", created_at=now - timedelta(minutes=1)),
-    ])
+    session.add_all(
+        [
+            ConnectorStatusEvent(
+                charge_point_id=cp_id,
+                connector_number=2,
+                status="Faulted",
+                error_code="GroundFailure",
+                reported_at=now,
+                received_at=now,
+            ),
+            ConnectorStatusEvent(
+                charge_point_id=cp_id,
+                connector_number=0,
+                status="Available",
+                error_code="NoError",
+                reported_at=now - timedelta(hours=1),
+                received_at=now - timedelta(hours=1),
+            ),
+            ChargerNotification(charge_point_id=cp_id, kind="firmware", status="Installed", received_at=now),
+            ChargerCommand(
+                organization_id=org.id,
+                charge_point_id=cp_id,
+                action="Reset",
+                payload={"type": "Soft"},
+                state=CommandState.answered,
+                response={"status": "Accepted"},
+                actor_label="test",
+                created_at=now - timedelta(minutes=3),
+            ),
+            ChargerCommand(
+                organization_id=org.id,
+                charge_point_id=cp_id,
+                action="UnlockConnector",
+                payload={"connectorId": 1},
+                state=CommandState.failed,
+                error_code="NotSupported",
+                actor_label="test",
+                created_at=now - timedelta(minutes=2),
+            ),
+            ChargerCommand(
+                organization_id=org.id,
+                charge_point_id=cp_id,
+                action="ChangeAvailability",
+                payload={"connectorId": 0, "type": "Inoperative"},
+                state=CommandState.timeout,
+                actor_label="test",
+                created_at=now - timedelta(minutes=1),
+            ),
+        ]
+    )
     await session.commit()
 
     c, url = two_orgs.admin_a.client, f"/portal/o/{org.id}/chargers/{cp_id}"
     page = (await c.get(url)).text
     assert "Plass 7" in page and "Garasje Sør" in page
-    assert "Charging" in _row(page, "connector-1") and "Faulted" in _row(page, "connector-2")
+    assert "Lading pågår" in _row(page, "connector-1") and "Feil" in _row(page, "connector-2")
     assert "GroundFailure" in page  # from the status history
     assert len(all_by_testid(page, "session-active")) == 1 and len(all_by_testid(page, "session-finished")) == 2
     assert all_by_testid(page, "session-energy") == ["4,2 kWh", "12,3 kWh", "0,8 kWh"]
     assert all_by_testid(page, "session-cost") == ["–", "kr 1\xa0234,56", "–"]
     assert by_testid(page, "session-flag") == "Måleren ble nullstilt under økten"
-    assert "FirmwareStatus" in page and "Installed" in page
+    assert by_testid(page, "maintenance-firmware").startswith("Installert · ")
+    assert by_testid(page, "maintenance-diagnostics") == "Ingenting meldt"
     assert len(all_by_testid(page, "command-row")) == 3
     assert "Intet svar" in page and "Avvist (NotSupported)" in page and "Accepted" in page
     assert page.index("Endre tilgjengelighet") < page.index("Intet svar")  # newest command first
@@ -73,7 +116,7 @@ async def test_the_charger_page_shows_sessions_history_messages_and_commands(
 
 def _row(html: str, testid: str) -> str:
     start = html.index(f'data-testid="{testid}"')
-    return html[start:html.index("</tr>", start)]
+    return html[start : html.index("</tr>", start)]
 
 
 @pytest.fixture
@@ -91,8 +134,11 @@ async def test_a_command_to_a_charger_that_is_not_connected_says_so(two_orgs: Tw
     c, url = two_orgs.admin_a.client, f"/portal/o/{org.id}/chargers/{cp_id}"
     page = (await c.get(url)).text
     headers = {"HX-Request": "true"}
-    answer = await c.post(f"{url}/commands/availability", headers=headers,
-                          data={"connector": "0", "availability": "Inoperative", "csrf_token": csrf_of(page)})
+    answer = await c.post(
+        f"{url}/commands/availability",
+        headers=headers,
+        data={"connector": "0", "availability": "Inoperative", "csrf_token": csrf_of(page)},
+    )
     assert answer.status_code == 200 and "<html" not in answer.text
     assert by_testid(answer.text, "command-result") == "Laderen er ikke tilkoblet. Prøv igjen når den er på nett."
     bad = await c.post(f"{url}/commands/unlock", headers=headers, data={"connector": "x", "csrf_token": csrf_of(page)})
@@ -112,8 +158,9 @@ async def test_finance_sees_the_page_but_cannot_send_commands_and_outsiders_see_
     url = f"/portal/o/{two_orgs.org_a.id}/chargers/{cp_id}"
     finance = await two_orgs.finance_a.client.get(url)
     assert finance.status_code == 200 and "cmd-reset" not in finance.text
-    refused = await two_orgs.finance_a.client.post(f"{url}/commands/reset",
-                                                   data={"type": "Soft", "csrf_token": csrf_of(finance.text)})
+    refused = await two_orgs.finance_a.client.post(
+        f"{url}/commands/reset", data={"type": "Soft", "csrf_token": csrf_of(finance.text)}
+    )
     assert refused.status_code == 404
     outsider = await two_orgs.admin_b.client.get(f"/portal/o/{two_orgs.org_b.id}/chargers/{cp_id}")
     assert outsider.status_code == 404
@@ -130,7 +177,8 @@ async def test_the_status_card_refreshes_itself_and_only_for_its_organisation(
     # The card in the page polls the partial URL, which renders the same card and nothing else.
     assert f'hx-get="{url}?partial=status"' in page
     await session.execute(
-        update(Connector).where(Connector.charge_point_id == cp_id, Connector.number == 1)
+        update(Connector)
+        .where(Connector.charge_point_id == cp_id, Connector.number == 1)
         .values(status="Charging", status_changed_at=utcnow())
     )
     await session.commit()

@@ -45,16 +45,25 @@ async def test_the_dashboard_counts_what_the_chargers_reported(
     today_local_0030 = datetime(2026, 3, 14, 23, 30, tzinfo=UTC)  # 00:30 in Oslo: today
     yesterday_local_2330 = datetime(2026, 3, 14, 22, 30, tzinfo=UTC)  # 23:30 in Oslo: yesterday
     await charging_session(session, site, charging, datetime(2026, 3, 15, 8, 0, tzinfo=UTC), energy_wh=5000)
-    await charging_session(session, site, charging, datetime(2026, 3, 15, 11, 0, tzinfo=UTC), running_wh=3000,
-                           connector=2)
+    await charging_session(
+        session, site, charging, datetime(2026, 3, 15, 11, 0, tzinfo=UTC), running_wh=3000, connector=2
+    )
     await charging_session(session, site, faulted, today_local_0030, energy_wh=1000)
     await charging_session(session, site, faulted, yesterday_local_2330, energy_wh=500)
-    await charging_session(session, site, lost, datetime(2026, 3, 5, 9, 0, tzinfo=UTC), energy_wh=7000,
-                           anomalies=["meter_reset"])
-    await charging_session(session, site, lost, datetime(2026, 2, 5, 9, 0, tzinfo=UTC), energy_wh=9999,
-                           anomalies=["meter_stop_below_start"])  # last month and older than 30 days
-    await charging_session(session, other_site, other, datetime(2026, 3, 15, 9, 0, tzinfo=UTC), energy_wh=40000,
-                           anomalies=["meter_reset"])
+    await charging_session(
+        session, site, lost, datetime(2026, 3, 5, 9, 0, tzinfo=UTC), energy_wh=7000, anomalies=["meter_reset"]
+    )
+    await charging_session(
+        session,
+        site,
+        lost,
+        datetime(2026, 2, 5, 9, 0, tzinfo=UTC),
+        energy_wh=9999,
+        anomalies=["meter_stop_below_start"],
+    )  # last month and older than 30 days
+    await charging_session(
+        session, other_site, other, datetime(2026, 3, 15, 9, 0, tzinfo=UTC), energy_wh=40000, anomalies=["meter_reset"]
+    )
     await orphan(session, charging)
     await orphan(session, lost)
     await orphan(session, lost, resolved=fixed_now)
@@ -73,8 +82,10 @@ async def test_the_dashboard_counts_what_the_chargers_reported(
     assert "Måleren ble nullstilt under økten" in page
 
     english = await two_orgs.admin_a.client.post(
-        "/portal/language", data={"language": "en", "next": f"/portal/o/{org_a.id}/", "csrf_token": csrf_of(page)},
-        follow_redirects=True)
+        "/portal/language",
+        data={"language": "en", "next": f"/portal/o/{org_a.id}/", "csrf_token": csrf_of(page)},
+        follow_redirects=True,
+    )
     assert by_testid(english.text, "energy-month") == "16.5 kWh"
     assert "The meter was reset during the session" in english.text
     assert "2 transaction messages could not be matched" in english.text

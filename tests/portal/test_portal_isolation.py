@@ -24,15 +24,26 @@ async def _objects(session: AsyncSession, orgs: TwoOrgs) -> dict[str, dict[str, 
         site = await make_site(session, org)
         charger = await make_charger(session, site)
         token = await create_api_token(session, ACTOR, org.id, "export", ["read"])
-        ids[key] = {"org": str(org.id), "site": str(site.id), "charger": str(charger.charge_point.id),
-                    "token": str(token.token.id)}
+        ids[key] = {
+            "org": str(org.id),
+            "site": str(site.id),
+            "charger": str(charger.charge_point.id),
+            "token": str(token.token.id),
+        }
     return ids
 
 
 def _gets(org: str, o: dict[str, str]) -> list[str]:
     base = f"/portal/o/{org}"
-    return [f"{base}/", f"{base}/sites", f"{base}/sites/{o['site']}/edit", f"{base}/chargers",
-            f"{base}/chargers/{o['charger']}", f"{base}/settings", f"{base}/chargers/new"]
+    return [
+        f"{base}/",
+        f"{base}/sites",
+        f"{base}/sites/{o['site']}/edit",
+        f"{base}/chargers",
+        f"{base}/chargers/{o['charger']}",
+        f"{base}/settings",
+        f"{base}/chargers/new",
+    ]
 
 
 def _posts(org: str, o: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
@@ -47,8 +58,10 @@ def _posts(org: str, o: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
         (f"{base}/settings/tokens/{o['token']}/revoke", {}),
     ]
     if not own_org:
-        forms += [(f"{base}/sites/new", {"name": "Intruder", "price_area": "NO1"}),
-                  (f"{base}/settings/tokens", {"name": "intruder", "scopes": "write"})]
+        forms += [
+            (f"{base}/sites/new", {"name": "Intruder", "price_area": "NO1"}),
+            (f"{base}/settings/tokens", {"name": "intruder", "scopes": "write"}),
+        ]
     return forms
 
 
@@ -56,8 +69,11 @@ async def _state(session: AsyncSession) -> tuple[object, ...]:
     await session.commit()  # ends the read transaction without expiring the test's objects
     return (
         tuple((await session.execute(select(Site.id, Site.name, Site.price_area).order_by(Site.id))).all()),
-        tuple((await session.execute(
-            select(ChargePoint.id, ChargePoint.commissioning_state).order_by(ChargePoint.id))).all()),
+        tuple(
+            (
+                await session.execute(select(ChargePoint.id, ChargePoint.commissioning_state).order_by(ChargePoint.id))
+            ).all()
+        ),
         tuple((await session.execute(select(ApiToken.id, ApiToken.revoked_at).order_by(ApiToken.id))).all()),
         await session.scalar(select(func.count()).select_from(AuditEvent)),
     )
@@ -75,9 +91,12 @@ async def test_swapping_any_id_between_organisations_gives_404_and_changes_nothi
     before = await _state(session)
     # Each person tries: the other organisation in the path, and their own org with the other's ids.
     attempts = [
-        (two_orgs.admin_a, b["org"], b), (two_orgs.admin_a, a["org"], b),
-        (two_orgs.finance_a, b["org"], b), (two_orgs.finance_a, a["org"], b),
-        (two_orgs.admin_b, a["org"], a), (two_orgs.admin_b, b["org"], a),
+        (two_orgs.admin_a, b["org"], b),
+        (two_orgs.admin_a, a["org"], b),
+        (two_orgs.finance_a, b["org"], b),
+        (two_orgs.finance_a, a["org"], b),
+        (two_orgs.admin_b, a["org"], a),
+        (two_orgs.admin_b, b["org"], a),
     ]
     for person, org, objects in attempts:
         for url in _gets(org, objects):
@@ -97,8 +116,13 @@ async def test_finance_reads_but_cannot_change(two_orgs: TwoOrgs, session: Async
     ids = await _objects(session, two_orgs)
     a = ids["A"]
     finance = two_orgs.finance_a.client
-    for url in (f"/portal/o/{a['org']}/", f"/portal/o/{a['org']}/sites", f"/portal/o/{a['org']}/chargers",
-                f"/portal/o/{a['org']}/chargers/{a['charger']}", f"/portal/o/{a['org']}/settings"):
+    for url in (
+        f"/portal/o/{a['org']}/",
+        f"/portal/o/{a['org']}/sites",
+        f"/portal/o/{a['org']}/chargers",
+        f"/portal/o/{a['org']}/chargers/{a['charger']}",
+        f"/portal/o/{a['org']}/settings",
+    ):
         assert (await finance.get(url)).status_code == 200, url
     page = (await finance.get(f"/portal/o/{a['org']}/sites")).text
     assert "/sites/new" not in page
@@ -109,9 +133,7 @@ async def test_finance_reads_but_cannot_change(two_orgs: TwoOrgs, session: Async
     assert await _state(session) == before
 
 
-async def test_the_json_api_with_a_browser_session_is_isolated_too(
-    two_orgs: TwoOrgs, session: AsyncSession
-) -> None:
+async def test_the_json_api_with_a_browser_session_is_isolated_too(two_orgs: TwoOrgs, session: AsyncSession) -> None:
     ids = await _objects(session, two_orgs)
     admin_a = two_orgs.admin_a.client
     assert (await admin_a.get(f"/api/v1/orgs/{ids['A']['org']}/chargers")).status_code == 200

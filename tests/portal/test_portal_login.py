@@ -29,9 +29,7 @@ async def _staff(session: AsyncSession, role: Role = Role.org_admin) -> str:
     return phone
 
 
-async def test_an_admin_signs_in_with_the_code_from_the_sms(
-    client: httpx.AsyncClient, session: AsyncSession
-) -> None:
+async def test_an_admin_signs_in_with_the_code_from_the_sms(client: httpx.AsyncClient, session: AsyncSession) -> None:
     phone = await _staff(session)
     response = await sign_in(client, session, phone)
     assert response.status_code == 303
@@ -56,9 +54,7 @@ async def test_the_code_has_six_digits_and_the_sms_is_queued_in_the_outbox(
     assert re.fullmatch(r"[0-9a-f]{64}", row.code_hash) and row.code_hash != code
 
 
-async def test_unknown_and_known_numbers_get_the_same_answer(
-    client: httpx.AsyncClient, session: AsyncSession
-) -> None:
+async def test_unknown_and_known_numbers_get_the_same_answer(client: httpx.AsyncClient, session: AsyncSession) -> None:
     known = await _staff(session)
     member_only = await _staff(session, Role.member)
     answers = []
@@ -113,9 +109,7 @@ async def test_an_expired_code_is_refused(client: httpx.AsyncClient, session: As
     assert response.status_code == 422
 
 
-async def test_send_limits_per_number_and_per_address(
-    client: httpx.AsyncClient, session: AsyncSession
-) -> None:
+async def test_send_limits_per_number_and_per_address(client: httpx.AsyncClient, session: AsyncSession) -> None:
     phone = await _staff(session)
     statuses = [(await request_code(client, phone)).status_code for _ in range(4)]
     assert statuses == [303, 303, 303, 429]
@@ -134,9 +128,7 @@ async def test_bad_numbers_get_a_clear_error_and_nothing_is_stored(
     assert await session.scalar(select(func.count()).select_from(LoginCode)) == 0
 
 
-async def test_forms_without_a_csrf_token_are_refused(
-    client: httpx.AsyncClient, session: AsyncSession
-) -> None:
+async def test_forms_without_a_csrf_token_are_refused(client: httpx.AsyncClient, session: AsyncSession) -> None:
     phone = await _staff(session)
     await client.get("/portal/login")
     response = await client.post("/portal/login", data={"phone": phone})
@@ -146,9 +138,7 @@ async def test_forms_without_a_csrf_token_are_refused(
     assert await session.scalar(select(func.count()).select_from(LoginCode)) == 0
 
 
-async def test_idle_and_absolute_timeouts_end_the_session(
-    client: httpx.AsyncClient, session: AsyncSession
-) -> None:
+async def test_idle_and_absolute_timeouts_end_the_session(client: httpx.AsyncClient, session: AsyncSession) -> None:
     phone = await _staff(session)
     await sign_in(client, session, phone)
     assert (await client.get("/portal/")).status_code in (200, 303)
@@ -163,15 +153,21 @@ async def test_idle_and_absolute_timeouts_end_the_session(
 
 
 async def test_logout_everywhere_ends_every_session(client: httpx.AsyncClient, session: AsyncSession) -> None:
-    phone = await _staff(session)
+    org = await make_org(session)
+    phone = mobile_number()
+    await make_member(session, org, phone, role=Role.org_admin)
+    dashboard = f"/portal/o/{org.id}/"  # answers 200 only while signed in (/portal/ redirects either way)
     await sign_in(client, session, phone)
     second = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
     await sign_in(second, session, phone)
-    page = await client.get("/portal/", follow_redirects=True)
+    assert (await client.get(dashboard)).status_code == 200
+    assert (await second.get(dashboard)).status_code == 200
+    page = await client.get(dashboard)
     response = await client.post("/portal/logout-everywhere", data={"csrf_token": csrf_of(page.text)})
     assert response.status_code == 303
-    assert (await second.get("/portal/")).status_code == 303
-    assert (await client.get("/portal/")).status_code == 303
+    for browser in (second, client):
+        after = await browser.get(dashboard)
+        assert after.status_code == 303 and after.headers["location"].startswith("/portal/login")
     await second.aclose()
 
 

@@ -28,14 +28,25 @@ async def _objects_of(session: AsyncSession, org: Organization, uid: str) -> dic
     sighting = UnknownTagSighting(charge_point_id=charger.charge_point.id, uid=uid[:-2] + "FF")
     session.add(sighting)
     await session.commit()
-    return {"org": str(org.id), "member": str(member.id), "group": str(group.id), "tag": str(tag.id),
-            "sighting": str(sighting.id)}
+    return {
+        "org": str(org.id),
+        "member": str(member.id),
+        "group": str(group.id),
+        "tag": str(tag.id),
+        "sighting": str(sighting.id),
+    }
 
 
 def _gets(org: str, o: dict[str, str]) -> list[str]:
     base = f"/portal/o/{org}"
-    return [f"{base}/users/{o['member']}", f"{base}/users/{o['member']}/block", f"{base}/users/{o['member']}/remove",
-            f"{base}/groups/{o['group']}/edit", f"{base}/groups/{o['group']}/delete", f"{base}/rfid/{o['tag']}/edit"]
+    return [
+        f"{base}/users/{o['member']}",
+        f"{base}/users/{o['member']}/block",
+        f"{base}/users/{o['member']}/remove",
+        f"{base}/groups/{o['group']}/edit",
+        f"{base}/groups/{o['group']}/delete",
+        f"{base}/rfid/{o['tag']}/edit",
+    ]
 
 
 def _posts(org: str, o: dict[str, str], own: dict[str, str]) -> list[tuple[str, dict[str, object]]]:
@@ -44,13 +55,17 @@ def _posts(org: str, o: dict[str, str], own: dict[str, str]) -> list[tuple[str, 
     m, g, t = o["member"], o["group"], o["tag"]
     return [
         (f"{base}/users/{m}", {"name": "Overtatt", "role": "org_admin", "language": "nb"}),
-        (f"{base}/users/{m}/block", {}), (f"{base}/users/{m}/unblock", {}), (f"{base}/users/{m}/remove", {}),
+        (f"{base}/users/{m}/block", {}),
+        (f"{base}/users/{m}/unblock", {}),
+        (f"{base}/users/{m}/remove", {}),
         (f"{base}/users/{m}/invite", {}),
         (f"{base}/users/move", {"member": m, "group_id": own["group"]}),
         (f"{base}/users/move", {"member": own["member"], "group_id": g}),
-        (f"{base}/groups/{g}/edit", {"name": "Overtatt", "access": "all"}), (f"{base}/groups/{g}/delete", {}),
+        (f"{base}/groups/{g}/edit", {"name": "Overtatt", "access": "all"}),
+        (f"{base}/groups/{g}/delete", {}),
         (f"{base}/rfid/{t}/edit", {"owner": "group", "group_id": own["group"]}),
-        (f"{base}/rfid/{t}/block", {}), (f"{base}/rfid/{t}/unblock", {}),
+        (f"{base}/rfid/{t}/block", {}),
+        (f"{base}/rfid/{t}/unblock", {}),
         (f"{base}/rfid/unknown/{o['sighting']}/claim", {"owner": "group", "group_id": own["group"]}),
     ]
 
@@ -60,7 +75,8 @@ def _own_writes(org: str, o: dict[str, str]) -> list[tuple[str, dict[str, object
     base = f"/portal/o/{org}"
     return [
         *_posts(org, o, o),
-        (f"{base}/users/new", {"phone": "+4791111111"}), (f"{base}/groups/new", {"name": "Ny"}),
+        (f"{base}/users/new", {"phone": "+4791111111"}),
+        (f"{base}/groups/new", {"name": "Ny"}),
         (f"{base}/rfid/new", {"uid": "04112233", "owner": "group", "group_id": o["group"]}),
         (f"{base}/users/import/run", {"content": "bW9iaWw7bmF2bgo=", "filename": "x.csv"}),
         (f"{base}/rfid/import/run", {"content": "dWlkCg==", "filename": "x.csv"}),
@@ -70,14 +86,49 @@ def _own_writes(org: str, o: dict[str, str]) -> list[tuple[str, dict[str, object
 async def _state(session: AsyncSession) -> tuple[object, ...]:
     await session.commit()  # ends the read transaction without expiring the test's objects
     return (
-        tuple((await session.execute(
-            select(Membership.id, Membership.state, Membership.group_id, Membership.role, Membership.removed_at,
-                   Membership.invite_count).order_by(Membership.id))).all()),
-        tuple((await session.execute(select(User.id, User.name, User.phone).order_by(User.id))).all()),
-        tuple((await session.execute(select(UserGroup.id, UserGroup.name, UserGroup.all_sites, UserGroup.deleted_at)
-                                     .order_by(UserGroup.id))).all()),
-        tuple((await session.execute(select(IdTag.id, IdTag.uid, IdTag.state, IdTag.membership_id, IdTag.group_id)
-                                     .order_by(IdTag.id))).all()),
+        tuple(
+            (
+                await session.execute(
+                    select(
+                        Membership.id,
+                        Membership.state,
+                        Membership.group_id,
+                        Membership.role,
+                        Membership.removed_at,
+                        Membership.invite_count,
+                        Membership.name,
+                        Membership.email,
+                        Membership.notes,
+                        Membership.parking_spot,
+                    ).order_by(Membership.id)
+                )
+            ).all()
+        ),
+        tuple(
+            (
+                await session.execute(
+                    select(User.id, User.name, User.email, User.language, User.phone, User.anonymised_at).order_by(
+                        User.id
+                    )
+                )
+            ).all()
+        ),
+        tuple(
+            (
+                await session.execute(
+                    select(UserGroup.id, UserGroup.name, UserGroup.all_sites, UserGroup.deleted_at).order_by(
+                        UserGroup.id
+                    )
+                )
+            ).all()
+        ),
+        tuple(
+            (
+                await session.execute(
+                    select(IdTag.id, IdTag.uid, IdTag.state, IdTag.membership_id, IdTag.group_id).order_by(IdTag.id)
+                )
+            ).all()
+        ),
         await session.scalar(select(func.count()).select_from(AuditEvent)),
     )
 
@@ -93,9 +144,12 @@ async def test_swapping_any_member_group_or_tag_id_gives_404_and_changes_nothing
     b = await _objects_of(session, two_orgs.org_b, "04BBBB01")
     before = await _state(session)
     attempts = [
-        (two_orgs.admin_a, b["org"], b, a), (two_orgs.admin_a, a["org"], b, a),
-        (two_orgs.finance_a, b["org"], b, a), (two_orgs.finance_a, a["org"], b, a),
-        (two_orgs.admin_b, a["org"], a, b), (two_orgs.admin_b, b["org"], a, b),
+        (two_orgs.admin_a, b["org"], b, a),
+        (two_orgs.admin_a, a["org"], b, a),
+        (two_orgs.finance_a, b["org"], b, a),
+        (two_orgs.finance_a, a["org"], b, a),
+        (two_orgs.admin_b, a["org"], a, b),
+        (two_orgs.admin_b, b["org"], a, b),
     ]
     for person, org, objects, own in attempts:
         for url in _gets(org, objects):
@@ -124,15 +178,24 @@ async def test_finance_reads_the_member_pages_but_every_write_is_404(two_orgs: T
     base = f"/portal/o/{a['org']}"
     for url in (f"{base}/users", f"{base}/groups", f"{base}/rfid", f"{base}/users/export.xlsx"):
         assert (await finance.get(url)).status_code == 200, url
-    for url in (*_gets(a["org"], a), f"{base}/users/new", f"{base}/groups/new", f"{base}/rfid/new",
-                f"{base}/users/import", f"{base}/rfid/import"):
+    for url in (
+        *_gets(a["org"], a),
+        f"{base}/users/new",
+        f"{base}/groups/new",
+        f"{base}/rfid/new",
+        f"{base}/users/import",
+        f"{base}/rfid/import",
+    ):
         assert (await finance.get(url)).status_code == 404, url
     before = await _state(session)
     csrf = await _token(finance)
     for url, data in _own_writes(a["org"], a):
         response = await finance.post(url, data={**data, "csrf_token": csrf})
         assert response.status_code == 404, (url, response.status_code)
-    upload = await finance.post(f"{base}/users/import", data={"csrf_token": csrf},
-                                files={"file": ("x.csv", b"mobil\n+4791111111\n", "text/csv")})
+    upload = await finance.post(
+        f"{base}/users/import",
+        data={"csrf_token": csrf},
+        files={"file": ("x.csv", b"mobil\n+4791111111\n", "text/csv")},
+    )
     assert upload.status_code == 404
     assert await _state(session) == before

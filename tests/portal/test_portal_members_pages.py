@@ -30,11 +30,23 @@ async def _count(session: AsyncSession, model: type, *where: object) -> int:
 async def _member(session: AsyncSession, membership_id: object) -> dict[str, object]:
     """The stored state, read fresh (the app commits in its own session)."""
     await session.commit()
-    row = (await session.execute(
-        select(User.name, User.email, User.phone, User.language, Membership.group_id, Membership.parking_spot,
-               Membership.state, Membership.removed_at)
-        .join(User, User.id == Membership.user_id).where(Membership.id == membership_id)
-    )).one()
+    row = (
+        await session.execute(
+            select(
+                Membership.name,
+                Membership.email,
+                Membership.notes,
+                User.phone,
+                User.language,
+                Membership.group_id,
+                Membership.parking_spot,
+                Membership.state,
+                Membership.removed_at,
+            )
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.id == membership_id)
+        )
+    ).one()
     return dict(row._mapping)
 
 
@@ -75,14 +87,19 @@ async def test_a_person_of_another_organisation_joins_instead_of_being_duplicate
 async def test_bad_numbers_are_explained_next_to_the_field(two_orgs: TwoOrgs, session: AsyncSession) -> None:
     c, base = two_orgs.admin_a.client, f"/portal/o/{two_orgs.org_a.id}"
     before = await _count(session, User)
-    cases = {"": "Mobilnummer må fylles ut.", "12345": "er ikke et gyldig telefonnummer",
-             "22 12 34 56": "er ikke et mobilnummer", "abc": "er ikke et telefonnummer"}
+    cases = {
+        "": "Mobilnummer må fylles ut.",
+        "12345": "er ikke et gyldig telefonnummer",
+        "22 12 34 56": "er ikke et mobilnummer",
+        "abc": "er ikke et telefonnummer",
+    }
     for raw, expected in cases.items():
         response = await form_post(c, f"{base}/users/new", f"{base}/users/new", {"phone": raw})
         assert response.status_code == 422, raw
         assert expected in _field_error(response.text, "phone"), (raw, response.text)
-    response = await form_post(c, f"{base}/users/new", f"{base}/users/new",
-                               {"phone": mobile_number(), "group_id": "not-a-group"})
+    response = await form_post(
+        c, f"{base}/users/new", f"{base}/users/new", {"phone": mobile_number(), "group_id": "not-a-group"}
+    )
     assert response.status_code == 422 and _field_error(response.text, "group_id")
     assert await _count(session, User) == before
 
@@ -114,21 +131,41 @@ async def test_edit_a_member_and_bad_input_stores_nothing(two_orgs: TwoOrgs, ses
     group = await create_group(session, ACTOR, org.id, "Gjester")
     member = await make_member(session, org, name="Kari")
     url = f"{base}/users/{member.id}"
-    ok: dict[str, object] = {"name": "Kari Nordmann", "email": "kari@example.no", "role": "member",
-                             "group_id": str(group.id), "parking_spot": "P14", "language": "en"}
-    for bad, field in (({"email": "kari.example.no"}, "email"), ({"role": "king"}, "role"),
-                       ({"language": "de"}, "language"), ({"parking_spot": "x" * 41}, "parking_spot"),
-                       ({"group_id": "123"}, "group_id")):
+    ok: dict[str, object] = {
+        "name": "Kari Nordmann",
+        "email": "kari@example.no",
+        "role": "member",
+        "group_id": str(group.id),
+        "parking_spot": "P14",
+        "notes": "Har to biler",
+    }
+    for bad, field in (
+        ({"email": "kari.example.no"}, "email"),
+        ({"role": "king"}, "role"),
+        ({"notes": "x" * 1001}, "notes"),
+        ({"parking_spot": "x" * 41}, "parking_spot"),
+        ({"name": "x" * 201}, "name"),
+        ({"group_id": "123"}, "group_id"),
+    ):
         response = await form_post(c, url, url, {**ok, **bad})
         assert response.status_code == 422, bad
         assert _field_error(response.text, field)
     stored = await _member(session, member.id)
     assert stored["name"] == "Kari" and stored["group_id"] is None
+    assert "Notater" in (await c.get(url)).text
     response = await form_post(c, url, url, ok)
     assert response.status_code == 303
     stored = await _member(session, member.id)
-    assert (stored["name"], stored["email"], stored["group_id"], stored["parking_spot"], stored["language"]) == (
-        "Kari Nordmann", "kari@example.no", group.id, "P14", "en")
+    assert (stored["name"], stored["email"], stored["group_id"], stored["parking_spot"], stored["notes"]) == (
+        "Kari Nordmann",
+        "kari@example.no",
+        group.id,
+        "P14",
+        "Har to biler",
+    )
+    # The person's language is their own: an organisation's form cannot change it.
+    await form_post(c, url, url, {**ok, "language": "en"})
+    assert (await _member(session, member.id))["language"] == "nb"
     # An admin cannot demote themselves (they would lose the page halfway through).
     me = await session.scalar(select(Membership).join(User).where(User.phone == two_orgs.admin_a.phone))
     assert me is not None
@@ -154,11 +191,12 @@ async def test_block_unblock_and_remove_go_through_a_confirmation(two_orgs: TwoO
     await session.refresh(member)
     assert member.state == MembershipState.invited
     confirm = await c.get(f"{base}/users/{member.id}/remove")
-    assert "anonymisert" in confirm.text
+    assert "anonymisert" not in confirm.text and "andre organisasjoner berøres ikke" in confirm.text
     await c.post(f"{base}/users/{member.id}/remove", data={"csrf_token": csrf_of(confirm.text)})
     stored = await _member(session, member.id)
     await session.refresh(tag)
-    assert stored["removed_at"] is not None and stored["phone"] is None and tag.state == TagState.blocked
+    # The membership ends; the person stays (anonymising is platform staff's explicit operation).
+    assert stored["removed_at"] is not None and stored["phone"] is not None and tag.state == TagState.blocked
     assert (await c.get(f"{base}/users/{member.id}")).status_code == 404
     # Nobody blocks or removes themselves by accident.
     me = await session.scalar(select(Membership).join(User).where(User.phone == two_orgs.admin_a.phone))
@@ -175,8 +213,9 @@ async def test_resend_invitation_is_offered_and_rate_limited(two_orgs: TwoOrgs, 
     member = await make_member(session, two_orgs.org_a)
     listing = await c.get(f"{base}/users")
     assert f"/users/{member.id}/invite" in listing.text
-    response = await c.post(f"{base}/users/{member.id}/invite", data={"csrf_token": csrf_of(listing.text),
-                                                                       "back": "list"})
+    response = await c.post(
+        f"{base}/users/{member.id}/invite", data={"csrf_token": csrf_of(listing.text), "back": "list"}
+    )
     assert response.status_code == 303
     page = await c.get(response.headers["location"])
     assert "mindre enn 10 minutter" in page.text
@@ -189,14 +228,22 @@ async def test_bulk_move_to_a_group(two_orgs: TwoOrgs, session: AsyncSession) ->
     group = await create_group(session, ACTOR, org.id, "Leietakere")
     members = [await make_member(session, org) for _ in range(3)]
     listing = await c.get(f"{base}/users")
-    response = await c.post(f"{base}/users/move", data={
-        "csrf_token": csrf_of(listing.text), "group_id": str(group.id), "member": [str(m.id) for m in members[:2]]})
+    response = await c.post(
+        f"{base}/users/move",
+        data={
+            "csrf_token": csrf_of(listing.text),
+            "group_id": str(group.id),
+            "member": [str(m.id) for m in members[:2]],
+        },
+    )
     assert response.status_code == 303
     assert await _count(session, Membership, Membership.group_id == group.id) == 2
     # Back to the default group.
     default = await default_group(session, org.id)
-    await c.post(f"{base}/users/move", data={"csrf_token": csrf_of(listing.text), "group_id": str(default.id),
-                                             "member": str(members[0].id)})
+    await c.post(
+        f"{base}/users/move",
+        data={"csrf_token": csrf_of(listing.text), "group_id": str(default.id), "member": str(members[0].id)},
+    )
     assert await _count(session, Membership, Membership.group_id == group.id) == 1
 
 
@@ -215,8 +262,9 @@ async def test_export_as_csv_and_xlsx(two_orgs: TwoOrgs, session: AsyncSession) 
 
 async def _upload(c: httpx.AsyncClient, base: str, area: str, name: str, content: bytes) -> httpx.Response:
     page = await c.get(f"{base}/{area}/import")
-    return await c.post(f"{base}/{area}/import", data={"csrf_token": csrf_of(page.text)},
-                        files={"file": (name, content, "text/csv")})
+    return await c.post(
+        f"{base}/{area}/import", data={"csrf_token": csrf_of(page.text)}, files={"file": (name, content, "text/csv")}
+    )
 
 
 def _run_form(html: str) -> dict[str, str]:
@@ -229,8 +277,12 @@ async def test_import_dry_run_shows_every_row_then_imports_once(two_orgs: TwoOrg
     c, base = two_orgs.admin_a.client, f"/portal/o/{org.id}"
     await create_group(session, ACTOR, org.id, "Garasje")
     good = [mobile_number() for _ in range(3)]
-    rows = [f"{good[0]};Kari;kari@example.no;Garasje;04A1B2C3;P1", f"{good[1]};Ola;;;;",
-            "12345;Feil;;;;", f"{good[2]};Per;;Finnes ikke;;"]
+    rows = [
+        f"{good[0]};Kari;kari@example.no;Garasje;04A1B2C3;P1",
+        f"{good[1]};Ola;;;;",
+        "12345;Feil;;;;",
+        f"{good[2]};Per;;Finnes ikke;;",
+    ]
     content = ("Mobilnummer;Navn;E-post;Gruppe;RFID;Parkeringsplass\n" + "\n".join(rows)).encode()
     dry = await _upload(c, base, "users", "medlemmer.csv", content)
     assert dry.status_code == 200, dry.text
@@ -253,15 +305,17 @@ async def test_import_dry_run_shows_every_row_then_imports_once(two_orgs: TwoOrg
 async def test_import_refuses_bad_files_next_to_the_field(two_orgs: TwoOrgs, session: AsyncSession) -> None:
     c, base = two_orgs.admin_a.client, f"/portal/o/{two_orgs.org_a.id}"
     page = await c.get(f"{base}/users/import")
-    missing = await c.post(f"{base}/users/import", data={"csrf_token": csrf_of(page.text)},
-                           files={"file": ("", b"", "text/csv")})
+    missing = await c.post(
+        f"{base}/users/import", data={"csrf_token": csrf_of(page.text)}, files={"file": ("", b"", "text/csv")}
+    )
     assert missing.status_code == 422 and _field_error(missing.text, "file")
     no_phone = await _upload(c, base, "users", "x.csv", b"Navn;E-post\nKari;k@example.no\n")
     assert no_phone.status_code == 422 and "Mangler kolonne" in _field_error(no_phone.text, "file")
     ods = await _upload(c, base, "users", "x.ods", b"whatever")
     assert ods.status_code == 422
-    broken = await c.post(f"{base}/users/import/run", data={"csrf_token": csrf_of(page.text), "content": "!!",
-                                                             "filename": "x.csv"})
+    broken = await c.post(
+        f"{base}/users/import/run", data={"csrf_token": csrf_of(page.text), "content": "!!", "filename": "x.csv"}
+    )
     assert broken.status_code == 422
     assert await _count(session, Membership, Membership.organization_id == two_orgs.org_a.id) == 2
 
@@ -283,17 +337,29 @@ async def test_groups_create_edit_and_delete(two_orgs: TwoOrgs, session: AsyncSe
     c, base = two_orgs.admin_a.client, f"/portal/o/{org.id}"
     site = await make_site(session, org, name="Nord")
     charger = await make_charger(session, await make_site(session, org, name="Sør"))
-    response = await form_post(c, f"{base}/groups/new", f"{base}/groups/new", {
-        "name": "Gjester", "description": "Besøkende", "access": "chosen", "site_ids": str(site.id),
-        "charge_point_ids": str(charger.charge_point.id)})
+    response = await form_post(
+        c,
+        f"{base}/groups/new",
+        f"{base}/groups/new",
+        {
+            "name": "Gjester",
+            "description": "Besøkende",
+            "access": "chosen",
+            "site_ids": str(site.id),
+            "charge_point_ids": str(charger.charge_point.id),
+        },
+    )
     assert response.status_code == 303
     listing = await c.get(f"{base}/groups")
     assert "Gjester" in listing.text and "Nord" in listing.text and "Standard" in listing.text
     group = await session.scalar(select(UserGroup).where(UserGroup.name == "Gjester"))
     assert group is not None and not group.all_sites
-    for data, field in (({"name": ""}, "name"), ({"name": "Standard"}, "name"),
-                        ({"name": "X", "access": "chosen"}, "site_ids"),
-                        ({"name": "X", "description": "d" * 501}, "description")):
+    for data, field in (
+        ({"name": ""}, "name"),
+        ({"name": "Standard"}, "name"),
+        ({"name": "X", "access": "chosen"}, "site_ids"),
+        ({"name": "X", "description": "d" * 501}, "description"),
+    ):
         response = await form_post(c, f"{base}/groups/new", f"{base}/groups/new", {**data})
         assert response.status_code == 422, data
         assert _field_error(response.text, field)
@@ -319,15 +385,23 @@ async def test_register_tags_and_bad_uids(two_orgs: TwoOrgs, session: AsyncSessi
     group = await create_group(session, ACTOR, org.id, "Gjester")
     new = f"{base}/rfid/new"
     phone = (await session.scalar(select(User.phone).where(User.id == member.user_id))) or ""
-    response = await form_post(c, new, new, {"uid": "04:a1:b2:c3", "owner": "member", "member": phone,
-                                             "label": "Nøkkel 1", "expires_on": "2030-12-31"})
+    response = await form_post(
+        c,
+        new,
+        new,
+        {"uid": "04:a1:b2:c3", "owner": "member", "member": phone, "label": "Nøkkel 1", "expires_on": "2030-12-31"},
+    )
     assert response.status_code == 303
     tag = await session.scalar(select(IdTag).where(IdTag.uid == "04A1B2C3"))
     assert tag is not None and tag.membership_id == member.id and tag.expires_at is not None
-    for data, field in (({"uid": "xyz", "member": phone}, "uid"), ({"uid": "04A1B2C3", "member": phone}, "uid"),
-                        ({"uid": "04A1B2C4", "member": ""}, "member"), ({"uid": "04A1B2C4", "member": "12"}, "member"),
-                        ({"uid": "04A1B2C4", "owner": "group", "group_id": ""}, "group_id"),
-                        ({"uid": "04A1B2C4", "member": phone, "expires_on": "31/12"}, "expires_on")):
+    for data, field in (
+        ({"uid": "xyz", "member": phone}, "uid"),
+        ({"uid": "04A1B2C3", "member": phone}, "uid"),
+        ({"uid": "04A1B2C4", "member": ""}, "member"),
+        ({"uid": "04A1B2C4", "member": "12"}, "member"),
+        ({"uid": "04A1B2C4", "owner": "group", "group_id": ""}, "group_id"),
+        ({"uid": "04A1B2C4", "member": phone, "expires_on": "31/12"}, "expires_on"),
+    ):
         response = await form_post(c, new, new, {"owner": "member", **data})
         assert response.status_code == 422, data
         assert _field_error(response.text, field), data
@@ -353,9 +427,17 @@ async def test_claim_an_unknown_tag_seen_on_a_charger(two_orgs: TwoOrgs, session
     c, base = two_orgs.admin_a.client, f"/portal/o/{org.id}"
     charger = await make_charger(session, await make_site(session, org), "GARASJE-1")
     session.add(UnknownTagSighting(charge_point_id=charger.charge_point.id, uid="04C0FFEE", seen_count=2))
-    session.add(ChargerCommand(organization_id=org.id, charge_point_id=charger.charge_point.id,
-                               action="SendLocalList", payload={"listVersion": 1}, state=CommandState.answered,
-                               response={"status": "Accepted"}, actor_label="test"))
+    session.add(
+        ChargerCommand(
+            organization_id=org.id,
+            charge_point_id=charger.charge_point.id,
+            action="SendLocalList",
+            payload={"listVersion": 1},
+            state=CommandState.answered,
+            response={"status": "Accepted"},
+            actor_label="test",
+        )
+    )
     await session.commit()
     sighting = await session.scalar(select(UnknownTagSighting))
     assert sighting is not None
@@ -365,12 +447,15 @@ async def test_claim_an_unknown_tag_seen_on_a_charger(two_orgs: TwoOrgs, session
     bad = await c.post(url, data={"csrf_token": csrf_of(listing.text), "owner": "member", "member": "+4799999999"})
     assert bad.status_code == 422 and f'id="c{sighting.id}-e-member"' in bad.text
     group = await create_group(session, ACTOR, org.id, "Besøk")
-    response = await c.post(url, data={"csrf_token": csrf_of(listing.text), "owner": "group",
-                                       "group_id": str(group.id)})
+    response = await c.post(
+        url, data={"csrf_token": csrf_of(listing.text), "owner": "group", "group_id": str(group.id)}
+    )
     assert response.status_code == 303
     assert await _count(session, IdTag, IdTag.uid == "04C0FFEE", IdTag.group_id == group.id) == 1
-    assert 'data-uid="04C0FFEE"' not in (await c.get(f"{base}/rfid")).text.split('id="local-lists"')[0].split(
-        'data-testid="tag-row"')[0]
+    assert (
+        'data-uid="04C0FFEE"'
+        not in (await c.get(f"{base}/rfid")).text.split('id="local-lists"')[0].split('data-testid="tag-row"')[0]
+    )
 
 
 async def test_tag_import_dry_run_and_import(two_orgs: TwoOrgs, session: AsyncSession) -> None:
@@ -390,9 +475,12 @@ async def test_a_post_without_csrf_token_is_refused(two_orgs: TwoOrgs, session: 
     c, base = two_orgs.admin_a.client, f"/portal/o/{two_orgs.org_a.id}"
     member = await make_member(session, two_orgs.org_a)
     before = await _count(session, User)
-    for url, data in ((f"{base}/users/new", {"phone": mobile_number()}), (f"{base}/groups/new", {"name": "X"}),
-                      (f"{base}/rfid/new", {"uid": "04A1B2C3", "member": ""}),
-                      (f"{base}/users/{member.id}/block", {})):
+    for url, data in (
+        (f"{base}/users/new", {"phone": mobile_number()}),
+        (f"{base}/groups/new", {"name": "X"}),
+        (f"{base}/rfid/new", {"uid": "04A1B2C3", "member": ""}),
+        (f"{base}/users/{member.id}/block", {}),
+    ):
         assert (await c.post(url, data=data)).status_code == 403, url
     assert await _count(session, User) == before
     await session.refresh(member)

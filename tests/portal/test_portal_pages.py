@@ -22,25 +22,37 @@ async def test_an_admin_creates_and_edits_a_site(two_orgs: TwoOrgs, session: Asy
     c, base = two_orgs.admin_a.client, f"/portal/o/{two_orgs.org_a.id}"
     empty = await c.get(f"{base}/sites")
     assert "empty-title" in empty.text
-    response = await form_post(c, f"{base}/sites/new", f"{base}/sites/new",
-                               {"name": "Garasje A", "price_area": "NO1", "grid_limit_amps": "125", "grid_phases": "3"})
+    response = await form_post(
+        c,
+        f"{base}/sites/new",
+        f"{base}/sites/new",
+        {"name": "Garasje A", "price_area": "NO1", "grid_limit_amps": "125", "grid_phases": "3"},
+    )
     assert response.status_code == 303
     listing = await c.get(f"{base}/sites")
     assert "Garasje A" in listing.text and "125 A" in listing.text
     site = await session.scalar(select(Site).where(Site.name == "Garasje A"))
     assert site is not None
-    response = await form_post(c, f"{base}/sites/{site.id}/edit", f"{base}/sites/{site.id}/edit",
-                               {"name": "Garasje B", "price_area": "NO5", "street": "Storgata 1", "grid_phases": "1"})
+    response = await form_post(
+        c,
+        f"{base}/sites/{site.id}/edit",
+        f"{base}/sites/{site.id}/edit",
+        {"name": "Garasje B", "price_area": "NO5", "street": "Storgata 1", "grid_phases": "1"},
+    )
     assert response.status_code == 303
     assert "Storgata 1" in (await c.get(f"{base}/sites")).text
 
 
 async def test_bad_site_input_shows_an_error_and_stores_nothing(two_orgs: TwoOrgs, session: AsyncSession) -> None:
     c, base = two_orgs.admin_a.client, f"/portal/o/{two_orgs.org_a.id}"
-    for data in ({"name": "", "price_area": "NO1"}, {"name": "X", "price_area": "SE3"},
-                 {"name": "X", "price_area": "NO1", "grid_limit_amps": "lots"},
-                 {"name": "X", "price_area": "NO1", "grid_limit_amps": "0"},
-                 {"name": "X", "price_area": "NO1", "grid_phases": "2"}, {"name": "x" * 121, "price_area": "NO1"}):
+    for data in (
+        {"name": "", "price_area": "NO1"},
+        {"name": "X", "price_area": "SE3"},
+        {"name": "X", "price_area": "NO1", "grid_limit_amps": "lots"},
+        {"name": "X", "price_area": "NO1", "grid_limit_amps": "0"},
+        {"name": "X", "price_area": "NO1", "grid_phases": "2"},
+        {"name": "x" * 121, "price_area": "NO1"},
+    ):
         response = await form_post(c, f"{base}/sites/new", f"{base}/sites/new", data)
         assert response.status_code == 422, data
         assert "is-invalid" in response.text or "alert-danger" in response.text, data
@@ -52,12 +64,16 @@ async def test_bad_site_input_shows_an_error_and_stores_nothing(two_orgs: TwoOrg
 
 
 async def test_commissioning_shows_ocpp_url_and_password_once_then_activates(
-    two_orgs: TwoOrgs, session: AsyncSession) -> None:
+    two_orgs: TwoOrgs, session: AsyncSession
+) -> None:
     c, base = two_orgs.admin_a.client, f"/portal/o/{two_orgs.org_a.id}"
     site = await make_site(session, two_orgs.org_a)
-    response = await form_post(c, f"{base}/chargers/new", f"{base}/chargers/new",
-                               {"site_id": str(site.id), "ocpp_id": "EVB-P1", "name": "Plass 1", "connectors": "2",
-                                "max_power_kw": "11"})
+    response = await form_post(
+        c,
+        f"{base}/chargers/new",
+        f"{base}/chargers/new",
+        {"site_id": str(site.id), "ocpp_id": "EVB-P1", "name": "Plass 1", "connectors": "2", "max_power_kw": "11"},
+    )
     assert response.status_code == 200
     assert "/ocpp/EVB-P1" in response.text and 'data-testid="ocpp-password"' in response.text
     assert response.headers["cache-control"] == "no-store"
@@ -72,14 +88,17 @@ async def test_commissioning_shows_ocpp_url_and_password_once_then_activates(
 
 
 async def test_bad_commissioning_input_shows_an_error_and_stores_nothing(
-    two_orgs: TwoOrgs, session: AsyncSession) -> None:
+    two_orgs: TwoOrgs, session: AsyncSession
+) -> None:
     c, base = two_orgs.admin_a.client, f"/portal/o/{two_orgs.org_a.id}"
     site = await make_site(session, two_orgs.org_a)
-    for data in ({"site_id": "", "ocpp_id": "OK-1", "connectors": "1"},
-                 {"site_id": str(site.id), "ocpp_id": "bad id/with:colon", "connectors": "1"},
-                 {"site_id": str(site.id), "ocpp_id": "OK-1", "connectors": "0"},
-                 {"site_id": str(site.id), "ocpp_id": "OK-1", "connectors": "two"},
-                 {"site_id": str(site.id), "ocpp_id": "OK-1", "connectors": "1", "max_power_kw": "9999"}):
+    for data in (
+        {"site_id": "", "ocpp_id": "OK-1", "connectors": "1"},
+        {"site_id": str(site.id), "ocpp_id": "bad id/with:colon", "connectors": "1"},
+        {"site_id": str(site.id), "ocpp_id": "OK-1", "connectors": "0"},
+        {"site_id": str(site.id), "ocpp_id": "OK-1", "connectors": "two"},
+        {"site_id": str(site.id), "ocpp_id": "OK-1", "connectors": "1", "max_power_kw": "9999"},
+    ):
         response = await form_post(c, f"{base}/chargers/new", f"{base}/chargers/new", data)
         assert response.status_code == 422, data
         assert "is-invalid" in response.text, data
@@ -89,8 +108,12 @@ async def test_bad_commissioning_input_shows_an_error_and_stores_nothing(
 async def test_the_charger_list_polls_one_partial(two_orgs: TwoOrgs, session: AsyncSession) -> None:
     c, base = two_orgs.admin_a.client, f"/portal/o/{two_orgs.org_a.id}"
     site = await make_site(session, two_orgs.org_a)
-    await form_post(c, f"{base}/chargers/new", f"{base}/chargers/new",
-                    {"site_id": str(site.id), "ocpp_id": "POLL-1", "connectors": "1"})
+    await form_post(
+        c,
+        f"{base}/chargers/new",
+        f"{base}/chargers/new",
+        {"site_id": str(site.id), "ocpp_id": "POLL-1", "connectors": "1"},
+    )
     page = await c.get(f"{base}/chargers")
     assert 'hx-trigger="every 5s"' in page.text and "POLL-1" in page.text
     rows = await c.get(f"{base}/chargers?partial=rows", headers={"HX-Request": "true", "X-Background": "1"})
@@ -102,8 +125,9 @@ async def test_the_charger_list_polls_one_partial(two_orgs: TwoOrgs, session: As
 async def test_api_tokens_are_shown_once_and_revocable(two_orgs: TwoOrgs, session: AsyncSession) -> None:
     c, base = two_orgs.admin_a.client, f"/portal/o/{two_orgs.org_a.id}"
     page = await c.get(f"{base}/settings")
-    response = await c.post(f"{base}/settings/tokens",
-                            data={"name": "Regnskap", "scopes": "read", "csrf_token": csrf_of(page.text)})
+    response = await c.post(
+        f"{base}/settings/tokens", data={"name": "Regnskap", "scopes": "read", "csrf_token": csrf_of(page.text)}
+    )
     assert response.status_code == 200 and 'data-testid="new-token"' in response.text
     assert response.headers["cache-control"] == "no-store"
     again = await c.get(f"{base}/settings")

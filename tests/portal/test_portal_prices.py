@@ -27,16 +27,35 @@ from tests.portal.conftest import TwoOrgs, csrf_of, form_post
 
 OSLO = ZoneInfo("Europe/Oslo")
 JAN = datetime(2026, 1, 1, tzinfo=UTC)
-FIXED: dict[str, Any] = {"energy": {"type": "fixed", "price_per_kwh": "2.50"},
-                         "time_fee": {"price_per_hour": "20", "grace_minutes": 240}}
-WEEK = {"band0_days": ["0", "1", "2", "3", "4"], "band0_start": "06:00", "band0_end": "22:00", "band0_price": "2,00",
-        "band1_days": ["5", "6"], "band1_start": "06:00", "band1_end": "22:00", "band1_price": "1,50",
-        "band2_days": [str(d) for d in range(7)], "band2_start": "22:00", "band2_end": "06:00", "band2_price": "1"}
+FIXED: dict[str, Any] = {
+    "energy": {"type": "fixed", "price_per_kwh": "2.50"},
+    "time_fee": {"price_per_hour": "20", "grace_minutes": 240},
+}
+WEEK = {
+    "band0_days": ["0", "1", "2", "3", "4"],
+    "band0_start": "06:00",
+    "band0_end": "22:00",
+    "band0_price": "2,00",
+    "band1_days": ["5", "6"],
+    "band1_start": "06:00",
+    "band1_end": "22:00",
+    "band1_price": "1,50",
+    "band2_days": [str(d) for d in range(7)],
+    "band2_start": "22:00",
+    "band2_end": "06:00",
+    "band2_price": "1",
+}
 
 
 def _form(**fields: Any) -> dict[str, Any]:
-    return {"name": "Beboere", "energy_type": "fixed", "price_per_kwh": "2,50", "prices_include_vat": "incl",
-            "spot_factor": "1", **fields}
+    return {
+        "name": "Beboere",
+        "energy_type": "fixed",
+        "price_per_kwh": "2,50",
+        "prices_include_vat": "incl",
+        "spot_factor": "1",
+        **fields,
+    }
 
 
 def _field_error(html: str, field: str) -> str:
@@ -53,19 +72,35 @@ async def _count(session: AsyncSession, model: type, *where: object) -> int:
 async def _state(session: AsyncSession) -> tuple[object, ...]:
     await session.commit()
     return (
-        tuple((await session.execute(select(PricePlan.id, PricePlan.name, PricePlan.archived_at)
-                                     .order_by(PricePlan.id))).all()),
+        tuple(
+            (
+                await session.execute(
+                    select(PricePlan.id, PricePlan.name, PricePlan.archived_at).order_by(PricePlan.id)
+                )
+            ).all()
+        ),
         tuple((await session.execute(select(PricePlanVersion.id).order_by(PricePlanVersion.id))).all()),
-        tuple((await session.execute(select(GroupPricePlan.scope, GroupPricePlan.plan_id)
-                                     .order_by(GroupPricePlan.scope))).all()),
-        tuple((await session.execute(select(PublicPricePlan.scope, PublicPricePlan.plan_id)
-                                     .order_by(PublicPricePlan.scope))).all()),
+        tuple(
+            (
+                await session.execute(
+                    select(GroupPricePlan.scope, GroupPricePlan.plan_id).order_by(GroupPricePlan.scope)
+                )
+            ).all()
+        ),
+        tuple(
+            (
+                await session.execute(
+                    select(PublicPricePlan.scope, PublicPricePlan.plan_id).order_by(PublicPricePlan.scope)
+                )
+            ).all()
+        ),
         await session.scalar(select(func.count()).select_from(AuditEvent)),
     )
 
 
-async def _plan(session: AsyncSession, org: Organization, name: str = "Beboere",
-                definition: dict[str, Any] | None = None) -> PricePlan:
+async def _plan(
+    session: AsyncSession, org: Organization, name: str = "Beboere", definition: dict[str, Any] | None = None
+) -> PricePlan:
     return await services.create_plan(session, ACTOR, org.id, name, definition or FIXED, effective_from=JAN)
 
 
@@ -77,8 +112,14 @@ async def test_prices_page_shows_plans_in_plain_words_with_groups_and_versions(
     site = await make_site(session, org, name="Garasje Nord")
     residents = await create_group(session, ACTOR, org.id, "Beboere")
     plan = await _plan(session, org, definition={**FIXED, "monthly_fee_per_member": "300"})
-    await services.add_version(session, ACTOR, org.id, plan.id, {"energy": {"type": "fixed", "price_per_kwh": "3"}},
-                               effective_from=datetime.now(UTC) + timedelta(days=30))
+    await services.add_version(
+        session,
+        ACTOR,
+        org.id,
+        plan.id,
+        {"energy": {"type": "fixed", "price_per_kwh": "3"}},
+        effective_from=datetime.now(UTC) + timedelta(days=30),
+    )
     await assignments.assign_group_plan(session, ACTOR, org.id, residents.id, plan.id)
     guests = await _plan(session, org, "Gjester", {"energy": {"type": "fixed", "price_per_kwh": "4.50"}})
     await assignments.assign_public_plan(session, ACTOR, org.id, guests.id, site_id=site.id)
@@ -109,33 +150,68 @@ async def test_create_fixed_time_of_day_and_spot_plans_through_the_form(
     new = f"{base}/prices/new"
     assert "Tid på døgnet og ukedag" in (await c.get(new)).text
 
-    response = await form_post(c, new, new, _form(time_fee_per_hour="20", time_fee_grace_minutes="240",
-                                                  start_fee="5", maximum_per_session="500",
-                                                  monthly_fee_per_member="300", prices_include_vat="incl"))
+    response = await form_post(
+        c,
+        new,
+        new,
+        _form(
+            time_fee_per_hour="20",
+            time_fee_grace_minutes="240",
+            start_fee="5",
+            maximum_per_session="500",
+            monthly_fee_per_member="300",
+            prices_include_vat="incl",
+        ),
+    )
     assert response.status_code == 303, response.text
     response = await form_post(c, new, new, {**_form(name="Natt og dag", energy_type="time_of_day"), **WEEK})
     assert response.status_code == 303, response.text
-    response = await form_post(c, new, new, _form(
-        name="Gjester", energy_type="spot", spot_area="NO1", spot_factor="1", spot_markup="0,30",
-        spot_ceiling="5", spot_fallback="2", prices_include_vat="excl", time_fee_per_hour="30",
-        time_fee_grace_minutes="60", time_fee_hours="08-22"))
+    response = await form_post(
+        c,
+        new,
+        new,
+        _form(
+            name="Gjester",
+            energy_type="spot",
+            spot_area="NO1",
+            spot_factor="1",
+            spot_markup="0,30",
+            spot_ceiling="5",
+            spot_fallback="2",
+            prices_include_vat="excl",
+            time_fee_per_hour="30",
+            time_fee_grace_minutes="60",
+            time_fee_hours="08-22",
+        ),
+    )
     assert response.status_code == 303, response.text
     response = await form_post(c, new, new, _form(name="Gratis", energy_type="free"))
     assert response.status_code == 303, response.text
 
     await session.commit()
-    stored = {p.name: (await services.list_versions(session, org.id, p.id))[0].definition
-              for p in await services.list_plans(session, org.id)}
+    stored = {
+        p.name: (await services.list_versions(session, org.id, p.id))[0].definition
+        for p in await services.list_plans(session, org.id)
+    }
     assert stored["Beboere"]["energy"] == {"type": "fixed", "price_per_kwh": "2.50"}
     assert stored["Beboere"]["time_fee"] == {"price_per_hour": "20", "grace_minutes": 240, "local_hours": None}
     assert (stored["Beboere"]["start_fee"], stored["Beboere"]["maximum_per_session"]) == ("5", "500")
     assert stored["Beboere"]["monthly_fee_per_member"] == "300"
     bands = stored["Natt og dag"]["energy"]["bands"]
     assert [(b["weekdays"], b["start"], b["end"], b["price_per_kwh"]) for b in bands] == [
-        ([0, 1, 2, 3, 4], "06:00", "22:00", "2.00"), ([5, 6], "06:00", "22:00", "1.50"),
-        ([0, 1, 2, 3, 4, 5, 6], "22:00", "06:00", "1")]
-    assert stored["Gjester"]["energy"] == {"type": "spot", "area": "NO1", "factor": "1", "markup_per_kwh": "0.30",
-                                           "fallback_per_kwh": "2", "floor_per_kwh": None, "ceiling_per_kwh": "5"}
+        ([0, 1, 2, 3, 4], "06:00", "22:00", "2.00"),
+        ([5, 6], "06:00", "22:00", "1.50"),
+        ([0, 1, 2, 3, 4, 5, 6], "22:00", "06:00", "1"),
+    ]
+    assert stored["Gjester"]["energy"] == {
+        "type": "spot",
+        "area": "NO1",
+        "factor": "1",
+        "markup_per_kwh": "0.30",
+        "fallback_per_kwh": "2",
+        "floor_per_kwh": None,
+        "ceiling_per_kwh": "5",
+    }
     assert stored["Gjester"]["prices_include_vat"] is False
     assert stored["Gjester"]["time_fee"]["local_hours"] == list(range(8, 22))
     assert stored["Gratis"]["energy"] == {"type": "fixed", "price_per_kwh": "0"}
@@ -151,8 +227,9 @@ async def test_the_add_band_button_shows_another_row_and_stores_nothing(
 ) -> None:
     c, new = two_orgs.admin_a.client, f"/portal/o/{two_orgs.org_a.id}/prices/new"
     before = (await c.get(new)).text.count('data-testid="band-row"')
-    response = await form_post(c, new, new, {**_form(energy_type="time_of_day"), **WEEK, "add_band": "1",
-                                             "band_rows": str(before)})
+    response = await form_post(
+        c, new, new, {**_form(energy_type="time_of_day"), **WEEK, "add_band": "1", "band_rows": str(before)}
+    )
     assert response.status_code == 200
     assert response.text.count('data-testid="band-row"') == before + 1
     assert 'value="1,50"' in response.text  # what was typed stays
@@ -167,38 +244,69 @@ BAD_INPUTS: list[tuple[dict[str, Any], str, str]] = [
     (_form(energy_type=""), "energy_type", "Velg hvordan energien prises."),
     (_form(start_fee="-5"), "start_fee", "Kan ikke være negativ."),
     (_form(start_fee="1,005"), "start_fee", "Høyst to desimaler (hele øre)."),
-    (_form(minimum_per_session="50", maximum_per_session="20"), "minimum_per_session",
-     "Minstebeløpet 50 er over høyeste beløp 20."),
+    (
+        _form(minimum_per_session="50", maximum_per_session="20"),
+        "minimum_per_session",
+        "Minstebeløpet 50 er over høyeste beløp 20.",
+    ),
     (_form(monthly_fee_per_member="-300"), "monthly_fee_per_member", "Kan ikke være negativ."),
     (_form(time_fee_per_hour="-20"), "time_fee_per_hour", "Kan ikke være negativ."),
-    (_form(time_fee_per_hour="20", time_fee_grace_minutes="fire timer"), "time_fee_grace_minutes",
-     "Oppgi hele minutter, 0 eller flere."),
-    (_form(time_fee_per_hour="20", time_fee_grace_minutes="-5"), "time_fee_grace_minutes",
-     "Oppgi hele minutter, 0 eller flere."),
-    (_form(time_fee_per_hour="20", time_fee_hours="8 til 22"), "time_fee_hours",
-     "Oppgi timer som 08-22, eller 0-6, 22-24."),
-    (_form(energy_type="spot", spot_area="NO1", spot_fallback="2", spot_floor="3", spot_ceiling="1"),
-     "spot_floor", "Gulvet 3 er over taket 1."),
-    (_form(energy_type="spot", spot_area="NO1", spot_fallback="", spot_markup="-0,1"), "spot_fallback",
-     "Må fylles ut."),
-    (_form(energy_type="spot", spot_area="NO1", spot_fallback="2", spot_markup="-0,1"), "spot_markup",
-     "Kan ikke være negativ."),
+    (
+        _form(time_fee_per_hour="20", time_fee_grace_minutes="fire timer"),
+        "time_fee_grace_minutes",
+        "Oppgi hele minutter, 0 eller flere.",
+    ),
+    (
+        _form(time_fee_per_hour="20", time_fee_grace_minutes="-5"),
+        "time_fee_grace_minutes",
+        "Oppgi hele minutter, 0 eller flere.",
+    ),
+    (
+        _form(time_fee_per_hour="20", time_fee_hours="8 til 22"),
+        "time_fee_hours",
+        "Oppgi timer som 08-22, eller 0-6, 22-24.",
+    ),
+    (
+        _form(energy_type="spot", spot_area="NO1", spot_fallback="2", spot_floor="3", spot_ceiling="1"),
+        "spot_floor",
+        "Gulvet 3 er over taket 1.",
+    ),
+    (
+        _form(energy_type="spot", spot_area="NO1", spot_fallback="", spot_markup="-0,1"),
+        "spot_fallback",
+        "Må fylles ut.",
+    ),
+    (
+        _form(energy_type="spot", spot_area="NO1", spot_fallback="2", spot_markup="-0,1"),
+        "spot_markup",
+        "Kan ikke være negativ.",
+    ),
     (_form(energy_type="spot", spot_area="XX9", spot_fallback="2"), "spot_area", "Velg et prisområde."),
-    ({**_form(energy_type="time_of_day"), **WEEK, "band2_start": "21:00"}, "bands",
-     "Bånd 1, 3 overlapper man 21:00-22:00; hvert minutt må ha nøyaktig ett bånd. Bånd 1, 3 overlapper tir "
-     "21:00-22:00; hvert minutt må ha nøyaktig ett bånd. (5 til av samme slag)"),
-    ({**_form(energy_type="time_of_day"), **WEEK, "band1_days": ["5"]}, "bands",
-     "Ingen bånd dekker søn 06:00-22:00; båndene må dekke hele uken."),
+    (
+        {**_form(energy_type="time_of_day"), **WEEK, "band2_start": "21:00"},
+        "bands",
+        "Bånd 1, 3 overlapper man 21:00-22:00; hvert minutt må ha nøyaktig ett bånd. Bånd 1, 3 overlapper tir "
+        "21:00-22:00; hvert minutt må ha nøyaktig ett bånd. (5 til av samme slag)",
+    ),
+    (
+        {**_form(energy_type="time_of_day"), **WEEK, "band1_days": ["5"]},
+        "bands",
+        "Ingen bånd dekker søn 06:00-22:00; båndene må dekke hele uken.",
+    ),
     ({**_form(energy_type="time_of_day"), **WEEK, "band1_price": "-1"}, "band1_price", "Kan ikke være negativ."),
     ({**_form(energy_type="time_of_day"), **WEEK, "band1_days": []}, "band1_days", "Kryss av minst én dag."),
     ({**_form(energy_type="time_of_day"), **WEEK, "band1_start": ""}, "band1_start", "Oppgi et klokkeslett som 06:00."),
-    (_form(effective_from="i morgen", effective_default="2026-01-01T00:00"), "effective_from",
-     "Oppgi dato og klokkeslett, f.eks. 2026-05-01 00:00."),
+    (
+        _form(effective_from="i morgen", effective_default="2026-01-01T00:00"),
+        "effective_from",
+        "Oppgi dato og klokkeslett, f.eks. 2026-05-01 00:00.",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("data", "field", "message"), BAD_INPUTS,
-                         ids=[f"{b[1]}-{i}" for i, b in enumerate(BAD_INPUTS)])
+@pytest.mark.parametrize(
+    ("data", "field", "message"), BAD_INPUTS, ids=[f"{b[1]}-{i}" for i, b in enumerate(BAD_INPUTS)]
+)
 async def test_every_bad_input_is_shown_next_to_its_field_and_nothing_is_stored(
     two_orgs: TwoOrgs, session: AsyncSession, data: dict[str, Any], field: str, message: str
 ) -> None:
@@ -225,15 +333,25 @@ async def test_several_bad_inputs_are_shown_at_once_and_a_taken_name_too(
     assert await _state(session) == before
 
 
-async def _priced_session(session: AsyncSession, org: Organization, site: Site, group: UserGroup,
-                          start: datetime) -> None:
+async def _priced_session(
+    session: AsyncSession, org: Organization, site: Site, group: UserGroup, start: datetime
+) -> None:
     member = await make_member(session, org, group_id=group.id)
     tag = await make_tag(session, org, member)
     charger = await make_charger(session, site)
     ref = ChargerRef(charger.charge_point.id, org.id, site.id)
     started = await start_session(session, ref, connector=1, id_tag=tag.uid, meter_start_wh=1000, started_at=start)
-    await stop_session(session, ref, transaction_id=started.transaction_id, meter_stop_wh=11_000,
-                       stopped_at=start + timedelta(hours=2), reason="Local", id_tag=None, readings=[], payload={})
+    await stop_session(
+        session,
+        ref,
+        transaction_id=started.transaction_id,
+        meter_stop_wh=11_000,
+        stopped_at=start + timedelta(hours=2),
+        reason="Local",
+        id_tag=None,
+        readings=[],
+        payload={},
+    )
 
 
 async def test_change_prices_adds_a_version_and_a_scheduled_one_can_be_withdrawn(
@@ -248,8 +366,12 @@ async def test_change_prices_adds_a_version_and_a_scheduled_one_can_be_withdrawn
     assert default and default.group(1) == datetime.now(OSLO).strftime("%Y-%m-%dT%H:%M")
 
     later = (datetime.now(OSLO) + timedelta(days=10)).replace(hour=0, minute=0, second=0, microsecond=0)
-    response = await form_post(c, edit, edit, _form(price_per_kwh="3", effective_from=later.strftime("%Y-%m-%dT%H:%M"),
-                                                    effective_default=default.group(1)))
+    response = await form_post(
+        c,
+        edit,
+        edit,
+        _form(price_per_kwh="3", effective_from=later.strftime("%Y-%m-%dT%H:%M"), effective_default=default.group(1)),
+    )
     assert response.status_code == 303, response.text
     assert response.headers["location"] == base
     versions = await services.list_versions(session, org.id, plan.id)
@@ -259,8 +381,12 @@ async def test_change_prices_adds_a_version_and_a_scheduled_one_can_be_withdrawn
     page = (await c.get(edit)).text
     shown_now = re.search(r'name="effective_default" value="([^"]+)"', page)
     assert shown_now
-    response = await form_post(c, edit, edit, _form(price_per_kwh="2,75", effective_from=shown_now.group(1),
-                                                    effective_default=shown_now.group(1)))
+    response = await form_post(
+        c,
+        edit,
+        edit,
+        _form(price_per_kwh="2,75", effective_from=shown_now.group(1), effective_default=shown_now.group(1)),
+    )
     assert response.status_code == 303, response.text
     await session.commit()
     third = (await services.list_versions(session, org.id, plan.id))[-1]
@@ -290,7 +416,8 @@ async def test_a_new_version_over_priced_sessions_is_refused_next_to_the_date(
     assert response.status_code == 422
     assert _field_error(response.text, "effective_from") == (
         "1 avsluttede lading(er) er allerede priset med denne planen fra da av (den siste startet 02.02.2026, "
-        "18:00). Tidligere ladinger endres aldri: velg et tidspunkt etter det.")
+        "18:00). Tidligere ladinger endres aldri: velg et tidspunkt etter det."
+    )
     assert 'value="9"' in response.text
     assert await _state(session) == before
 
@@ -303,11 +430,14 @@ async def test_assign_plans_to_groups_per_site_and_a_public_plan(two_orgs: TwoOr
     residents, guests = await _plan(session, org), await _plan(session, org, "Gjester")
     assert "Ingen plan" in (await c.get(page_url)).text
 
-    for data in ({"group_id": str(group.id), "group_site_id": "", "group_plan_id": str(residents.id)},
-                 {"group_id": str(group.id), "group_site_id": str(site.id), "group_plan_id": str(guests.id)}):
+    for data in (
+        {"group_id": str(group.id), "group_site_id": "", "group_plan_id": str(residents.id)},
+        {"group_id": str(group.id), "group_site_id": str(site.id), "group_plan_id": str(guests.id)},
+    ):
         assert (await form_post(c, page_url, f"{page_url}/groups", data)).status_code == 303
-    response = await form_post(c, page_url, f"{page_url}/public",
-                               {"public_site_id": "", "public_plan_id": str(guests.id)})
+    response = await form_post(
+        c, page_url, f"{page_url}/public", {"public_site_id": "", "public_plan_id": str(guests.id)}
+    )
     assert response.status_code == 303
     await session.commit()
     assert await assignments.assigned_plan_id(session, org.id, group_id=group.id, site_id=site.id) == guests.id
@@ -318,8 +448,9 @@ async def test_assign_plans_to_groups_per_site_and_a_public_plan(two_orgs: TwoOr
     response = await form_post(c, page_url, f"{page_url}/groups", {"group_id": str(group.id), "group_plan_id": ""})
     assert response.status_code == 422 and _field_error(response.text, "group_plan_id") == "Velg en plan."
 
-    response = await form_post(c, page_url, f"{page_url}/groups/remove", {"group_id": str(group.id),
-                                                                          "site_id": str(site.id)})
+    response = await form_post(
+        c, page_url, f"{page_url}/groups/remove", {"group_id": str(group.id), "site_id": str(site.id)}
+    )
     assert response.status_code == 303
     assert await _count(session, GroupPricePlan) == 1
     response = await form_post(c, page_url, f"{page_url}/public/remove", {"site_id": ""})
@@ -355,23 +486,49 @@ def _minor(html: str, name: str) -> int:
 async def test_the_calculator_equals_the_pricing_engine(two_orgs: TwoOrgs, session: AsyncSession) -> None:
     org, c = two_orgs.org_a, two_orgs.admin_a.client
     site = await make_site(session, org)
-    plan = await services.create_plan(session, ACTOR, org.id, "Natt og dag", {
-        "prices_include_vat": True, "start_fee": "5", "time_fee": {"price_per_hour": "20", "grace_minutes": 240},
-        "energy": {"type": "time_of_day", "bands": [
-            {"weekdays": [0, 1, 2, 3, 4, 5, 6], "start": "22:00", "end": "06:00", "price_per_kwh": "1.00"},
-            {"weekdays": [0, 1, 2, 3, 4, 5, 6], "start": "06:00", "end": "22:00", "price_per_kwh": "2.00"}]},
-    }, effective_from=JAN)
+    plan = await services.create_plan(
+        session,
+        ACTOR,
+        org.id,
+        "Natt og dag",
+        {
+            "prices_include_vat": True,
+            "start_fee": "5",
+            "time_fee": {"price_per_hour": "20", "grace_minutes": 240},
+            "energy": {
+                "type": "time_of_day",
+                "bands": [
+                    {"weekdays": [0, 1, 2, 3, 4, 5, 6], "start": "22:00", "end": "06:00", "price_per_kwh": "1.00"},
+                    {"weekdays": [0, 1, 2, 3, 4, 5, 6], "start": "06:00", "end": "22:00", "price_per_kwh": "2.00"},
+                ],
+            },
+        },
+        effective_from=JAN,
+    )
     url = f"/portal/o/{org.id}/prices/calculator"
-    data = {"plan_id": str(plan.id), "site_id": str(site.id), "start": "2026-03-03T18:00", "end": "2026-03-04T07:00",
-            "kwh": "30"}
+    data = {
+        "plan_id": str(plan.id),
+        "site_id": str(site.id),
+        "start": "2026-03-03T18:00",
+        "end": "2026-03-04T07:00",
+        "kwh": "30",
+    }
     full = await form_post(c, url, url, data)
     assert full.status_code == 200 and "<html" in full.text
     partial = await c.post(url, data={**data, "csrf_token": csrf_of(full.text)}, headers={"HX-Request": "true"})
     assert partial.status_code == 200 and "<html" not in partial.text and 'id="calculator"' in partial.text
 
-    expected = await quote(session, org.id, plan.id, QuoteRequest(
-        start=datetime(2026, 3, 3, 18, tzinfo=OSLO), end=datetime(2026, 3, 4, 7, tzinfo=OSLO), energy_wh=30_000,
-        site_id=site.id))
+    expected = await quote(
+        session,
+        org.id,
+        plan.id,
+        QuoteRequest(
+            start=datetime(2026, 3, 3, 18, tzinfo=OSLO),
+            end=datetime(2026, 3, 4, 7, tzinfo=OSLO),
+            energy_wh=30_000,
+            site_id=site.id,
+        ),
+    )
     b = expected.breakdown
     for html in (full.text, partial.text):
         assert (_minor(html, "net"), _minor(html, "vat"), _minor(html, "total")) == (b.net, b.vat, b.total)
@@ -392,12 +549,21 @@ async def test_the_calculator_equals_the_pricing_engine(two_orgs: TwoOrgs, sessi
 
 async def test_the_calculator_shows_when_the_spot_fallback_was_used(two_orgs: TwoOrgs, session: AsyncSession) -> None:
     org, c = two_orgs.org_a, two_orgs.admin_a.client
-    plan = await services.create_plan(session, ACTOR, org.id, "Spot", {
-        "prices_include_vat": False, "energy": {"type": "spot", "area": "NO1", "fallback_per_kwh": "2.00"}},
-        effective_from=JAN)
+    plan = await services.create_plan(
+        session,
+        ACTOR,
+        org.id,
+        "Spot",
+        {"prices_include_vat": False, "energy": {"type": "spot", "area": "NO1", "fallback_per_kwh": "2.00"}},
+        effective_from=JAN,
+    )
     url = f"/portal/o/{org.id}/prices/calculator"
-    page = await form_post(c, url, url, {"plan_id": str(plan.id), "site_id": "", "start": "2026-03-03T18:00",
-                                         "end": "2026-03-03T19:00", "kwh": "10"})
+    page = await form_post(
+        c,
+        url,
+        url,
+        {"plan_id": str(plan.id), "site_id": "", "start": "2026-03-03T18:00", "end": "2026-03-03T19:00", "kwh": "10"},
+    )
     assert page.status_code == 200
     assert "planens reservepris er brukt der" in page.text
     assert (_minor(page.text, "net"), _minor(page.text, "total")) == (2000, 2500)
@@ -428,13 +594,19 @@ async def _objects(session: AsyncSession, org: Organization) -> dict[str, str]:
     site = await make_site(session, org)
     group = await create_group(session, ACTOR, org.id, "Beboere")
     plan = await _plan(session, org)
-    version = await services.add_version(session, ACTOR, org.id, plan.id, FIXED,
-                                         effective_from=datetime.now(UTC) + timedelta(days=5))
+    version = await services.add_version(
+        session, ACTOR, org.id, plan.id, FIXED, effective_from=datetime.now(UTC) + timedelta(days=5)
+    )
     await assignments.assign_group_plan(session, ACTOR, org.id, group.id, plan.id)
     await assignments.assign_group_plan(session, ACTOR, org.id, group.id, plan.id, site_id=site.id)
     await assignments.assign_public_plan(session, ACTOR, org.id, plan.id, site_id=site.id)
-    return {"org": str(org.id), "plan": str(plan.id), "version": str(version.id), "group": str(group.id),
-            "site": str(site.id)}
+    return {
+        "org": str(org.id),
+        "plan": str(plan.id),
+        "version": str(version.id),
+        "group": str(group.id),
+        "site": str(site.id),
+    }
 
 
 async def test_another_organisations_ids_give_404_on_every_prices_url_and_change_nothing(
@@ -452,8 +624,11 @@ async def test_another_organisations_ids_give_404_on_every_prices_url_and_change
                 response = await person.client.post(url, data={**data, "csrf_token": csrf})
                 assert response.status_code == 404, (url, data, org == own["org"])
         # Own ids in the other organisation's pages are 404 as well.
-        for url in (f"/portal/o/{other['org']}/prices", f"/portal/o/{other['org']}/prices/assignments",
-                    f"/portal/o/{other['org']}/prices/new"):
+        for url in (
+            f"/portal/o/{other['org']}/prices",
+            f"/portal/o/{other['org']}/prices/assignments",
+            f"/portal/o/{other['org']}/prices/new",
+        ):
             assert (await person.client.get(url)).status_code == 404, url
     assert await _state(session) == before
 
@@ -494,9 +669,11 @@ async def test_pricing_messages_with_values_are_translated() -> None:
     i18n.set_language("nb")
     assert translate("must not be negative, got -1", "Europe/Oslo") == "Kan ikke være negativ."
     assert translate("A price plan named 'Beboere' already exists.", "Europe/Oslo") == (
-        "En prisplan med navnet Beboere finnes allerede.")
+        "En prisplan med navnet Beboere finnes allerede."
+    )
     assert translate("Another version already takes effect at 2026-05-01T00:00:00+00:00.", "Europe/Oslo") == (
-        "En annen versjon gjelder allerede fra 01.05.2026, 02:00.")
+        "En annen versjon gjelder allerede fra 01.05.2026, 02:00."
+    )
     assert translate("Something the domain says now.", "Europe/Oslo") == "Something the domain says now."
     i18n.set_language("en")
     assert translate("floor 3 is above the ceiling 1", "Europe/Oslo") == "The floor 3 is above the ceiling 1."

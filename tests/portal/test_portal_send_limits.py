@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ladeportal.auth.limits import PER_ADDRESS, PER_NUMBER
+from ladeportal.auth.limits import FREE_CODES, PER_ADDRESS
 from ladeportal.auth.models import LoginCode, SendLimitKey
 from ladeportal.auth.sessions import purge_expired
 from ladeportal.db.base import utcnow
@@ -34,10 +34,12 @@ async def _ready_browsers(app: FastAPI, n: int) -> list[tuple[httpx.AsyncClient,
 
 async def _ask_all_at_once(browsers: list[tuple[httpx.AsyncClient, str]], phones: list[str]) -> list[int]:
     try:
-        responses = await asyncio.gather(*(
-            c.post("/portal/login", data={"phone": phone, "csrf_token": token})
-            for (c, token), phone in zip(browsers, phones, strict=True)
-        ))
+        responses = await asyncio.gather(
+            *(
+                c.post("/portal/login", data={"phone": phone, "csrf_token": token})
+                for (c, token), phone in zip(browsers, phones, strict=True)
+            )
+        )
     finally:
         for c, _ in browsers:
             await c.aclose()
@@ -53,7 +55,7 @@ async def test_parallel_requests_for_one_number_get_exactly_the_limit(app: FastA
     org = await make_org(session)
     phone = mobile_number()
     await make_member(session, org, phone, role=Role.org_admin)
-    most = PER_NUMBER[0][1]
+    most = FREE_CODES
     statuses = await _ask_all_at_once(await _ready_browsers(app, PARALLEL), [phone] * PARALLEL)
     assert statuses == [303] * most + [429] * (PARALLEL - most)
     assert await _codes(session) == most

@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from sqlalchemy import delete
 
 from ladeportal.db.engine import Database, unit_of_work
 from ladeportal.jobs.models import OutboxTask, TaskState
@@ -17,6 +18,7 @@ from ladeportal.messaging import sms
 from ladeportal.messaging.queue import queue_sms
 from ladeportal.messaging.sms_console import ConsoleProvider
 from ladeportal.messaging.sms_sveve import SveveProvider
+from ladeportal.settings import load_settings
 
 
 class StandIn(BaseHTTPRequestHandler):
@@ -62,17 +64,25 @@ async def _task(db: Database) -> OutboxTask:
         return task
 
 
-async def test_the_console_provider_prints_the_queued_sms(db: Database, capsys: pytest.CaptureFixture[str]) -> None:
-    console = ConsoleProvider()
-    sms.set_provider(console)
-    try:
-        await _queue(db)
-        assert await run_due_tasks(db, "test") == 1
-    finally:
-        sms.set_provider(None)
-    assert console.sent[0].text == "Din kode er 123456"
-    assert "123456" in capsys.readouterr().err
-    assert (await _task(db)).state == TaskState.done
+async def test_the_console_provider_prints_the_text_only_in_dev_mode(
+    db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make run` signs in with the code printed on the console; any other mode keeps codes out of logs."""
+    for mode, shown in (("dev", True), ("test", False)):
+        console = sms.provider_for(load_settings(mode=mode))
+        assert isinstance(console, ConsoleProvider)
+        sms.set_provider(console)
+        try:
+            await _queue(db)
+            assert await run_due_tasks(db, "test") == 1
+        finally:
+            sms.set_provider(None)
+        assert console.sent[-1].text == "Din kode er 123456"
+        printed = capsys.readouterr().err
+        assert ("123456" in printed) is shown and ("+4791234567" in printed) is shown
+        assert (await _task(db)).state == TaskState.done
+        async with db.session() as session, unit_of_work(session):
+            await session.execute(delete(OutboxTask))
 
 
 async def test_sveve_over_http_and_an_outage_loses_nothing(db: Database, sveve: str) -> None:

@@ -37,11 +37,40 @@ async def test_fetches_a_quarter_hour_day(price_api: PriceApi) -> None:
     assert day.prices[0].start.isoformat() == "2025-10-26T23:00:00+00:00"
 
 
+def both_sources(base: str) -> SpotPriceClient:
+    return SpotPriceClient(f"{base}/api/v1/prices", swedish_base_url=f"{base}/se/api/v1/prices")
+
+
+async def test_swedish_areas_come_from_the_swedish_source_in_sek(price_api: PriceApi) -> None:
+    base, requested = price_api
+    async with both_sources(base) as client:
+        day = await client.fetch_day("SE3", date(2025, 10, 27))
+    assert requested[-1] == "/se/api/v1/prices/2025/10-27_SE3.json"
+    assert (day.currency, len(day.prices), day.prices[0].price_per_kwh) == ("SEK", 96, Decimal("0.23619"))
+    assert day.prices[0].start.isoformat() == "2025-10-26T23:00:00+00:00"  # local midnight in Stockholm
+
+
+async def test_norwegian_areas_keep_the_norwegian_source(price_api: PriceApi) -> None:
+    base, requested = price_api
+    async with both_sources(base) as client:
+        day = await client.fetch_day("NO1", date(2025, 10, 27))
+    assert requested[-1] == "/api/v1/prices/2025/10-27_NO1.json" and day.currency == "NOK"
+
+
 async def test_fetches_prices_in_euro(price_api: PriceApi) -> None:
     base, _ = price_api
-    async with SpotPriceClient(f"{base}/api/v1/prices") as client:
+    async with both_sources(base) as client:
         day = await client.fetch_day("SE3", date(2025, 10, 27), currency="EUR")
     assert day.prices[0].price_per_kwh == Decimal("0.02157")
+
+
+async def test_a_currency_the_source_does_not_publish_fails_before_any_request(price_api: PriceApi) -> None:
+    base, requested = price_api
+    before = len(requested)
+    async with both_sources(base) as client:
+        with pytest.raises(ValueError, match="SE3 prices are published in SEK, EUR, not 'NOK'"):
+            await client.fetch_day("SE3", date(2025, 10, 27), currency="NOK")
+    assert len(requested) == before
 
 
 async def test_fetches_several_days_in_order(price_api: PriceApi) -> None:

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from pricing_support import SPOT_FIXTURES
 
-from ladeportal.pricing.spot_price_parsing import SpotPriceFormatError, parse_day_ahead
+from ladeportal.pricing.spot_price_parsing import SpotPriceFormatError, parse_day_ahead, parse_price_file
 
 
 def fixture_rows(name: str) -> list[dict[str, object]]:
@@ -104,4 +104,26 @@ def test_unknown_area_and_currency_are_caller_errors() -> None:
     with pytest.raises(ValueError, match="unknown price area"):
         parse_day_ahead("[]", area="NO0", day=date(2025, 10, 27))
     with pytest.raises(ValueError, match="not 'SEK'"):
-        parse_day_ahead("[]", area="SE3", day=date(2025, 10, 27), currency="SEK")
+        parse_day_ahead("[]", area="NO3", day=date(2025, 10, 27), currency="SEK")
+    with pytest.raises(ValueError, match="not 'NOK'"):
+        parse_day_ahead("[]", area="SE3", day=date(2025, 10, 27), currency="NOK")
+
+
+def test_swedish_files_are_read_in_sek_by_default() -> None:
+    parsed = parse_day_ahead((SPOT_FIXTURES / "2025-10-27_SE3.json").read_bytes(), area="SE3", day=date(2025, 10, 27))
+    assert parsed.currency == "SEK" and parsed.prices[0].price_per_kwh == Decimal("0.23619")
+
+
+def test_a_file_of_several_days_is_split_into_checked_days() -> None:
+    rows = fixture_rows("2025-10-26_NO1.json") + fixture_rows("2025-10-27_NO1.json")
+    days = parse_price_file(json.dumps(rows[::-1]), area="NO1")
+    assert [(d.day, d.currency, len(d.prices)) for d in days] == [
+        (date(2025, 10, 26), "NOK", 100),
+        (date(2025, 10, 27), "NOK", 96),
+    ]
+
+
+def test_a_file_with_a_partial_day_is_refused_whole() -> None:
+    rows = fixture_rows("2025-10-26_NO1.json") + fixture_rows("2025-10-27_NO1.json")[:50]
+    with pytest.raises(SpotPriceFormatError, match=r"NO1 2025-10-27: intervals run .* not the local day"):
+        parse_price_file(json.dumps(rows), area="NO1")

@@ -40,28 +40,67 @@ def test_free_is_a_zero_fixed_price() -> None:
     assert plan_to_json(decoded)["energy"] == {"type": "fixed", "price_per_kwh": "0"}
 
 
-@pytest.mark.parametrize(("change", "field", "words"), [
-    ({"energy": {"type": "fixed", "price_per_kwh": 2.5}}, "energy.price_per_kwh", "string"),
-    ({"energy": {"type": "fixed", "price_per_kwh": "abc"}}, "energy.price_per_kwh", "not an amount"),
-    ({"energy": {"type": "fixed", "price_per_kwh": "-1"}}, "energy.price_per_kwh", "negative"),
-    ({"energy": {"type": "magic"}}, "energy.type", "must be one of"),
-    ({"energy": {"type": "spot", "area": "NO9", "fallback_per_kwh": "1"}}, "energy.area", "unknown price area"),
-    ({"energy": {"type": "spot", "area": "NO1", "fallback_per_kwh": "1", "floor_per_kwh": "3",
-                 "ceiling_per_kwh": "2"}}, "energy.floor_per_kwh", "above the ceiling"),
-    ({"energy": {"type": "time_of_day", "bands": [
-        {"weekdays": [0, 1, 2, 3, 4, 5, 6], "start": "00:00", "end": "12:00", "price_per_kwh": "1"}]}},
-     "energy.bands", "no band covers"),
-    ({"energy": {"type": "time_of_day", "bands": [
-        {"weekdays": [0, 1, 2, 3, 4, 5, 6], "start": "00:00", "end": "00:00", "price_per_kwh": "1"},
-        {"weekdays": [0], "start": "08:00", "end": "09:00", "price_per_kwh": "2"}]}},
-     "energy.bands", "overlap"),
-    ({"energy": {"type": "time_of_day", "bands": [
-        {"weekdays": [0], "start": "8 o'clock", "end": "09:00", "price_per_kwh": "2"}]}},
-     "energy.bands[1].start", "local time"),
-    ({"minimum_per_session": "50", "maximum_per_session": "10"}, "minimum_per_session", "above the maximum"),
-    ({"monthly_fee_per_member": "-5"}, "monthly_fee_per_member", "negative"),
-    ({"time_fee": {"price_per_hour": "10", "grace_minutes": "soon"}}, "time_fee.grace_minutes", "whole number"),
-])
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        ({"energy": {"type": "fixed", "price_per_kwh": 2.5}}, "energy.price_per_kwh", "string"),
+        ({"energy": {"type": "fixed", "price_per_kwh": "abc"}}, "energy.price_per_kwh", "not an amount"),
+        ({"energy": {"type": "fixed", "price_per_kwh": "-1"}}, "energy.price_per_kwh", "negative"),
+        ({"energy": {"type": "magic"}}, "energy.type", "must be one of"),
+        ({"energy": {"type": "spot", "area": "NO9", "fallback_per_kwh": "1"}}, "energy.area", "unknown price area"),
+        (
+            {
+                "energy": {
+                    "type": "spot",
+                    "area": "NO1",
+                    "fallback_per_kwh": "1",
+                    "floor_per_kwh": "3",
+                    "ceiling_per_kwh": "2",
+                }
+            },
+            "energy.floor_per_kwh",
+            "above the ceiling",
+        ),
+        (
+            {
+                "energy": {
+                    "type": "time_of_day",
+                    "bands": [
+                        {"weekdays": [0, 1, 2, 3, 4, 5, 6], "start": "00:00", "end": "12:00", "price_per_kwh": "1"}
+                    ],
+                }
+            },
+            "energy.bands",
+            "no band covers",
+        ),
+        (
+            {
+                "energy": {
+                    "type": "time_of_day",
+                    "bands": [
+                        {"weekdays": [0, 1, 2, 3, 4, 5, 6], "start": "00:00", "end": "00:00", "price_per_kwh": "1"},
+                        {"weekdays": [0], "start": "08:00", "end": "09:00", "price_per_kwh": "2"},
+                    ],
+                }
+            },
+            "energy.bands",
+            "overlap",
+        ),
+        (
+            {
+                "energy": {
+                    "type": "time_of_day",
+                    "bands": [{"weekdays": [0], "start": "8 o'clock", "end": "09:00", "price_per_kwh": "2"}],
+                }
+            },
+            "energy.bands[1].start",
+            "local time",
+        ),
+        ({"minimum_per_session": "50", "maximum_per_session": "10"}, "minimum_per_session", "above the maximum"),
+        ({"monthly_fee_per_member": "-5"}, "monthly_fee_per_member", "negative"),
+        ({"time_fee": {"price_per_hour": "10", "grace_minutes": "soon"}}, "time_fee.grace_minutes", "whole number"),
+    ],
+)
 def test_bad_input_names_the_field(change: dict[str, Any], field: str, words: str) -> None:
     with pytest.raises(InvalidPlan) as caught:
         plan_from_json(full({**GUESTS, **change}))

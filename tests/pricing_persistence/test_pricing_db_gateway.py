@@ -24,22 +24,47 @@ from ladeportal.pricing.spot_prices import SpotPriceClient
 from ladeportal.pricing.spot_store import load_prices
 from ladeportal.sessions.models import ChargingSession
 
-BREAKDOWN_KEYS = ("currency", "vat_rate_bp", "prices_include_vat", "energy_wh", "net", "vat", "total", "lines",
-                  "warnings", "needs_review")
+BREAKDOWN_KEYS = (
+    "currency",
+    "vat_rate_bp",
+    "prices_include_vat",
+    "energy_wh",
+    "net",
+    "vat",
+    "total",
+    "lines",
+    "warnings",
+    "needs_review",
+)
 
 
 def at(moment: Any) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-async def transaction(c: Charger, tag: str, connector: int, start: Any, stop: Any, meter_start: int,
-                      samples: list[tuple[Any, int]], meter_stop: int) -> int:
-    started = await c.ok("StartTransaction", {"connectorId": connector, "idTag": tag, "meterStart": meter_start,
-                                              "timestamp": at(start)})
+async def transaction(
+    c: Charger,
+    tag: str,
+    connector: int,
+    start: Any,
+    stop: Any,
+    meter_start: int,
+    samples: list[tuple[Any, int]],
+    meter_stop: int,
+) -> int:
+    started = await c.ok(
+        "StartTransaction", {"connectorId": connector, "idTag": tag, "meterStart": meter_start, "timestamp": at(start)}
+    )
     tx = int(started["transactionId"])
     for moment, register in samples:
-        await c.ok("MeterValues", {"connectorId": connector, "transactionId": tx, "meterValue": [
-            {"timestamp": at(moment), "sampledValue": [{"value": str(register), "unit": "Wh"}]}]})
+        await c.ok(
+            "MeterValues",
+            {
+                "connectorId": connector,
+                "transactionId": tx,
+                "meterValue": [{"timestamp": at(moment), "sampledValue": [{"value": str(register), "unit": "Wh"}]}],
+            },
+        )
     await c.ok("StopTransaction", {"transactionId": tx, "meterStop": meter_stop, "timestamp": at(stop)})
     return tx
 
@@ -51,11 +76,20 @@ async def stored(db: Database, tx: int) -> ChargingSession:
     return row
 
 
-def engine_result(definition: dict[str, Any], readings: list[tuple[Any, int]], start: Any, stop: Any,
-                  spot: Any = ()) -> dict[str, Any]:
+def engine_result(
+    definition: dict[str, Any], readings: list[tuple[Any, int]], start: Any, stop: Any, spot: Any = ()
+) -> dict[str, Any]:
     plan = plan_from_json({**definition, "vat_rate_bp": 2500, "currency": "NOK"}).plan
-    return breakdown_json(price_session(plan, meter_readings=readings, connected_at=start, disconnected_at=stop,
-                                        time_zone="Europe/Oslo", spot_prices=spot))
+    return breakdown_json(
+        price_session(
+            plan,
+            meter_readings=readings,
+            connected_at=start,
+            disconnected_at=stop,
+            time_zone="Europe/Oslo",
+            spot_prices=spot,
+        )
+    )
 
 
 def without_review(breakdown: dict[str, Any]) -> dict[str, Any]:
@@ -84,7 +118,10 @@ async def test_residents_guests_and_members_without_a_plan(db: Database) -> None
     snap = resident.cost_snapshot or {}
     # By hand: 5 kWh by day at kr 2,00 + 3 kWh at night at kr 1,00 + kr 5 start fee, all incl. 25 % VAT.
     assert [(line["kind"], line["label"], line["gross"], line["net"]) for line in snap["lines"]] == [
-        ("energy", "day", 1000, 800), ("energy", "night", 300, 240), ("start_fee", "", 500, 400)]
+        ("energy", "day", 1000, 800),
+        ("energy", "night", 300, 240),
+        ("start_fee", "", 500, 400),
+    ]
     assert (snap["net"], snap["vat"], snap["total"], snap["needs_review"]) == (1440, 360, 1800, False)
     expected = engine_result(RESIDENTS, [(start, 0), (switch, 5000), (stop, 8000)], start, stop)
     assert {k: snap[k] for k in BREAKDOWN_KEYS} == expected
@@ -99,9 +136,14 @@ async def test_residents_guests_and_members_without_a_plan(db: Database) -> None
     assert guest_snap["plan"]["audience"] == "public"
     # An unknown card is priced but looked at: the session itself carries the tag_not_accepted anomaly.
     assert guest_snap["session_anomalies"] == ["tag_not_accepted"] and guest_snap["needs_review"] is True
-    assert {k: guest_snap[k] for k in BREAKDOWN_KEYS if k != "needs_review"} == without_review(engine_result(
-        GUESTS, [(utc(2026, 3, 3, 10), 0), (utc(2026, 3, 3, 12, 30), 2000)], utc(2026, 3, 3, 10),
-        utc(2026, 3, 3, 12, 30)))
+    assert {k: guest_snap[k] for k in BREAKDOWN_KEYS if k != "needs_review"} == without_review(
+        engine_result(
+            GUESTS,
+            [(utc(2026, 3, 3, 10), 0), (utc(2026, 3, 3, 12, 30), 2000)],
+            utc(2026, 3, 3, 10),
+            utc(2026, 3, 3, 12, 30),
+        )
+    )
 
     unpriced = await stored(db, staff_tx)
     assert unpriced.cost_total_minor == 0
@@ -125,8 +167,7 @@ async def test_spot_plan_uses_stored_prices_and_flags_missing_ones(
     start, middle, stop = utc(2025, 10, 27, 9, 50), utc(2025, 10, 27, 10, 5), utc(2025, 10, 27, 10, 35)
     async with running_gateway(db) as gw, charger(gw.url, "CP-SPOT", cp.password) as c:
         priced_tx = await transaction(c, "0A0B0C03", 1, start, stop, 500, [(middle, 1500)], 3500)
-        missing_tx = await transaction(c, "0A0B0C03", 1, utc(2025, 10, 28, 9), utc(2025, 10, 28, 10), 3500, [],
-                                       5500)
+        missing_tx = await transaction(c, "0A0B0C03", 1, utc(2025, 10, 28, 9), utc(2025, 10, 28, 10), 3500, [], 5500)
 
     async with db.session() as s:
         prices = await load_prices(s, "NO1", "NOK", start, stop)

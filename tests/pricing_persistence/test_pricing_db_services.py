@@ -47,8 +47,7 @@ async def test_the_version_in_force_at_the_start_is_used(session: AsyncSession) 
     await assign_group_plan(session, ACTOR, org_id, group_id, plan.id)
 
     async def price_at(moment: object) -> Decimal | None:
-        found = await resolve_plan_version(session, org_id, group_id=group_id,
-                                           site_id=site_id, started_at=moment)  # type: ignore[arg-type]
+        found = await resolve_plan_version(session, org_id, group_id=group_id, site_id=site_id, started_at=moment)  # type: ignore[arg-type]
         if found is None:
             return None
         assert isinstance(found.definition.plan.energy, FixedEnergyPrice)
@@ -59,7 +58,9 @@ async def test_the_version_in_force_at_the_start_is_used(session: AsyncSession) 
     assert await price_at(MAR) == Decimal("3.00")
     versions = await list_versions(session, org_id, plan.id)
     assert [(v.number, v.definition["vat_rate_bp"], v.definition["currency"]) for v in versions] == [
-        (1, 2500, "NOK"), (2, 2500, "NOK")]
+        (1, 2500, "NOK"),
+        (2, 2500, "NOK"),
+    ]
 
 
 async def test_a_version_that_would_rewrite_a_priced_session_is_refused(session: AsyncSession) -> None:
@@ -77,8 +78,9 @@ async def test_a_version_that_would_rewrite_a_priced_session_is_refused(session:
     assert caught.value.field == "effective_from"
     assert "already priced" in caught.value.message and "2026-02-01T00:00:00+00:00" in caught.value.message
     # After the last priced session's start a past moment is fine: nothing priced is touched.
-    later = await add_version(session, ACTOR, org_id, plan_id, fixed("9.00"),
-                              effective_from=FEB + timedelta(minutes=1), now=MAR)
+    later = await add_version(
+        session, ACTOR, org_id, plan_id, fixed("9.00"), effective_from=FEB + timedelta(minutes=1), now=MAR
+    )
     assert later.number == 2
     again = await session.get(ChargingSession, priced_id, populate_existing=True)
     assert again is not None and again.cost_total_minor == 2000
@@ -98,8 +100,13 @@ async def test_site_plan_beats_all_sites_and_guests_get_the_public_plan(session:
     await assign_public_plan(session, ACTOR, org_id, guests.id)
 
     async def plan_name(group: object, site: object) -> str | None:
-        found = await resolve_plan_version(session, org_id, group_id=group, site_id=site,  # type: ignore[arg-type]
-                                           started_at=FEB)
+        found = await resolve_plan_version(
+            session,
+            org_id,
+            group_id=group,
+            site_id=site,  # type: ignore[arg-type]
+            started_at=FEB,
+        )
         return found.plan.name if found else None
 
     assert await plan_name(group_id, site_id) == "Alle"
@@ -110,7 +117,8 @@ async def test_site_plan_beats_all_sites_and_guests_get_the_public_plan(session:
 
     overview = {o.plan.name: o for o in await plan_overview(session, org_id, locale="en", now=FEB)}
     assert [(u.audience, u.group_name, u.site_name) for u in overview["Garasje B"].used_by] == [
-        ("private", "Beboere", "Garasje B")]
+        ("private", "Beboere", "Garasje B")
+    ]
     assert overview["Gjester"].used_by[0].audience == "public"
     assert overview["Alle"].current is not None and "kWh" in overview["Alle"].current.description
 

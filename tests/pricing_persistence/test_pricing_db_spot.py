@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from pricing_db_support import make_place, utc
+from pricing_db_support import SPOT, charge, make_place, utc
 from sqlalchemy import func, select
+from tests.factories import ACTOR, make_charger
 from tests.spot_price_server import SPOT_FIXTURES
 
 from ladeportal.db.engine import Database
 from ladeportal.jobs.periodic import registered_jobs
+from ladeportal.pricing.assignments import assign_group_plan
 from ladeportal.pricing.models import SpotPriceFetch, SpotPriceInterval
-from ladeportal.pricing.spot_jobs import fetch_due_prices
+from ladeportal.pricing.services import create_plan
+from ladeportal.pricing.spot_jobs import areas_in_use, fetch_due_prices
 from ladeportal.pricing.spot_price_parsing import parse_day_ahead
 from ladeportal.pricing.spot_prices import SpotPriceClient
 from ladeportal.pricing.spot_store import has_day, load_prices
@@ -35,14 +38,14 @@ async def test_today_and_tomorrow_are_fetched_once_and_stored_exactly(
     assert again.fetched == [] and again.failed == []
     assert len(requested) - before == 2  # the second run found both days stored and asked for nothing
 
-    expected = parse_day_ahead((SPOT_FIXTURES / "2025-10-27_NO1.json").read_bytes(), area="NO1",
-                               day=date(2025, 10, 27)).prices
+    expected = parse_day_ahead(
+        (SPOT_FIXTURES / "2025-10-27_NO1.json").read_bytes(), area="NO1", day=date(2025, 10, 27)
+    ).prices
     async with db.session() as s:
         assert await s.scalar(select(func.count()).select_from(SpotPriceInterval)) == 100 + 96  # DST day: 25 h
         assert await has_day(s, "NO1", "NOK", date(2025, 10, 26))
         stored = await load_prices(s, "NO1", "NOK", utc(2025, 10, 26, 23), utc(2025, 10, 27, 23))
-    assert [(p.start, p.end, p.price_per_kwh) for p in stored] == [
-        (p.start, p.end, p.price_per_kwh) for p in expected]
+    assert [(p.start, p.end, p.price_per_kwh) for p in stored] == [(p.start, p.end, p.price_per_kwh) for p in expected]
     assert all(isinstance(p.price_per_kwh, Decimal) for p in stored)
 
 
@@ -82,3 +85,37 @@ def test_the_job_is_registered_for_the_worker() -> None:
     import ladeportal.jobs.registry  # noqa: F401
 
     assert "pricing.fetch_spot_prices" in [job.name for job in registered_jobs()]
+
+
+async def test_swedish_sites_get_spot_prices_in_sek_and_their_spot_plans_use_them(
+    db: Database, spot_api: tuple[str, list[str]]
+) -> None:
+    base, requested = spot_api
+    async with db.session() as s:
+        place = await make_place(s, price_area="SE3")
+        cp = await make_charger(s, place.site)
+        plan = await create_plan(
+            s,
+            ACTOR,
+            place.org.id,
+            "Spot",
+            {**SPOT, "energy": {**SPOT["energy"], "area": "SE3"}},
+            effective_from=utc(2025, 1, 1),
+        )
+        await assign_group_plan(s, ACTOR, place.org.id, place.residents.id, plan.id)
+        assert await areas_in_use(s) == [("SE3", "SEK")]
+    async with SpotPriceClient(f"{base}/api/v1/prices", swedish_base_url=f"{base}/se/api/v1/prices") as client:
+        report = await fetch_due_prices(db, client, now=utc(2025, 10, 27, 8))
+    assert report.fetched == [("SE3", "SEK", date(2025, 10, 27))] and report.failed == []
+    assert requested[-1] == "/se/api/v1/prices/2025/10-27_SE3.json"
+
+    async with db.session() as s:
+        cs = await charge(s, place, cp.charge_point.id, utc(2025, 10, 27, 10), utc(2025, 10, 27, 11), 2000)
+    snapshot = cs.cost_snapshot or {}
+    assert (cs.currency, snapshot["warnings"], snapshot["needs_review"]) == ("SEK", [], False)
+    # The first quarter-hour of 11:00 in Stockholm, as published in SEK.
+    assert snapshot["spot_prices"][0] == {
+        "start": "2025-10-27T10:00:00+00:00",
+        "end": "2025-10-27T10:15:00+00:00",
+        "price_per_kwh_excl_vat": "0.26455",
+    }

@@ -61,7 +61,8 @@ class CentralSystem:
 
     def calls(self, action: str | None = None, cp_id: str | None = None) -> list[dict[str, Any]]:
         return [
-            frame[3] for who, frame in self.frames
+            frame[3]
+            for who, frame in self.frames
             if frame[0] == 2 and action in (None, frame[2]) and cp_id in (None, who)
         ]
 
@@ -73,8 +74,7 @@ class CentralSystem:
             await self._changed.wait_for(lambda: len(self.calls(action)) >= count)
         return self.calls(action)
 
-    async def call(self, cp_id: str, action: str, payload: dict[str, Any], within: float = 5.0
-                   ) -> list[Any]:
+    async def call(self, cp_id: str, action: str, payload: dict[str, Any], within: float = 5.0) -> list[Any]:
         """Send a CALL to a charger and return its whole reply frame."""
         message_id = f"cs-{next(self._ids)}"
         future: asyncio.Future[list[Any]] = asyncio.get_running_loop().create_future()
@@ -147,8 +147,12 @@ async def make_charger(central: CentralSystem, clock: FakeClock) -> AsyncIterato
 
     def factory(cp_id: str = "CP-1", **kwargs: Any) -> SimulatedCharger:
         options: dict[str, Any] = {
-            "password": "s3cret-s3cret-s3cret", "connectors": 2, "meter_interval": 0,
-            "clock": clock, "reconnect_delay": 0.05, "call_timeout": 3.0,
+            "password": "s3cret-s3cret-s3cret",
+            "connectors": 2,
+            "meter_interval": 0,
+            "clock": clock,
+            "reconnect_delay": 0.05,
+            "call_timeout": 3.0,
         }
         options.update(kwargs)
         charger = SimulatedCharger(central.url, cp_id, **options)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from conftest import CentralSystem, FakeClock
+from tests.simulator.conftest import CentralSystem, FakeClock
 
 
 async def test_messages_queued_offline_replay_in_order_with_original_timestamps(
@@ -32,7 +32,10 @@ async def test_messages_queued_offline_replay_in_order_with_original_timestamps(
 
     replayed = [frame for _, frame in central.frames[mark:]]
     assert [frame[2] for frame in replayed] == [
-        "MeterValues", "MeterValues", "StopTransaction", "StatusNotification",
+        "MeterValues",
+        "MeterValues",
+        "StopTransaction",
+        "StatusNotification",
     ]
     meter_1, meter_2, stop, unplugged = (frame[3] for frame in replayed)
     assert meter_1["transactionId"] == meter_2["transactionId"] == stop["transactionId"] == 1001
@@ -53,7 +56,8 @@ async def test_local_list_authorizes_offline_and_the_start_is_sent_later(
     central.valid_tags.add("LOCAL001")
     charger = make_charger()
     full_list = {
-        "listVersion": 3, "updateType": "Full",
+        "listVersion": 3,
+        "updateType": "Full",
         "localAuthorizationList": [
             {"idTag": "LOCAL001", "idTagInfo": {"status": "Accepted"}},
             {"idTag": "BLOCKED9", "idTagInfo": {"status": "Blocked"}},
@@ -85,32 +89,40 @@ async def test_local_list_authorizes_offline_and_the_start_is_sent_later(
     ]
     stop = central.calls("StopTransaction")[0]
     assert (stop["transactionId"], stop["timestamp"], stop["meterStop"]) == (
-        1001, "2025-03-01T10:03:00.000Z", 368,
+        1001,
+        "2025-03-01T10:03:00.000Z",
+        368,
     )
     assert transaction.transaction_id == 1001
 
 
-async def test_differential_update_adds_and_removes_entries(
-    central: CentralSystem, make_charger: Any
-) -> None:
+async def test_differential_update_adds_and_removes_entries(central: CentralSystem, make_charger: Any) -> None:
     charger = make_charger()
     async with asyncio.timeout(10):
         await charger.connect()
-        await central.call("CP-1", "SendLocalList", {
-            "listVersion": 1, "updateType": "Full",
-            "localAuthorizationList": [{"idTag": "A", "idTagInfo": {"status": "Accepted"}}],
-        })
-        reply = await central.call("CP-1", "SendLocalList", {
-            "listVersion": 2, "updateType": "Differential",
-            "localAuthorizationList": [{"idTag": "A"}, {"idTag": "B", "idTagInfo": {"status": "Accepted"}}],
-        })
+        await central.call(
+            "CP-1",
+            "SendLocalList",
+            {
+                "listVersion": 1,
+                "updateType": "Full",
+                "localAuthorizationList": [{"idTag": "A", "idTagInfo": {"status": "Accepted"}}],
+            },
+        )
+        reply = await central.call(
+            "CP-1",
+            "SendLocalList",
+            {
+                "listVersion": 2,
+                "updateType": "Differential",
+                "localAuthorizationList": [{"idTag": "A"}, {"idTag": "B", "idTagInfo": {"status": "Accepted"}}],
+            },
+        )
     assert reply[2] == {"status": "Accepted"}
     assert (charger.local_list.version, list(charger.local_list.entries)) == (2, ["B"])
 
 
-async def test_reboot_sends_a_new_boot_and_keeps_queued_messages(
-    central: CentralSystem, make_charger: Any
-) -> None:
+async def test_reboot_sends_a_new_boot_and_keeps_queued_messages(central: CentralSystem, make_charger: Any) -> None:
     charger = make_charger()
     async with asyncio.timeout(10):
         await charger.connect()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from conftest import CentralSystem
+from tests.simulator.conftest import CentralSystem
 
 
 async def test_remote_start_is_accepted_and_starts_then_remote_stop_stops(
@@ -36,8 +36,12 @@ async def test_configuration_is_read_and_changed(central: CentralSystem, make_ch
         got = await central.call("CP-1", "GetConfiguration", {"key": ["HeartbeatInterval", "Nope"]})
         changes = [
             await central.call("CP-1", "ChangeConfiguration", {"key": key, "value": value})
-            for key, value in [("MeterValueSampleInterval", "30"), ("NumberOfConnectors", "4"),
-                               ("Frobnicate", "1"), ("HeartbeatInterval", "soon")]
+            for key, value in [
+                ("MeterValueSampleInterval", "30"),
+                ("NumberOfConnectors", "4"),
+                ("Frobnicate", "1"),
+                ("HeartbeatInterval", "soon"),
+            ]
         ]
         everything = await central.call("CP-1", "GetConfiguration", {})
     assert got[2] == {
@@ -49,9 +53,7 @@ async def test_configuration_is_read_and_changed(central: CentralSystem, make_ch
     assert len(everything[2]["configurationKey"]) > 20 and "unknownKey" not in everything[2]
 
 
-async def test_trigger_clear_cache_data_transfer_and_availability(
-    central: CentralSystem, make_charger: Any
-) -> None:
+async def test_trigger_clear_cache_data_transfer_and_availability(central: CentralSystem, make_charger: Any) -> None:
     charger = make_charger()
     async with asyncio.timeout(10):
         await charger.connect()
@@ -59,8 +61,7 @@ async def test_trigger_clear_cache_data_transfer_and_availability(
         assert "04A1B2C3" in charger.auth_cache.entries
         trigger = await central.call("CP-1", "TriggerMessage", {"requestedMessage": "Heartbeat"})
         await central.wait_for("Heartbeat")
-        meter = await central.call("CP-1", "TriggerMessage", {"requestedMessage": "MeterValues",
-                                                              "connectorId": 1})
+        meter = await central.call("CP-1", "TriggerMessage", {"requestedMessage": "MeterValues", "connectorId": 1})
         triggered = await central.wait_for("MeterValues")
         cleared = await central.call("CP-1", "ClearCache", {})
         cache_after_clear = dict(charger.auth_cache.entries)
@@ -92,7 +93,9 @@ async def test_unlock_and_reset(central: CentralSystem, make_charger: Any) -> No
         reset = await central.call("CP-1", "Reset", {"type": "Soft"})
         await central.wait_for("BootNotification", 2)
     assert (unlock[2], missing[2], reset[2]) == (
-        {"status": "Unlocked"}, {"status": "NotSupported"}, {"status": "Accepted"},
+        {"status": "Unlocked"},
+        {"status": "NotSupported"},
+        {"status": "Accepted"},
     )
     assert [s["reason"] for s in central.calls("StopTransaction")] == ["UnlockCommand", "SoftReset"]
 

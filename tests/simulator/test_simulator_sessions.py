@@ -5,18 +5,24 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from conftest import CentralSystem, FakeClock
+from tests.simulator.conftest import CentralSystem, FakeClock
 
 
 def status(connector: int, value: str, at: str) -> list[Any]:
-    return ["StatusNotification",
-            {"connectorId": connector, "errorCode": "NoError", "status": value, "timestamp": at}]
+    return ["StatusNotification", {"connectorId": connector, "errorCode": "NoError", "status": value, "timestamp": at}]
 
 
 def sampled(energy: str, soc: str, context: str = "Sample.Periodic") -> list[dict[str, str]]:
     def value(v: str, measurand: str, unit: str, **extra: str) -> dict[str, str]:
-        return {"value": v, "context": context, "format": "Raw", "measurand": measurand,
-                "location": "Outlet", "unit": unit, **extra}
+        return {
+            "value": v,
+            "context": context,
+            "format": "Raw",
+            "measurand": measurand,
+            "location": "Outlet",
+            "unit": unit,
+            **extra,
+        }
 
     return [
         value(energy, "Energy.Active.Import.Register", "Wh"),
@@ -28,8 +34,14 @@ def sampled(energy: str, soc: str, context: str = "Sample.Periodic") -> list[dic
 
 
 def register(value: str, context: str) -> dict[str, str]:
-    return {"value": value, "context": context, "format": "Raw",
-            "measurand": "Energy.Active.Import.Register", "location": "Outlet", "unit": "Wh"}
+    return {
+        "value": value,
+        "context": context,
+        "format": "Raw",
+        "measurand": "Energy.Active.Import.Register",
+        "location": "Outlet",
+        "unit": "Wh",
+    }
 
 
 async def test_swipe_charges_samples_and_stops_with_the_right_meter_values(
@@ -55,24 +67,35 @@ async def test_swipe_charges_samples_and_stops_with_the_right_meter_values(
         ["StartTransaction", {"connectorId": 1, "idTag": "04A1B2C3", "meterStart": 0, "timestamp": t0}],
         status(1, "Charging", t0),
         # 11,040 W for 60 s = 184 Wh; the register is in Wh, as the unit says.
-        ["MeterValues", {"connectorId": 1, "transactionId": 1001,
-                         "meterValue": [{"timestamp": t1, "sampledValue": sampled("184", "20.3")}]}],
-        ["StopTransaction", {
-            "transactionId": 1001, "idTag": "04A1B2C3", "meterStop": 276, "timestamp": t2, "reason": "Local",
-            "transactionData": [
-                {"timestamp": t0, "sampledValue": [register("0", "Transaction.Begin")]},
-                {"timestamp": t2, "sampledValue": [register("276", "Transaction.End")]},
-            ],
-        }],
+        [
+            "MeterValues",
+            {
+                "connectorId": 1,
+                "transactionId": 1001,
+                "meterValue": [{"timestamp": t1, "sampledValue": sampled("184", "20.3")}],
+            },
+        ],
+        [
+            "StopTransaction",
+            {
+                "transactionId": 1001,
+                "idTag": "04A1B2C3",
+                "meterStop": 276,
+                "timestamp": t2,
+                "reason": "Local",
+                "transactionData": [
+                    {"timestamp": t0, "sampledValue": [register("0", "Transaction.Begin")]},
+                    {"timestamp": t2, "sampledValue": [register("276", "Transaction.End")]},
+                ],
+            },
+        ],
         status(1, "Finishing", t2),
         status(1, "Available", t2),
     ]
     assert len(sampled("0", "0")) == 9  # the benchmark's MeterValues shape
 
 
-async def test_unknown_tag_is_refused_without_a_transaction(
-    central: CentralSystem, make_charger: Any
-) -> None:
+async def test_unknown_tag_is_refused_without_a_transaction(central: CentralSystem, make_charger: Any) -> None:
     charger = make_charger()
     async with asyncio.timeout(10):
         await charger.connect()
@@ -95,13 +118,14 @@ async def test_unplugging_ends_the_transaction_as_ev_disconnected(
     stop = central.calls("StopTransaction")[0]
     assert (stop["reason"], stop["meterStop"], stop["transactionId"]) == ("EVDisconnected", 11040, 1001)
     assert [s["status"] for s in central.calls("StatusNotification") if s["connectorId"] == 2] == [
-        "Available", "Preparing", "Charging", "Available",
+        "Available",
+        "Preparing",
+        "Charging",
+        "Available",
     ]
 
 
-async def test_periodic_meter_values_follow_the_sample_interval(
-    central: CentralSystem, make_charger: Any
-) -> None:
+async def test_periodic_meter_values_follow_the_sample_interval(central: CentralSystem, make_charger: Any) -> None:
     charger = make_charger(meter_interval=1)
     async with asyncio.timeout(10):
         await charger.connect()

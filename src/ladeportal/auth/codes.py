@@ -1,32 +1,39 @@
 """One-time login codes: requested by mobile number, sent by SMS through the outbox, used once.
 
 The code has 6 digits from `secrets`, lives 10 minutes, and allows 5 wrong answers; a new request
-replaces the previous code. With at most 10 codes per number a day, a guesser's chance per day is
-10 * 5 / 10**6. Whether the number belongs to anyone, the caller sees exactly the same answer.
+replaces the previous code. With at most about 18 codes per number a day from strangers (see
+limits.py), a guesser's chance per day is about 18 * 5 / 10**6. Whether the number belongs to anyone,
+the caller sees exactly the same answer. The SMS is queued sealed (messaging/sealing.py): the code is
+readable only in the worker that sends it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import case, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ladeportal.auth.limits import check_send_limits
-from ladeportal.auth.models import LoginCode
+from ladeportal.auth.limits import NumberHeldBack, Requester, check_send_limits, claim_alert
+from ladeportal.auth.models import LoginCode, TrustedDevice
 from ladeportal.db.base import utcnow
 from ladeportal.db.engine import unit_of_work
 from ladeportal.errors import DomainError
 from ladeportal.members.models import Membership, MembershipState, Role, User
 from ladeportal.members.phone import normalise_mobile
 from ladeportal.messaging.queue import queue_sms
+from ladeportal.messaging.redact import mask_phone
+from ladeportal.platform.audit import Actor, record
 from ladeportal.platform.models import OperatorAccount
+
+log = logging.getLogger(__name__)
 
 CODE_DIGITS = 6
 CODE_LIFETIME = timedelta(minutes=10)
@@ -69,10 +76,14 @@ async def portal_user(session: AsyncSession, phone: str) -> User | None:
     if user is None:
         return None
     staff = await session.scalar(
-        select(Membership.id).where(
-            Membership.user_id == user.id, Membership.role.in_(PORTAL_ROLES),
-            Membership.removed_at.is_(None), Membership.state != MembershipState.blocked,
-        ).limit(1)
+        select(Membership.id)
+        .where(
+            Membership.user_id == user.id,
+            Membership.role.in_(PORTAL_ROLES),
+            Membership.removed_at.is_(None),
+            Membership.state != MembershipState.blocked,
+        )
+        .limit(1)
     )
     operator = await session.scalar(
         select(OperatorAccount.id).where(OperatorAccount.user_id == user.id, OperatorAccount.active.is_(True))
@@ -88,59 +99,122 @@ def sms_text(language: str, code: str, public_url: str) -> str:
     return f"{text}\n\n@{host} #{code}" if host else text
 
 
-async def request_login_code(
-    session: AsyncSession, raw_phone: str, source_address: str, secrets_: CodeSecrets
-) -> str:
+async def _is_trusted(session: AsyncSession, user: User | None, requester: Requester) -> bool:
+    if user is None or requester.device_key is None:
+        return False
+    found = await session.scalar(
+        select(TrustedDevice.user_id).where(
+            TrustedDevice.user_id == user.id, TrustedDevice.device_key == requester.device_key
+        )
+    )
+    return found is not None
+
+
+async def request_login_code(session: AsyncSession, raw_phone: str, requester: Requester, secrets_: CodeSecrets) -> str:
     """Record the request and queue an SMS when the number may sign in. Returns the normalised number.
 
     Raises ValidationFailed for a malformed number and RateLimited past a send limit."""
     phone = normalise_mobile(raw_phone)
     now = utcnow()
-    async with unit_of_work(session):
-        await check_send_limits(session, phone, source_address, now)
-        user = await portal_user(session, phone)
-        row = LoginCode(id=uuid.uuid4(), phone=phone, source_address=source_address[:45],
-                        created_at=now, expires_at=now + CODE_LIFETIME)
-        if user is not None:
-            code = new_code()
-            row.user_id = user.id
-            row.code_hash = _digest(secrets_, row.id, code)
-            await queue_sms(session, phone, sms_text(user.language, code, secrets_.public_url),
-                            purpose="login_code", dedupe_key=f"login_code:{row.id}")
-        session.add(row)
+    try:
+        async with unit_of_work(session):
+            user = await portal_user(session, phone)
+            trusted = await _is_trusted(session, user, requester)
+            await check_send_limits(session, phone, requester, now, trusted=trusted)
+            row = LoginCode(
+                id=uuid.uuid4(),
+                phone=phone,
+                source_address=requester.address,
+                device_key=requester.device_key,
+                trusted_device=trusted,
+                created_at=now,
+                expires_at=now + CODE_LIFETIME,
+            )
+            if user is not None:
+                code = new_code()
+                row.user_id = user.id
+                row.code_hash = _digest(secrets_, row.id, code)
+                await queue_sms(
+                    session,
+                    phone,
+                    sms_text(user.language, code, secrets_.public_url),
+                    purpose="login_code",
+                    dedupe_key=f"login_code:{row.id}",
+                    seal_with=secrets_.secret_key,
+                )
+            session.add(row)
+    except NumberHeldBack:
+        await _alert_held_back(session, phone, now)
+        raise
     return phone
+
+
+async def _alert_held_back(session: AsyncSession, phone: str, now: datetime) -> None:
+    """Someone keeps asking for codes for this number from browsers that never signed in with it: tell
+    staff (audit trail and a warning in the log), at most once an hour per number."""
+    async with unit_of_work(session):
+        if not await claim_alert(session, phone, now):
+            return
+        log.warning(
+            "login codes for %s are being held back: too many requests from unknown browsers", mask_phone(phone)
+        )
+        user = await portal_user(session, phone)
+        if user is not None:
+            record(session, Actor.system("auth.send_limits"), "auth.login_codes_held_back", "user", user.id)
+
+
+async def trust_device(session: AsyncSession, user_id: uuid.UUID, device_key: str | None, now: datetime) -> None:
+    """Remember the browser that just signed in (inside the sign-in transaction)."""
+    if device_key is None:
+        return
+    device = await session.get(TrustedDevice, (user_id, device_key))
+    if device is None:
+        session.add(TrustedDevice(user_id=user_id, device_key=device_key, created_at=now, last_used_at=now))
+    else:
+        device.last_used_at = now
 
 
 async def verify_login_code(session: AsyncSession, phone: str, code: str, secrets_: CodeSecrets) -> User:
     """The user whose latest code this is, with the code spent. Does not commit on success: the caller
     creates the portal session in the same transaction. A wrong answer is committed at once."""
     now = utcnow()
-    row = await session.scalar(
-        select(LoginCode).where(LoginCode.phone == phone).order_by(LoginCode.created_at.desc()).limit(1)
+    row_id = await session.scalar(
+        select(LoginCode.id).where(LoginCode.phone == phone).order_by(LoginCode.created_at.desc()).limit(1)
     )
     failure = LoginFailed("The code is wrong or has expired. Check the SMS or ask for a new code.", field="code")
-    if row is None or row.used_at is not None or row.expires_at <= now or row.failed_attempts >= MAX_WRONG_ANSWERS:
+    if row_id is None:
         raise failure
     answer = "".join(ch for ch in (code or "") if ch.isdigit())
-    if row.code_hash is None or row.user_id is None or not hmac.compare_digest(
-        row.code_hash, _digest(secrets_, row.id, answer)
-    ):
-        # Counted in the WHERE clause too, so parallel guesses cannot exceed the limit.
-        await session.execute(
-            update(LoginCode).where(LoginCode.id == row.id, LoginCode.failed_attempts < MAX_WRONG_ANSWERS)
-            .values(failed_attempts=LoginCode.failed_attempts + 1)
+    right = LoginCode.code_hash == _digest(secrets_, row_id, answer)
+    # One conditional statement checks the limit and spends an attempt, or the code, at once: parallel
+    # guesses queue on the row (PostgreSQL's row lock, SQLite's write lock) and each sees the count its
+    # predecessors left, so at most MAX_WRONG_ANSWERS guesses are ever compared, and a right code that
+    # arrives after them is refused like a wrong one. A code of an unknown number (no hash) never matches.
+    result = await session.execute(
+        update(LoginCode)
+        .where(
+            LoginCode.id == row_id,
+            LoginCode.used_at.is_(None),
+            LoginCode.expires_at > now,
+            LoginCode.failed_attempts < MAX_WRONG_ANSWERS,
         )
-        await session.commit()
-        raise failure
-    # Compare-and-set: of two requests racing with the right code, exactly one signs in.
-    spent = await session.execute(
-        update(LoginCode).where(LoginCode.id == row.id, LoginCode.used_at.is_(None)).values(used_at=now)
+        .values(
+            used_at=case((right, literal(now, LoginCode.used_at.type)), else_=None),
+            failed_attempts=LoginCode.failed_attempts + case((right, 0), else_=1),
+        )
+        .returning(LoginCode.used_at, LoginCode.user_id)
+        .execution_options(synchronize_session=False)
     )
-    if spent.rowcount != 1:  # type: ignore[attr-defined]
+    outcome = result.one_or_none()
+    if outcome is None:  # spent, expired or out of attempts: nothing was compared
         await session.rollback()
         raise failure
+    used_at, user_id = outcome
+    if used_at is None:
+        await session.commit()  # the wrong answer counts even though the caller rolls back
+        raise failure
     user = await portal_user(session, phone)
-    if user is None or user.id != row.user_id:
+    if user is None or user.id != user_id:
         # Access was withdrawn (or the number moved to someone else) after the code was sent.
         await session.rollback()
         raise failure

@@ -1,4 +1,4 @@
-"""LoginCode, SendLimitKey and PortalSession tables."""
+"""LoginCode, SendLimitKey, TrustedDevice and PortalSession tables."""
 
 from __future__ import annotations
 
@@ -33,6 +33,10 @@ class LoginCode(Base):
     expires_at: Mapped[datetime] = mapped_column()
     failed_attempts: Mapped[int] = mapped_column(default=0)
     used_at: Mapped[datetime | None] = mapped_column()
+    # sha256 of the requesting browser's device cookie, and whether that browser had signed in with
+    # this number before: such requests have their own allowance (see auth/limits.py).
+    device_key: Mapped[str | None] = mapped_column(String(64))
+    trusted_device: Mapped[bool] = mapped_column(default=False)
 
 
 class SendLimitKey(Base):
@@ -44,6 +48,21 @@ class SendLimitKey(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)  # "phone:<E.164>" or "address:<ip>"
     touched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When staff were last told that requests for this number are being held back (at most hourly).
+    alerted_at: Mapped[datetime | None] = mapped_column()
+
+
+class TrustedDevice(Base):
+    """A browser (by the sha256 of its device cookie) that has signed in as this user. Its requests for
+    a login code are counted apart from everyone else's, so a stranger asking for codes for the
+    person's number cannot use up the allowance of the person's own browser."""
+
+    __tablename__ = "login_trusted_devices"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    device_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class PortalSession(Base):

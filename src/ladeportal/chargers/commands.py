@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -66,6 +67,16 @@ class CommandTimedOut(CommandFailed):
     code = "timeout"
 
 
+class Superseded(Exception):
+    """Raised just before sending when the command is out of date (a local list older than the current
+    version): sending it could undo a newer change, such as a tag blocked a moment ago."""
+
+
+SUPERSEDED = "Superseded"
+# Runs under the charger's send lock right before the frame goes out; raises Superseded to drop it.
+BeforeSend = Callable[[], Awaitable[None]]
+
+
 @dataclass(frozen=True)
 class Answer:
     payload: dict[str, Any] | None
@@ -78,8 +89,14 @@ class CommandChannel(Protocol):
 
     def holds(self, charge_point_id: uuid.UUID) -> bool: ...
 
-    async def exchange(self, charge_point_id: uuid.UUID, action: str, payload: dict[str, Any],
-                       timeout_s: float) -> Answer: ...
+    async def exchange(
+        self,
+        charge_point_id: uuid.UUID,
+        action: str,
+        payload: dict[str, Any],
+        timeout_s: float,
+        before_send: BeforeSend | None = None,
+    ) -> Answer: ...
 
 
 _channels: list[CommandChannel] = []
@@ -94,9 +111,31 @@ def unregister_channel(channel: CommandChannel) -> None:
         _channels.remove(channel)
 
 
+def disconnect_here(charge_point_id: uuid.UUID, reason: str) -> None:
+    """Close the charger's socket if a gateway in this process holds it: after retirement or a new
+    password the handshake refuses it, and an open connection should not outlive that. (A gateway in
+    another process keeps its socket until the charger reconnects, when the handshake refuses it.)"""
+    for channel in _channels:
+        drop = getattr(channel, "drop", None)
+        if drop is not None and channel.holds(charge_point_id):
+            drop(charge_point_id, reason)
+
+
+def connected_here(charge_point_id: uuid.UUID) -> bool:
+    """Whether a gateway in this process holds the charger's socket (a command is then sent at once;
+    otherwise it waits for another process's gateway, or for the whole timeout if none holds it)."""
+    return any(channel.holds(charge_point_id) for channel in _channels)
+
+
 async def send_command(
-    session: AsyncSession, actor: Actor, org_id: uuid.UUID, charge_point_id: uuid.UUID, action: str,
-    payload: dict[str, Any] | None = None, *, timeout_s: float | None = None,
+    session: AsyncSession,
+    actor: Actor,
+    org_id: uuid.UUID,
+    charge_point_id: uuid.UUID,
+    action: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    timeout_s: float | None = None,
 ) -> CommandResult:
     """Send `action` to the organisation's charger and return its answer.
 
@@ -112,13 +151,27 @@ async def send_command(
         payload = await local_list_payload(session, cp)
     payload = check_command(cp.ocpp_protocol or DEFAULT_PROTOCOL, action, payload or {})
     async with unit_of_work(session):
-        row = ChargerCommand(organization_id=org_id, charge_point_id=cp.id, action=action, payload=payload,
-                             state=CommandState.queued, actor_label=actor.label, actor_user_id=actor.user_id,
-                             created_at=utcnow())
+        row = ChargerCommand(
+            organization_id=org_id,
+            charge_point_id=cp.id,
+            action=action,
+            payload=payload,
+            state=CommandState.queued,
+            actor_label=actor.label,
+            actor_user_id=actor.user_id,
+            created_at=utcnow(),
+        )
         session.add(row)
         await session.flush()
-        record(session, actor, "charger.command", "charge_point", cp.id, organization_id=org_id,
-               new={"action": action, "command_id": row.id})
+        record(
+            session,
+            actor,
+            "charger.command",
+            "charge_point",
+            cp.id,
+            organization_id=org_id,
+            new={"action": action, "command_id": row.id},
+        )
     command_id = row.id
     channel = next((c for c in _channels if c.holds(cp.id)), None)
     if channel is not None and await _claim(session, command_id):
@@ -140,6 +193,8 @@ async def _remember_local_list(session: AsyncSession, cp_id: uuid.UUID, payload:
     items = {e["idTag"]: e.get("idTagInfo") for e in payload.get("localAuthorizationList") or []}
     async with unit_of_work(session):
         row = await session.get(ChargerLocalList, cp_id, with_for_update=True)
+        if row is not None and row.version > int(payload["listVersion"]):
+            return  # a newer list's answer was recorded first; the charger holds that one
         if payload.get("updateType") == "Full":
             entries = {uid: info for uid, info in items.items() if info is not None}
         elif row is not None:
@@ -162,8 +217,10 @@ async def _claim(session: AsyncSession, command_id: int) -> bool:
     """queued -> sent, only if nobody else took it (several gateways may look at the same row)."""
     async with unit_of_work(session):
         done = await session.execute(
-            update(ChargerCommand).where(ChargerCommand.id == command_id, ChargerCommand.state == CommandState.queued)
-            .values(state=CommandState.sent, sent_at=utcnow()).execution_options(synchronize_session=False)
+            update(ChargerCommand)
+            .where(ChargerCommand.id == command_id, ChargerCommand.state == CommandState.queued)
+            .values(state=CommandState.sent, sent_at=utcnow())
+            .execution_options(synchronize_session=False)
         )
     return bool(getattr(done, "rowcount", 0))
 
@@ -178,10 +235,14 @@ class QueuedCommand:
 
 async def claim_queued(session: AsyncSession, channel: CommandChannel, limit: int = 100) -> list[QueuedCommand]:
     """For a gateway's poller: queued commands for chargers this gateway holds, now claimed by it."""
-    rows = (await session.execute(
-        select(ChargerCommand.id, ChargerCommand.charge_point_id, ChargerCommand.action, ChargerCommand.payload)
-        .where(ChargerCommand.state == CommandState.queued).order_by(ChargerCommand.id).limit(limit)
-    )).all()
+    rows = (
+        await session.execute(
+            select(ChargerCommand.id, ChargerCommand.charge_point_id, ChargerCommand.action, ChargerCommand.payload)
+            .where(ChargerCommand.state == CommandState.queued)
+            .order_by(ChargerCommand.id)
+            .limit(limit)
+        )
+    ).all()
     await session.rollback()
     claimed = []
     for row in rows:
@@ -190,44 +251,92 @@ async def claim_queued(session: AsyncSession, channel: CommandChannel, limit: in
     return claimed
 
 
-async def deliver_claimed(session: AsyncSession, channel: CommandChannel, command_id: int,
-                          charge_point_id: uuid.UUID, action: str, payload: dict[str, Any],
-                          timeout_s: float) -> CommandResult:
+async def deliver_claimed(
+    session: AsyncSession,
+    channel: CommandChannel,
+    command_id: int,
+    charge_point_id: uuid.UUID,
+    action: str,
+    payload: dict[str, Any],
+    timeout_s: float,
+) -> CommandResult:
     """Exchange a claimed command with the charger and record the outcome."""
+    before_send = _local_list_still_current(session, charge_point_id, payload) if action == "SendLocalList" else None
     try:
-        answer = await channel.exchange(charge_point_id, action, payload, timeout_s)
+        answer = await channel.exchange(charge_point_id, action, payload, timeout_s, before_send)
+    except Superseded as exc:
+        return await _finish(session, command_id, action, CommandState.failed, None, SUPERSEDED, str(exc))
     except TimeoutError:
         return await _finish(session, command_id, action, CommandState.timeout, None, None, "no answer in time")
     except ConnectionError as exc:
         return await _finish(session, command_id, action, CommandState.not_connected, None, None, str(exc))
     state = CommandState.failed if answer.error_code else CommandState.answered
-    return await _finish(session, command_id, action, state, answer.payload, answer.error_code,
-                         answer.error_description)
+    return await _finish(
+        session, command_id, action, state, answer.payload, answer.error_code, answer.error_description
+    )
 
 
-async def _finish(session: AsyncSession, command_id: int, action: str, state: CommandState,
-                  response: dict[str, Any] | None, error_code: str | None, description: str | None) -> CommandResult:
+def _local_list_still_current(session: AsyncSession, charge_point_id: uuid.UUID, payload: dict[str, Any]) -> BeforeSend:
+    """Refuse a list older than the organisation's current version, checked under the send lock: a list
+    computed before a tag was blocked never reaches the charger after the list that blocks it."""
+    from ladeportal.members.models import LocalListVersion
+
+    async def check() -> None:
+        current = await session.scalar(
+            select(LocalListVersion.version)
+            .join(ChargePoint, ChargePoint.organization_id == LocalListVersion.organization_id)
+            .where(ChargePoint.id == charge_point_id)
+        )
+        await session.commit()  # end the read (nothing written; unlike a rollback it expires nothing)
+        if int(payload.get("listVersion") or 0) < int(current or 0):
+            raise Superseded(f"list version {payload.get('listVersion')} is older than the current {current}")
+
+    return check
+
+
+async def _finish(
+    session: AsyncSession,
+    command_id: int,
+    action: str,
+    state: CommandState,
+    response: dict[str, Any] | None,
+    error_code: str | None,
+    description: str | None,
+) -> CommandResult:
     async with unit_of_work(session):
         await session.execute(
-            update(ChargerCommand).where(ChargerCommand.id == command_id)
-            .values(state=state, response=response, error_code=error_code,
-                    error_description=(description or None) and description[:255], finished_at=utcnow())
+            update(ChargerCommand)
+            .where(ChargerCommand.id == command_id)
+            .values(
+                state=state,
+                response=response,
+                error_code=error_code,
+                error_description=(description or None) and description[:255],
+                finished_at=utcnow(),
+            )
             .execution_options(synchronize_session=False)
         )
     return CommandResult(command_id, action, state, response, error_code, description)
 
 
-async def _wait_for_other_process(session: AsyncSession, command_id: int, action: str,
-                                  timeout_s: float) -> CommandResult:
+async def _wait_for_other_process(
+    session: AsyncSession, command_id: int, action: str, timeout_s: float
+) -> CommandResult:
     # Phase 1: a gateway must claim the row within the timeout, else the charger is not connected.
     # Phase 2: once claimed, that gateway answers or records a timeout within its own timeout.
     deadline = time.monotonic() + timeout_s
     grace = deadline + timeout_s + 1.0
     while True:
-        row = (await session.execute(
-            select(ChargerCommand.state, ChargerCommand.response, ChargerCommand.error_code,
-                   ChargerCommand.error_description).where(ChargerCommand.id == command_id)
-        )).one()
+        row = (
+            await session.execute(
+                select(
+                    ChargerCommand.state,
+                    ChargerCommand.response,
+                    ChargerCommand.error_code,
+                    ChargerCommand.error_description,
+                ).where(ChargerCommand.id == command_id)
+            )
+        ).one()
         await session.rollback()  # end the read transaction so the next poll sees new commits
         if row.state in _FINISHED:
             return CommandResult(command_id, action, row.state, row.response, row.error_code, row.error_description)
@@ -237,12 +346,17 @@ async def _wait_for_other_process(session: AsyncSession, command_id: int, action
                 gone = await session.execute(
                     update(ChargerCommand)
                     .where(ChargerCommand.id == command_id, ChargerCommand.state == CommandState.queued)
-                    .values(state=CommandState.not_connected, finished_at=utcnow(),
-                            error_description="no gateway holds the charger")
-                    .execution_options(synchronize_session=False))
+                    .values(
+                        state=CommandState.not_connected,
+                        finished_at=utcnow(),
+                        error_description="no gateway holds the charger",
+                    )
+                    .execution_options(synchronize_session=False)
+                )
             if getattr(gone, "rowcount", 0):
-                return CommandResult(command_id, action, CommandState.not_connected, None, None,
-                                     "no gateway holds the charger")
+                return CommandResult(
+                    command_id, action, CommandState.not_connected, None, None, "no gateway holds the charger"
+                )
             continue
         if now >= grace:
             return CommandResult(command_id, action, CommandState.timeout, None, None, "no answer in time")
@@ -254,14 +368,23 @@ async def local_list_payload(session: AsyncSession, cp: ChargePoint) -> dict[str
     charger, under the organisation's list version (the same payload the automatic sync sends)."""
     from ladeportal.members.local_list import compute_local_list, local_list_version, send_local_list_payload
 
+    # The version first: the entries are then at least as new as the version they are sent under.
+    version = await local_list_version(session, cp.organization_id)
     entries = await compute_local_list(session, cp.organization_id, charge_point_id=cp.id)
-    return send_local_list_payload(entries, await local_list_version(session, cp.organization_id))
+    return send_local_list_payload(entries, version)
 
 
-async def list_commands(session: AsyncSession, org_id: uuid.UUID, charge_point_id: uuid.UUID,
-                        limit: int = 50) -> list[ChargerCommand]:
+async def list_commands(
+    session: AsyncSession, org_id: uuid.UUID, charge_point_id: uuid.UUID, limit: int = 50
+) -> list[ChargerCommand]:
     cp = await get_charge_point(session, org_id, charge_point_id)
-    return list((await session.scalars(
-        select(ChargerCommand).where(ChargerCommand.charge_point_id == cp.id)
-        .order_by(ChargerCommand.id.desc()).limit(limit)
-    )).all())
+    return list(
+        (
+            await session.scalars(
+                select(ChargerCommand)
+                .where(ChargerCommand.charge_point_id == cp.id)
+                .order_by(ChargerCommand.id.desc())
+                .limit(limit)
+            )
+        ).all()
+    )

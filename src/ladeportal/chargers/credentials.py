@@ -5,17 +5,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import string
 
 # OCPP 1.6 security whitepaper: password of 16-40 characters, at most 20 bytes for 1.6 chargers.
-PASSWORD_LENGTH = 20
-# 88 symbols: 20 characters carry 20 * log2(88) = 129 bits, above the 128 bits that make a fast hash
-# safe. Quotes, backslash, space and backtick are left out: they break charger web UIs and shells.
-_ALPHABET = string.ascii_letters + string.digits + "!#$%&()*+,-./;<=>?@[]^_{|}~"
+# Four groups of four, e.g. "k7m2-x9qa-4hzt-p3wd" (19 characters): installers type it into an app on
+# a phone, so it is lower case and leaves out what is read two ways (0/o, 1/l/i). 16 symbols from 31
+# carry 79 bits: far beyond guessing online (failed handshakes are rate limited) or offline from a
+# leaked salted hash, and still within the 20 bytes a 1.6 charger takes.
+PASSWORD_GROUPS = 4
+GROUP_LENGTH = 4
+PASSWORD_LENGTH = PASSWORD_GROUPS * GROUP_LENGTH + PASSWORD_GROUPS - 1
+SYMBOLS = "abcdefghjkmnpqrstuvwxyz23456789"
 
 
 def generate_password() -> str:
-    return "".join(secrets.choice(_ALPHABET) for _ in range(PASSWORD_LENGTH))
+    return "-".join("".join(secrets.choice(SYMBOLS) for _ in range(GROUP_LENGTH)) for _ in range(PASSWORD_GROUPS))
 
 
 def hash_password(password: str) -> str:

@@ -85,7 +85,12 @@ class ChargerNotification(Base):
     """DiagnosticsStatusNotification, FirmwareStatusNotification and DataTransfer, kept as history."""
 
     __tablename__ = "charger_notifications"
-    __table_args__ = (Index("ix_charger_notifications_cp_at", "charge_point_id", "received_at"),)
+    __table_args__ = (
+        Index("ix_charger_notifications_cp_at", "charge_point_id", "received_at"),
+        # The charger page reads the latest firmware and diagnostics status: one index step each, however
+        # many data-transfer messages the charger has sent since.
+        Index("ix_charger_notifications_cp_kind_at", "charge_point_id", "kind", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     charge_point_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("charge_points.id"))

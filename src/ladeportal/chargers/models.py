@@ -28,10 +28,13 @@ class ChargePoint(TimestampMixin, Base):
     # The identity the charger puts in its URL; unique across the platform, never shown publicly.
     ocpp_id: Mapped[str] = mapped_column(String(48), unique=True)
     name: Mapped[str | None] = mapped_column(String(120))
-    # "sha256$<salt hex>$<digest hex>": generated credentials carry >= 128 bits of entropy, so a fast
+    # "sha256$<salt hex>$<digest hex>": generated credentials are long random strings, so a fast
     # salted hash suffices and keeps a 10k-charger reconnect storm cheap (see chargers/credentials.py).
     credential_hash: Mapped[str | None] = mapped_column(String(200))
     ocpp_protocol: Mapped[str | None] = mapped_column(String(16))
+    # OCPP-J closes a connection that offers no subprotocol; some older 1.6 chargers never offer one.
+    # Set (to "ocpp1.6") for such a charger, its connections are accepted and spoken to in that version.
+    fallback_subprotocol: Mapped[str | None] = mapped_column(String(16))
     vendor: Mapped[str | None] = mapped_column(String(50))
     model: Mapped[str | None] = mapped_column(String(50))
     serial_number: Mapped[str | None] = mapped_column(String(50))

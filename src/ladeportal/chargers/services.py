@@ -12,8 +12,10 @@ from sqlalchemy.orm import selectinload
 
 from ladeportal.chargers.credentials import generate_password, hash_password
 from ladeportal.chargers.models import ChargePoint, CommissioningState, Connector
+from ladeportal.db.base import utcnow
 from ladeportal.db.engine import unit_of_work
 from ladeportal.errors import Conflict, NotFound, ValidationFailed
+from ladeportal.limits import clean_text
 from ladeportal.orgs.services import get_site
 from ladeportal.platform.audit import Actor, record
 
@@ -50,6 +52,7 @@ async def add_charge_point(
     max_power_w: int | None = 22000,
 ) -> NewChargePoint:
     identity = check_ocpp_id(ocpp_id)
+    label = clean_text(name, 120, "name")
     if not 1 <= connectors <= 10:
         raise ValidationFailed("A charger has between 1 and 10 connectors.", field="connectors")
     if max_power_w is not None and not 1000 <= max_power_w <= 400000:
@@ -66,7 +69,7 @@ async def add_charge_point(
             organization_id=org_id,
             site_id=site.id,
             ocpp_id=identity,
-            name=(name or "").strip() or None,
+            name=label,
             credential_hash=hash_password(password),
             commissioning_state=CommissioningState.pending,
         )
@@ -156,16 +159,124 @@ async def activate_charge_point(
 
 
 async def retire_charge_point(session: AsyncSession, actor: Actor, org_id: uuid.UUID, cp_id: uuid.UUID) -> ChargePoint:
-    return await set_commissioning_state(session, actor, org_id, cp_id, CommissioningState.retired)
+    """Retire a charger: the handshake refuses it from now on (ocpp/auth.py), and a session still running
+    on it is ended at its last meter reading, because the StopTransaction that would end it can no
+    longer arrive. It is flagged NoStopReceived, like any transaction whose Stop was lost."""
+    from ladeportal.sessions.services import end_without_stop  # sessions depend on chargers, not back
+
+    async with unit_of_work(session):
+        cp = await get_charge_point(session, org_id, cp_id)
+        if cp.commissioning_state == CommissioningState.retired:
+            raise Conflict("A retired charger cannot change state; add it again.")
+        old = cp.commissioning_state.value
+        cp.commissioning_state = CommissioningState.retired
+        closed = await end_without_stop(session, cp.id, utcnow(), "Other")
+        record(
+            session,
+            actor,
+            "charger.retired",
+            "charge_point",
+            cp.id,
+            organization_id=org_id,
+            old={"commissioning_state": old},
+            new={"commissioning_state": CommissioningState.retired.value, "closed_sessions": closed},
+        )
+    _disconnect(cp.id, "Charge point retired")
+    return cp
 
 
 async def rotate_credential(session: AsyncSession, actor: Actor, org_id: uuid.UUID, cp_id: uuid.UUID) -> str:
+    """A new password, returned once; only its hash is kept, so the old one fails the next handshake."""
     async with unit_of_work(session):
         cp = await get_charge_point(session, org_id, cp_id)
+        if cp.commissioning_state == CommissioningState.retired:
+            raise Conflict("A retired charger cannot change state; add it again.")
         password = generate_password()
         cp.credential_hash = hash_password(password)
         record(session, actor, "charger.rotate_credential", "charge_point", cp.id, organization_id=org_id)
+    _disconnect(cp.id, "Credential changed")
     return password
+
+
+def _disconnect(cp_id: uuid.UUID, reason: str) -> None:
+    """After the commit: an open socket must not outlive the access it was opened with."""
+    from ladeportal.chargers.commands import disconnect_here  # commands build on these services
+
+    disconnect_here(cp_id, reason)
+
+
+async def rename_charge_point(
+    session: AsyncSession, actor: Actor, org_id: uuid.UUID, cp_id: uuid.UUID, name: str | None
+) -> ChargePoint:
+    label = clean_text(name, 120, "name")
+    async with unit_of_work(session):
+        cp = await get_charge_point(session, org_id, cp_id)
+        old = cp.name
+        cp.name = label
+        record(
+            session,
+            actor,
+            "charger.rename",
+            "charge_point",
+            cp.id,
+            organization_id=org_id,
+            old={"name": old},
+            new={"name": label},
+        )
+    return cp
+
+
+async def move_charge_point(
+    session: AsyncSession, actor: Actor, org_id: uuid.UUID, cp_id: uuid.UUID, site_id: uuid.UUID
+) -> ChargePoint:
+    """Move a charger to another site of the same organisation (another organisation's site is NotFound).
+    Sessions keep the site they ran at: prices and reports of the past do not change."""
+    async with unit_of_work(session):
+        cp = await get_charge_point(session, org_id, cp_id)
+        site = await get_site(session, org_id, site_id)
+        old = cp.site_id
+        cp.site_id = site.id
+        record(
+            session,
+            actor,
+            "charger.move",
+            "charge_point",
+            cp.id,
+            organization_id=org_id,
+            old={"site_id": str(old)},
+            new={"site_id": str(site.id)},
+        )
+    return cp
+
+
+async def set_fallback_subprotocol(
+    session: AsyncSession, actor: Actor, org_id: uuid.UUID, cp_id: uuid.UUID, subprotocol: str | None
+) -> ChargePoint:
+    """Choose the protocol for connections of this charger that offer no subprotocol (None: close
+    them, as OCPP-J says). Takes effect at the charger's next connection."""
+    from ladeportal.ocpp.versions import supported_subprotocols  # the registry lives with the protocol
+
+    value = (subprotocol or "").strip() or None
+    if value is not None and value not in supported_subprotocols():
+        raise ValidationFailed(
+            f"Unknown subprotocol {value!r}; use one of {', '.join(supported_subprotocols())}.",
+            field="fallback_subprotocol",
+        )
+    async with unit_of_work(session):
+        cp = await get_charge_point(session, org_id, cp_id)
+        old = cp.fallback_subprotocol
+        cp.fallback_subprotocol = value
+        record(
+            session,
+            actor,
+            "charger.fallback_subprotocol",
+            "charge_point",
+            cp.id,
+            organization_id=org_id,
+            old={"fallback_subprotocol": old},
+            new={"fallback_subprotocol": value},
+        )
+    return cp
 
 
 def ocpp_url(public_url: str, ocpp_id: str) -> str:

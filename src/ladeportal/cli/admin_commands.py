@@ -10,7 +10,7 @@ from ladeportal.chargers import services as chargers
 from ladeportal.cli.output import command_session, emit, run
 from ladeportal.db.engine import Database
 from ladeportal.errors import ValidationFailed
-from ladeportal.members import groups, tags
+from ladeportal.members import groups, persons, tags
 from ladeportal.members import services as members
 from ladeportal.members.phone import display_mobile
 from ladeportal.orgs import services as orgs
@@ -180,6 +180,25 @@ def charger_activate(org: str = ORG, charger: str = typer.Argument(..., help="Ch
     run(body)
 
 
+@charger_app.command("set-fallback-subprotocol")
+def charger_set_fallback_subprotocol(
+    org: str = ORG,
+    charger: str = typer.Argument(..., help="Charger id or OCPP identity."),
+    subprotocol: str = typer.Argument(..., help="ocpp1.6, or 'none' to close connections without one."),
+) -> None:
+    """Speak SUBPROTOCOL with this charger when it offers none (older chargers); 'none' restores OCPP-J."""
+
+    async def body() -> None:
+        async with command_session() as s:
+            o = await orgs.find_organization(s, org)
+            cp = await chargers.find_charge_point(s, o.id, charger)
+            value = None if subprotocol.strip().lower() == "none" else subprotocol
+            cp = await chargers.set_fallback_subprotocol(s, ACTOR, o.id, cp.id, value)
+            typer.echo(f"charger {cp.ocpp_id}: fallback subprotocol {cp.fallback_subprotocol or 'none'}")
+
+    run(body)
+
+
 @user_app.command("add")
 def user_add(
     org: str = ORG,
@@ -228,6 +247,27 @@ def user_operator(
         async with command_session() as s:
             account = await members.make_operator(s, ACTOR, phone, name)
             emit(as_json, {"operator_id": account.id, "user_id": account.user_id}, f"operator account {account.id}")
+
+    run(body)
+
+
+@user_app.command("anonymise")
+def user_anonymise(
+    person: str = typer.Argument(..., help="The person's mobile number or user id."),
+    yes: bool = typer.Option(False, "--yes", help="Confirm: this cannot be undone."),
+    as_json: bool = JSON,
+) -> None:
+    """Platform staff: erase a person's identity (number, names, e-mails, notes) for good.
+
+    Refused while the person is a member of any organisation, is platform staff or has open billing."""
+
+    async def body() -> None:
+        if not yes:
+            raise ValidationFailed("Anonymising cannot be undone; add --yes to confirm.", field="yes")
+        async with command_session() as s:
+            user = await persons.find_person(s, person)
+            await persons.anonymise_person(s, ACTOR, user.id)
+            emit(as_json, {"user_id": user.id, "anonymised": True}, f"person {user.id} is anonymised")
 
     run(body)
 

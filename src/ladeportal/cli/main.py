@@ -13,10 +13,12 @@ server_commands.register(app)
 app.add_typer(db_commands.app, name="db", help="Database migrations and checks.")
 admin_commands.register(app)
 
-# Sub-commands of areas that add their own (the OCPP gateway and commands, the simulator).
+# Sub-commands of areas that add their own (the OCPP gateway and commands, the simulator, e-mail).
 for module_name, attr, name, help_text in (
     ("ladeportal.cli.ocpp_cli", "register", None, None),
     ("ladeportal.simulator.cli", "app", "simulate", "Simulated OCPP 1.6 chargers for demos and tests."),
+    ("ladeportal.cli.spot_price_commands", "app", "spot-prices", "Day-ahead spot prices: fetch or import past days."),
+    ("ladeportal.cli.email_cli", "app", "email", "E-mail: check the settings with a test e-mail."),
 ):
     try:
         module = importlib.import_module(module_name)

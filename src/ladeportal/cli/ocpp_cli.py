@@ -61,7 +61,9 @@ def gateway(
         try:
             await stop.wait()
         finally:
-            server.close()
+            # SIGTERM: stop listening, close the chargers' sockets with 1012 (service restart) so they
+            # reconnect at once, write what is buffered; bounded well within 10 s.
+            server.close(close_connections=False)
             await gw.stop()
             await server.wait_closed()
             await db.dispose()
@@ -103,19 +105,31 @@ def send(
         async with command_session() as s:
             o = await find_organization(s, org)
             cp = await find_charge_point(s, o.id, charger)
-            result = await send_command(s, Actor.system("cli"), o.id, cp.id, action, body or None,
-                                        timeout_s=timeout_s)
-        human = (f"{action} -> {result.state.value}: {json.dumps(result.response)}" if result.error_code is None
-                 else f"{action} -> {result.state.value}: {result.error_code} {result.error_description or ''}")
-        emit(as_json, {"command_id": result.command_id, "state": result.state.value, "response": result.response,
-                       "error_code": result.error_code, "error_description": result.error_description}, human)
+            result = await send_command(s, Actor.system("cli"), o.id, cp.id, action, body or None, timeout_s=timeout_s)
+        human = (
+            f"{action} -> {result.state.value}: {json.dumps(result.response)}"
+            if result.error_code is None
+            else f"{action} -> {result.state.value}: {result.error_code} {result.error_description or ''}"
+        )
+        emit(
+            as_json,
+            {
+                "command_id": result.command_id,
+                "state": result.state.value,
+                "response": result.response,
+                "error_code": result.error_code,
+                "error_description": result.error_description,
+            },
+            human,
+        )
 
     run(body_fn)
 
 
 @command_app.command("log")
-def log(org: str = ORG, charger: str = CHARGER, limit: int = typer.Option(20),
-        as_json: bool = typer.Option(False, "--json")) -> None:
+def log(
+    org: str = ORG, charger: str = CHARGER, limit: int = typer.Option(20), as_json: bool = typer.Option(False, "--json")
+) -> None:
     """The latest commands sent to a charger and their results."""
 
     async def body_fn() -> None:
@@ -127,12 +141,26 @@ def log(org: str = ORG, charger: str = CHARGER, limit: int = typer.Option(20),
             o = await find_organization(s, org)
             cp = await find_charge_point(s, o.id, charger)
             rows = await list_commands(s, o.id, cp.id, limit)
-        items: list[dict[str, Any]] = [{
-            "id": r.id, "at": r.created_at.isoformat(), "action": r.action, "state": r.state.value,
-            "response": r.response, "error_code": r.error_code, "by": r.actor_label} for r in rows]
-        human = "\n".join(f"{i['id']:>6} {str(i['at'])[:19]} {i['action']:<24} {i['state']:<13} "
-                          f"{json.dumps(i['response']) if i['response'] is not None else i['error_code'] or ''}"
-                          for i in items) or "no commands"
+        items: list[dict[str, Any]] = [
+            {
+                "id": r.id,
+                "at": r.created_at.isoformat(),
+                "action": r.action,
+                "state": r.state.value,
+                "response": r.response,
+                "error_code": r.error_code,
+                "by": r.actor_label,
+            }
+            for r in rows
+        ]
+        human = (
+            "\n".join(
+                f"{i['id']:>6} {str(i['at'])[:19]} {i['action']:<24} {i['state']:<13} "
+                f"{json.dumps(i['response']) if i['response'] is not None else i['error_code'] or ''}"
+                for i in items
+            )
+            or "no commands"
+        )
         emit(as_json, {"commands": items}, human)
 
     run(body_fn)

@@ -4,12 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import signal
 
 import typer
 
 from ladeportal.cli.output import fail
 from ladeportal.settings import SettingsError, get_settings
+
+SERVE_GRACEFUL_SECONDS = 4
+
+
+def use_address(host: str | None, port: int | None) -> None:
+    """Make --host/--port the process's settings, so every reader of them (the chargers' OCPP URL, links
+    in SMS, both derived from the public URL unless it is set) sees the address actually served."""
+    for name, value in (("HOST", host), ("PORT", port)):
+        if value is not None:
+            os.environ[f"LADEPORTAL_{name}"] = str(value)
+    get_settings.cache_clear()
 
 
 def register(app: typer.Typer) -> None:
@@ -24,8 +36,10 @@ def register(app: typer.Typer) -> None:
 
         from ladeportal.db.migrate import upgrade
         from ladeportal.logging_setup import configure_logging
+        from ladeportal.ocpp.uvicorn_protocol import OcppWebSocketProtocol
         from ladeportal.web.app import create_app
 
+        use_address(host, port)
         try:
             settings = get_settings()
         except SettingsError as exc:
@@ -41,11 +55,18 @@ def register(app: typer.Typer) -> None:
         gc.freeze()
         uvicorn.run(
             app,
-            host=host or settings.host,
-            port=port or settings.port,
+            host=settings.host,
+            port=settings.port,
             log_config=None,
+            ws=OcppWebSocketProtocol,
             ws_per_message_deflate=False,
+            # The same frame limit as `ladeportal gateway`, from the one setting.
+            ws_max_size=settings.ocpp_max_frame_bytes,
             proxy_headers=True,
+            # SIGTERM: uvicorn stops accepting and closes charger sockets with 1012 (service restart);
+            # requests still running after this are cancelled so the whole stop stays within 10 s,
+            # leaving time for the worker to hand back its outbox tasks.
+            timeout_graceful_shutdown=SERVE_GRACEFUL_SECONDS,
         )
 
     @app.command()

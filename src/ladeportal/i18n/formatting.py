@@ -46,6 +46,13 @@ def energy_kwh(wh: int | None, language: str | None = None) -> str:
     return f"{number(Decimal(wh) / 1000, 1, language)} kWh"
 
 
+def power_kw(w: int | None, language: str | None = None) -> str:
+    """Power is stored in W; people read kW with one decimal."""
+    if w is None:
+        return ""
+    return f"{number(Decimal(w) / 1000, 1, language)} kW"
+
+
 def local_datetime(value: datetime | None, time_zone: str, style: str = "short", language: str | None = None) -> str:
     if value is None:
         return ""

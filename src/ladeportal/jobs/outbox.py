@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, case, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 Handler = Callable[[Database, dict[str, Any], "TaskContext"], Awaitable[None]]
 _HANDLERS: dict[str, Handler] = {}
+# Claimed first, whatever their age (lower runs first; unlisted kinds get DEFAULT_PRIORITY). A person
+# waits for a login code on a phone; a backlog of invitations or list syncs must not delay it.
+KIND_PRIORITY: dict[str, int] = {"sms.send": 0, "email.send": 1}
+DEFAULT_PRIORITY = 5
 
 
 @dataclass(frozen=True)
@@ -85,23 +89,46 @@ def backoff(attempt: int) -> timedelta:
     return timedelta(seconds=min(3600, 10 * 2 ** max(0, attempt - 1)))
 
 
-async def claim(db: Database, worker_id: str, limit: int = 10) -> list[OutboxTask]:
+def _priority() -> ColumnElement[int]:
+    if not KIND_PRIORITY:
+        return literal(DEFAULT_PRIORITY)
+    return case(*((OutboxTask.kind == kind, rank) for kind, rank in KIND_PRIORITY.items()), else_=DEFAULT_PRIORITY)
+
+
+async def claim(
+    db: Database, worker_id: str, limit: int = 10, *, capacity: Callable[[str], int] | None = None
+) -> list[OutboxTask]:
+    """Claim up to `limit` due tasks, most urgent kind first, then oldest first. With `capacity`
+    (kind -> free slots) no more tasks of a kind are claimed than the worker can start now."""
     now = utcnow()
     claimed: list[OutboxTask] = []
     async with db.session() as session:
-        candidates = (
-            await session.scalars(
-                select(OutboxTask.id)
+        # Read more than `limit` when capacities apply: some candidates may be of a kind that is full.
+        rows = (
+            await session.execute(
+                select(OutboxTask.id, OutboxTask.kind)
                 .where(
                     or_(
                         (OutboxTask.state == TaskState.pending) & (OutboxTask.run_after <= now),
                         (OutboxTask.state == TaskState.running) & (OutboxTask.lease_until < now),
                     )
                 )
-                .order_by(OutboxTask.run_after, OutboxTask.id)
-                .limit(limit)
+                .order_by(_priority(), OutboxTask.run_after, OutboxTask.id)
+                .limit(limit if capacity is None else limit * 4)
             )
         ).all()
+        await session.rollback()
+        free: dict[str, int] = {}
+        candidates = []
+        for task_id, kind in rows:
+            if capacity is not None:
+                free.setdefault(kind, capacity(kind))
+                if free[kind] <= 0:
+                    continue
+                free[kind] -= 1
+            candidates.append(task_id)
+            if len(candidates) >= limit:
+                break
         for task_id in candidates:
             # Compare-and-set: only one process's UPDATE matches the row in its claimable state.
             result = await session.execute(
@@ -127,6 +154,24 @@ async def claim(db: Database, worker_id: str, limit: int = 10) -> list[OutboxTas
                 if task is not None:
                     claimed.append(task)
     return claimed
+
+
+async def release(db: Database, task_id: int, worker_id: str) -> None:
+    """Hand a claimed task back unrun (the worker is stopping): due at once for any other worker, and
+    the attempt it was claimed with does not count."""
+    async with db.session() as session:
+        await session.execute(
+            update(OutboxTask)
+            .where(OutboxTask.id == task_id, OutboxTask.claimed_by == worker_id, OutboxTask.state == TaskState.running)
+            .values(
+                state=TaskState.pending,
+                claimed_by=None,
+                lease_until=None,
+                run_after=utcnow(),
+                attempts=OutboxTask.attempts - 1,
+            )
+        )
+        await session.commit()
 
 
 async def _finish(db: Database, task_id: int, worker_id: str, **values: Any) -> None:

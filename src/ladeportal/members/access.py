@@ -46,36 +46,65 @@ class MemberFacts:
     removed: bool
 
 
+class TagRefusal(enum.StrEnum):
+    """Why a tag is refused wherever it is used; the values are the decision's reasons."""
+
+    tag_blocked = "tag blocked"
+    tag_expired = "tag expired"
+    member_removed = "member removed"
+    member_blocked = "member blocked"
+
+
+def tag_refusal(
+    tag_state: TagState,
+    expires_at: datetime | None,
+    member: MemberFacts | None,
+    at: datetime,
+) -> tuple[AccessStatus, TagRefusal] | None:
+    """The rules that do not depend on the charger, in the order that gives the most useful answer to
+    the driver; also what the portal shows as a tag's state, so the page cannot disagree with a charger."""
+    if tag_state != TagState.active:
+        return AccessStatus.blocked, TagRefusal.tag_blocked
+    if expires_at is not None and expires_at <= at:
+        return AccessStatus.expired, TagRefusal.tag_expired
+    if member is not None:
+        if member.removed:
+            return AccessStatus.invalid, TagRefusal.member_removed
+        if member.state == MembershipState.blocked:
+            return AccessStatus.blocked, TagRefusal.member_blocked
+    return None
+
+
 def tag_status(
-    tag_state: TagState, expires_at: datetime | None, member: MemberFacts | None, group_allowed: bool,
+    tag_state: TagState,
+    expires_at: datetime | None,
+    member: MemberFacts | None,
+    group_allowed: bool,
     at: datetime,
 ) -> tuple[AccessStatus, str]:
     """The rules, in the order that gives the most useful answer to the driver."""
-    if tag_state != TagState.active:
-        return AccessStatus.blocked, "tag blocked"
-    if expires_at is not None and expires_at <= at:
-        return AccessStatus.expired, "tag expired"
-    if member is not None:
-        if member.removed:
-            return AccessStatus.invalid, "member removed"
-        if member.state == MembershipState.blocked:
-            return AccessStatus.blocked, "member blocked"
+    refused = tag_refusal(tag_state, expires_at, member, at)
+    if refused is not None:
+        return refused[0], refused[1].value
     if not group_allowed:
         return AccessStatus.invalid, "group may not use this site"
     return AccessStatus.accepted, "ok"
 
 
 async def decide_access(
-    session: AsyncSession, organization_id: uuid.UUID, site_id: uuid.UUID, raw_uid: str, at: datetime,
-    *, charge_point_id: uuid.UUID | None = None,
+    session: AsyncSession,
+    organization_id: uuid.UUID,
+    site_id: uuid.UUID,
+    raw_uid: str,
+    at: datetime,
+    *,
+    charge_point_id: uuid.UUID | None = None,
 ) -> AccessDecision:
     try:
         uid = normalise_uid(raw_uid)
     except ValidationFailed:
         return AccessDecision(AccessStatus.invalid, reason="not a UID")
-    tag = await session.scalar(
-        select(IdTag).where(IdTag.uid == uid, IdTag.organization_id == organization_id)
-    )
+    tag = await session.scalar(select(IdTag).where(IdTag.uid == uid, IdTag.organization_id == organization_id))
     if tag is None:
         return AccessDecision(AccessStatus.invalid, reason="unknown tag")
     membership: Membership | None = None
@@ -91,8 +120,12 @@ async def decide_access(
     allowed = await group_may_use(session, group, site_id, charge_point_id)
     status, reason = tag_status(tag.state, tag.expires_at, member, allowed, at)
     return AccessDecision(
-        status, tag_id=tag.id, membership_id=membership.id if membership else None, group_id=group.id,
-        expires_at=tag.expires_at, reason=reason,
+        status,
+        tag_id=tag.id,
+        membership_id=membership.id if membership else None,
+        group_id=group.id,
+        expires_at=tag.expires_at,
+        reason=reason,
     )
 
 

@@ -1,4 +1,7 @@
-"""The member list as CSV or XLSX, in the columns the import reads back (a round trip changes nothing)."""
+"""The member list as CSV or XLSX, in the columns the import reads back (a round trip changes nothing).
+
+Every column is this organisation's own: the membership's name, e-mail, notes and parking spot, and
+when the member first logged in while belonging here (not the person's last login anywhere)."""
 
 from __future__ import annotations
 
@@ -13,9 +16,29 @@ from ladeportal.members.models import IdTag, Membership, User, UserGroup
 from ladeportal.members.tabular import write_csv, write_xlsx
 
 HEADERS = {
-    "nb": ("Mobilnummer", "Navn", "E-post", "Gruppe", "RFID", "Parkeringsplass", "Status", "Sist innlogget"),
-    "en": ("Mobile number", "Name", "E-mail", "Group", "RFID UID", "Parking spot", "State", "Last login"),
-    "sv": ("Mobilnummer", "Namn", "E-post", "Grupp", "RFID", "Parkeringsplats", "Status", "Senast inloggad"),
+    "nb": (
+        "Mobilnummer",
+        "Navn",
+        "E-post",
+        "Gruppe",
+        "RFID",
+        "Parkeringsplass",
+        "Notat",
+        "Status",
+        "Første innlogging",
+    ),
+    "en": ("Mobile number", "Name", "E-mail", "Group", "RFID UID", "Parking spot", "Notes", "State", "First login"),
+    "sv": (
+        "Mobilnummer",
+        "Namn",
+        "E-post",
+        "Grupp",
+        "RFID",
+        "Parkeringsplats",
+        "Anteckningar",
+        "Status",
+        "Första inloggning",
+    ),
 }
 FORMATS = ("csv", "xlsx")
 
@@ -27,24 +50,33 @@ async def member_rows(session: AsyncSession, org_id: uuid.UUID) -> list[list[obj
     default = next((g.name for g in groups.values() if g.is_default), "")
     tags: dict[uuid.UUID, list[str]] = defaultdict(list)
     for membership_id, uid in await session.execute(
-        select(IdTag.membership_id, IdTag.uid).where(IdTag.organization_id == org_id, IdTag.membership_id.is_not(None))
+        select(IdTag.membership_id, IdTag.uid)
+        .where(IdTag.organization_id == org_id, IdTag.membership_id.is_not(None))
         .order_by(IdTag.uid)
     ):
         if membership_id is not None:
             tags[membership_id].append(uid)
     rows: list[list[object]] = []
     for membership, user in await session.execute(
-        select(Membership, User).join(User, User.id == Membership.user_id)
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
         .where(Membership.organization_id == org_id, Membership.removed_at.is_(None))
-        .order_by(User.name.is_(None), User.name, User.phone)
+        .order_by(Membership.name.is_(None), Membership.name, User.phone)
     ):
         group = groups.get(membership.group_id) if membership.group_id else None
-        rows.append([
-            user.phone, user.name or "", user.email or "",
-            group.name if group is not None and group.deleted_at is None else default,
-            ", ".join(tags.get(membership.id, [])), membership.parking_spot or "", membership.state.value,
-            user.last_login_at.isoformat(timespec="minutes") if user.last_login_at else "",
-        ])
+        rows.append(
+            [
+                user.phone,
+                membership.name or "",
+                membership.email or "",
+                group.name if group is not None and group.deleted_at is None else default,
+                ", ".join(tags.get(membership.id, [])),
+                membership.parking_spot or "",
+                membership.notes or "",
+                membership.state.value,
+                membership.activated_at.isoformat(timespec="minutes") if membership.activated_at else "",
+            ]
+        )
     return rows
 
 

@@ -74,25 +74,41 @@ async def delete_group(session: AsyncSession, actor: Actor, org_id: uuid.UUID, g
         if group.is_default:
             raise Conflict("The default group cannot be deleted; members without a group belong to it.")
         fallback = await default_group(session, org_id)
-        moved = (await session.execute(
-            update(Membership).where(Membership.organization_id == org_id, Membership.group_id == group.id)
-            .values(group_id=None).execution_options(synchronize_session="fetch")
-        )).rowcount  # type: ignore[attr-defined]
+        moved = (
+            await session.execute(
+                update(Membership)
+                .where(Membership.organization_id == org_id, Membership.group_id == group.id)
+                .values(group_id=None)
+                .execution_options(synchronize_session="fetch")
+            )
+        ).rowcount  # type: ignore[attr-defined]
         await session.execute(
-            update(IdTag).where(IdTag.organization_id == org_id, IdTag.group_id == group.id)
-            .values(group_id=fallback.id).execution_options(synchronize_session="fetch")
+            update(IdTag)
+            .where(IdTag.organization_id == org_id, IdTag.group_id == group.id)
+            .values(group_id=fallback.id)
+            .execution_options(synchronize_session="fetch")
         )
         old_name = group.name
         group.deleted_at = utcnow()
         # Frees the name for a new group; the suffix keeps (organisation, name) unique.
         group.name = f"{old_name[:60]} (deleted {group.id.hex[:8]})"
         await local_list_changed(session, org_id)
-        record(session, actor, "group.delete", "user_group", group.id, organization_id=org_id,
-               old={"name": old_name, "members": moved})
+        record(
+            session,
+            actor,
+            "group.delete",
+            "user_group",
+            group.id,
+            organization_id=org_id,
+            old={"name": old_name, "members": moved},
+        )
 
 
 async def move_members(
-    session: AsyncSession, actor: Actor, org_id: uuid.UUID, membership_ids: list[uuid.UUID],
+    session: AsyncSession,
+    actor: Actor,
+    org_id: uuid.UUID,
+    membership_ids: list[uuid.UUID],
     group_id: uuid.UUID | None,
 ) -> int:
     """Move members (one or many) to a group, None meaning the default group; all or none move."""
@@ -102,19 +118,30 @@ async def move_members(
         target = await resolve_group_id(session, org_id, group_id)
         wanted = set(membership_ids)
         found = set(
-            (await session.scalars(
-                select(Membership.id).where(
-                    Membership.organization_id == org_id, Membership.id.in_(wanted), Membership.removed_at.is_(None)
+            (
+                await session.scalars(
+                    select(Membership.id).where(
+                        Membership.organization_id == org_id, Membership.id.in_(wanted), Membership.removed_at.is_(None)
+                    )
                 )
-            )).all()
+            ).all()
         )
         if found != wanted:
             raise NotFound("One or more members do not exist in this organisation.", field="membership_ids")
         await session.execute(
-            update(Membership).where(Membership.id.in_(found)).values(group_id=target)
+            update(Membership)
+            .where(Membership.id.in_(found))
+            .values(group_id=target)
             .execution_options(synchronize_session="fetch")
         )
         await local_list_changed(session, org_id)
-        record(session, actor, "membership.move", "user_group", str(target or "default"), organization_id=org_id,
-               new={"members": sorted(str(m) for m in found)})
+        record(
+            session,
+            actor,
+            "membership.move",
+            "user_group",
+            str(target or "default"),
+            organization_id=org_id,
+            new={"members": sorted(str(m) for m in found)},
+        )
     return len(found)

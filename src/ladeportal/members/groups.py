@@ -19,8 +19,12 @@ DEFAULT_GROUP_NAME = "Standard"
 
 async def create_default_group(session: AsyncSession, org: Organization) -> UserGroup:
     group = UserGroup(
-        id=uuid.uuid4(), organization_id=org.id, name=DEFAULT_GROUP_NAME, is_default=True,
-        description="Members without another group", all_sites=True,
+        id=uuid.uuid4(),
+        organization_id=org.id,
+        name=DEFAULT_GROUP_NAME,
+        is_default=True,
+        description="Members without another group",
+        all_sites=True,
     )
     session.add(group)
     await session.flush()
@@ -64,17 +68,24 @@ async def find_group(session: AsyncSession, org_id: uuid.UUID, ref: str) -> User
 
 async def list_groups(session: AsyncSession, org_id: uuid.UUID) -> list[UserGroup]:
     return list(
-        (await session.scalars(
-            select(UserGroup)
-            .where(UserGroup.organization_id == org_id, UserGroup.deleted_at.is_(None))
-            .order_by(UserGroup.name)
-        )).all()
+        (
+            await session.scalars(
+                select(UserGroup)
+                .where(UserGroup.organization_id == org_id, UserGroup.deleted_at.is_(None))
+                .order_by(UserGroup.name)
+            )
+        ).all()
     )
 
 
 async def create_group(
-    session: AsyncSession, actor: Actor, org_id: uuid.UUID, name: str, description: str | None = None,
-    site_ids: list[uuid.UUID] | None = None, charge_point_ids: list[uuid.UUID] | None = None,
+    session: AsyncSession,
+    actor: Actor,
+    org_id: uuid.UUID,
+    name: str,
+    description: str | None = None,
+    site_ids: list[uuid.UUID] | None = None,
+    charge_point_ids: list[uuid.UUID] | None = None,
 ) -> UserGroup:
     """`site_ids=None` lets the group use every site; a list restricts it to those sites plus the
     chargers in `charge_point_ids`."""
@@ -83,16 +94,29 @@ async def create_group(
         await ensure_unique_name(session, org_id, clean)
         restricted = site_ids is not None or bool(charge_point_ids)
         group = UserGroup(
-            id=uuid.uuid4(), organization_id=org_id, name=clean, description=clean_description(description),
+            id=uuid.uuid4(),
+            organization_id=org_id,
+            name=clean,
+            description=clean_description(description),
             all_sites=not restricted,
         )
         session.add(group)
         await session.flush()
         if restricted:
             await set_group_access(session, org_id, group, site_ids, charge_point_ids)
-        record(session, actor, "group.create", "user_group", group.id, organization_id=org_id,
-               new={"name": clean, "sites": [str(s) for s in site_ids or []] if restricted else "all",
-                    "charge_points": [str(c) for c in charge_point_ids or []]})
+        record(
+            session,
+            actor,
+            "group.create",
+            "user_group",
+            group.id,
+            organization_id=org_id,
+            new={
+                "name": clean,
+                "sites": [str(s) for s in site_ids or []] if restricted else "all",
+                "charge_points": [str(c) for c in charge_point_ids or []],
+            },
+        )
     return group
 
 
@@ -123,7 +147,10 @@ async def ensure_unique_name(
 
 
 async def set_group_access(
-    session: AsyncSession, org_id: uuid.UUID, group: UserGroup, site_ids: list[uuid.UUID] | None,
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    group: UserGroup,
+    site_ids: list[uuid.UUID] | None,
     charge_point_ids: list[uuid.UUID] | None,
 ) -> None:
     """Replace what the group may use; `site_ids=None` and no chargers means every site."""
@@ -149,9 +176,13 @@ async def _set_charge_points(
     session: AsyncSession, org_id: uuid.UUID, group: UserGroup, charge_point_ids: list[uuid.UUID]
 ) -> None:
     owned = set(
-        (await session.scalars(
-            select(ChargePoint.id).where(ChargePoint.organization_id == org_id, ChargePoint.id.in_(charge_point_ids))
-        )).all()
+        (
+            await session.scalars(
+                select(ChargePoint.id).where(
+                    ChargePoint.organization_id == org_id, ChargePoint.id.in_(charge_point_ids)
+                )
+            )
+        ).all()
     )
     if set(charge_point_ids) - owned:
         raise NotFound("One or more chargers do not exist in this organisation.", field="charge_point_ids")
@@ -166,9 +197,9 @@ async def group_site_ids(session: AsyncSession, group: UserGroup) -> list[uuid.U
 
 async def group_charge_point_ids(session: AsyncSession, group: UserGroup) -> list[uuid.UUID]:
     return list(
-        (await session.scalars(
-            select(GroupChargePoint.charge_point_id).where(GroupChargePoint.group_id == group.id)
-        )).all()
+        (
+            await session.scalars(select(GroupChargePoint.charge_point_id).where(GroupChargePoint.group_id == group.id))
+        ).all()
     )
 
 
@@ -182,17 +213,23 @@ async def group_may_use(
     """A group may use a whole site, or single chargers; without a charger only sites count."""
     if group.all_sites:
         return True
-    if await session.scalar(
-        select(GroupSite.site_id).where(GroupSite.group_id == group.id, GroupSite.site_id == site_id)
-    ) is not None:
+    if (
+        await session.scalar(
+            select(GroupSite.site_id).where(GroupSite.group_id == group.id, GroupSite.site_id == site_id)
+        )
+        is not None
+    ):
         return True
     if charge_point_id is None:
         return False
-    return await session.scalar(
-        select(GroupChargePoint.charge_point_id).where(
-            GroupChargePoint.group_id == group.id, GroupChargePoint.charge_point_id == charge_point_id
+    return (
+        await session.scalar(
+            select(GroupChargePoint.charge_point_id).where(
+                GroupChargePoint.group_id == group.id, GroupChargePoint.charge_point_id == charge_point_id
+            )
         )
-    ) is not None
+        is not None
+    )
 
 
 async def effective_group(session: AsyncSession, membership: Membership) -> UserGroup:

@@ -3,6 +3,10 @@
 Everything the rows refer to (people by number, the organisation's memberships and groups, tags by
 UID) is loaded up front in chunks; the rows are then decided in memory. The plan holds the rows to
 insert and the updates by primary key, ready for executemany.
+
+Names, e-mails, notes and parking spots go to this organisation's memberships. A person who already
+has an account is never written (another organisation may know them by another name); a number
+nobody has gets a new person row with the number and language only.
 """
 
 from __future__ import annotations
@@ -22,8 +26,8 @@ from ladeportal.db.base import utcnow
 from ladeportal.errors import ValidationFailed
 from ladeportal.members.models import IdTag, Membership, MembershipState, Role, User, UserGroup
 from ladeportal.members.phone import normalise_mobile
+from ladeportal.members.profile import MemberProfile, clean_profile
 from ladeportal.members.rfid import normalise_uid
-from ladeportal.members.services import clean_email
 from ladeportal.members.tabular import TableRow
 from ladeportal.orgs.models import Organization
 
@@ -52,7 +56,6 @@ class MemberPlan:
     results: list[RowResult] = field(default_factory=list)
     new_users: list[dict[str, Any]] = field(default_factory=list)
     new_memberships: list[dict[str, Any]] = field(default_factory=list)
-    user_updates: list[dict[str, Any]] = field(default_factory=list)
     membership_updates: list[dict[str, Any]] = field(default_factory=list)
     new_tags: list[dict[str, Any]] = field(default_factory=list)
     # (membership id, phone, language, invite count after this invitation)
@@ -70,7 +73,7 @@ class _Known:
 
 def _chunks(values: list[Any]) -> Iterable[list[Any]]:
     for start in range(0, len(values), CHUNK):
-        yield values[start:start + CHUNK]
+        yield values[start : start + CHUNK]
 
 
 async def _load(session: AsyncSession, org: Organization, phones: list[str], uids: list[str]) -> _Known:
@@ -81,14 +84,18 @@ async def _load(session: AsyncSession, org: Organization, phones: list[str], uid
     memberships: dict[uuid.UUID, Membership] = {}
     user_ids = [u.id for u in users.values()]
     for chunk in _chunks(user_ids):
-        for m in (await session.scalars(
-            select(Membership).where(Membership.organization_id == org.id, Membership.user_id.in_(chunk))
-        )).all():
+        for m in (
+            await session.scalars(
+                select(Membership).where(Membership.organization_id == org.id, Membership.user_id.in_(chunk))
+            )
+        ).all():
             memberships[m.user_id] = m
     groups: dict[str, uuid.UUID | None] = {}
-    for group in (await session.scalars(
-        select(UserGroup).where(UserGroup.organization_id == org.id, UserGroup.deleted_at.is_(None))
-    )).all():
+    for group in (
+        await session.scalars(
+            select(UserGroup).where(UserGroup.organization_id == org.id, UserGroup.deleted_at.is_(None))
+        )
+    ).all():
         groups[group.name.strip().casefold()] = None if group.is_default else group.id
     tags: dict[str, tuple[uuid.UUID, uuid.UUID | None]] = {}
     for chunk in _chunks(uids):
@@ -104,11 +111,13 @@ async def _load(session: AsyncSession, org: Organization, phones: list[str], uid
 class _Row:
     line: int
     phone: str
-    name: str | None
-    email: str | None
+    profile: MemberProfile
     group: str | None
     uids: list[str]
-    parking_spot: str | None
+
+
+# The membership fields a row sets; an empty cell leaves the stored value alone.
+PROFILE_FIELDS = ("name", "email", "notes", "parking_spot")
 
 
 def _parse(row: TableRow, region: str) -> _Row:
@@ -116,19 +125,18 @@ def _parse(row: TableRow, region: str) -> _Row:
         raise ValidationFailed(row.problem)
     v = row.values
     phone = normalise_mobile(v.get("phone", ""), default_region=region)
-    name = v.get("name", "").strip() or None
-    if name and len(name) > 200:
-        raise ValidationFailed("The name is longer than 200 characters.", field="name")
-    spot = v.get("parking_spot", "").strip() or None
-    if spot and len(spot) > 40:
-        raise ValidationFailed("The parking spot is longer than 40 characters.", field="parking_spot")
+    profile = clean_profile(v.get("name"), v.get("email"), v.get("notes"), v.get("parking_spot"))
     uids = [normalise_uid(part) for part in re.split(r"[,;|]", v.get("rfid", "")) if part.strip()]
-    return _Row(row.line, phone, name, clean_email(v.get("email")), v.get("group", "").strip() or None, uids, spot)
+    return _Row(row.line, phone, profile, v.get("group", "").strip() or None, uids)
 
 
 async def plan_members(
-    session: AsyncSession, org: Organization, rows: list[TableRow], progress: Callable[[int], Awaitable[None]],
-    *, send_invites: bool = True,
+    session: AsyncSession,
+    org: Organization,
+    rows: list[TableRow],
+    progress: Callable[[int], Awaitable[None]],
+    *,
+    send_invites: bool = True,
 ) -> MemberPlan:
     plan = MemberPlan()
     parsed: list[_Row | RowResult] = []
@@ -186,11 +194,12 @@ class _Decider:
         for uid in row.uids:
             self.seen_uids[uid] = row.line
         if membership is not None and membership.removed_at is None:
-            changes = self._update(row, user, membership, has_group, group_id)
+            changes = self._update(row, membership, has_group, group_id)
             changes += [f"tag {uid}" for uid in new_tags]
             self._add_tags(new_tags, membership.id)
-            return RowResult(row.line, RowStatus.updated if changes else RowStatus.unchanged, row.phone,
-                             changes=changes)
+            return RowResult(
+                row.line, RowStatus.updated if changes else RowStatus.unchanged, row.phone, changes=changes
+            )
         member_id = self._add(row, user, membership, group_id)
         self._add_tags(new_tags, member_id)
         return RowResult(row.line, RowStatus.added, row.phone, changes=[f"tag {uid}" for uid in new_tags])
@@ -209,50 +218,57 @@ class _Decider:
 
     def _add_tags(self, uids: list[str], member_id: uuid.UUID) -> None:
         for uid in uids:
-            self.plan.new_tags.append({"uid": uid, "membership_id": member_id, "group_id": None, "label": None,
-                                       "expires_at": None})
+            self.plan.new_tags.append(
+                {"uid": uid, "membership_id": member_id, "group_id": None, "label": None, "expires_at": None}
+            )
         self.plan.tags_or_groups_changed |= bool(uids)
 
-    def _update(self, row: _Row, user: Any, m: Membership, has_group: bool, group_id: uuid.UUID | None) -> list[str]:
-        changes: list[str] = []
-        user_values: dict[str, Any] = {}
-        if row.name and row.name != user.name:
-            user_values["name"] = row.name
-        if row.email and row.email != user.email:
-            user_values["email"] = row.email
+    def _update(self, row: _Row, m: Membership, has_group: bool, group_id: uuid.UUID | None) -> list[str]:
         member_values: dict[str, Any] = {}
+        for key in PROFILE_FIELDS:
+            value = getattr(row.profile, key)
+            if value and value != getattr(m, key):
+                member_values[key] = value
         if has_group and group_id != m.group_id:
             member_values["group_id"] = group_id
             self.plan.tags_or_groups_changed = True
-        if row.parking_spot and row.parking_spot != m.parking_spot:
-            member_values["parking_spot"] = row.parking_spot
-        if user_values:
-            self.plan.user_updates.append({"id": user.id, "updated_at": self.now, **user_values})
         if member_values:
             self.plan.membership_updates.append({"id": m.id, "updated_at": self.now, **member_values})
-        changes += [k for k in user_values] + [("group" if k == "group_id" else k) for k in member_values]
-        return changes
+        return [("group" if k == "group_id" else k) for k in member_values]
 
     def _add(self, row: _Row, user: User | None, old: Membership | None, group_id: uuid.UUID | None) -> uuid.UUID:
         if user is None:
             user_id = uuid.uuid4()
-            self.plan.new_users.append({
-                "id": user_id, "phone": row.phone, "name": row.name, "email": row.email,
-                "language": self.language, "created_at": self.now, "updated_at": self.now,
-            })
+            self.plan.new_users.append(
+                {
+                    "id": user_id,
+                    "phone": row.phone,
+                    "language": self.language,
+                    "created_at": self.now,
+                    "updated_at": self.now,
+                }
+            )
         else:
             user_id = user.id
-            # Another organisation may know the person by another name: fill in only what is missing.
-            fill = {k: v for k, v in (("name", row.name), ("email", row.email)) if v and not getattr(user, k)}
-            if fill:
-                self.plan.user_updates.append({"id": user.id, "updated_at": self.now, **fill})
-        values: dict[str, Any] = {"role": Role.member, "state": MembershipState.invited, "group_id": group_id,
-                  "parking_spot": row.parking_spot, "removed_at": None, "updated_at": self.now}
+        p = row.profile
+        values: dict[str, Any] = {
+            "role": Role.member,
+            "state": MembershipState.invited,
+            "group_id": group_id,
+            "name": p.name,
+            "email": p.email,
+            "notes": p.notes,
+            "parking_spot": p.parking_spot,
+            "activated_at": None,
+            "removed_at": None,
+            "updated_at": self.now,
+        }
         count = (old.invite_count or 0) if old is not None else 0
         if self.send_invites:
             count += 1
-            values.update(invited_at=(old.invited_at if old else None) or self.now, invite_sent_at=self.now,
-                          invite_count=count)
+            values.update(
+                invited_at=(old.invited_at if old else None) or self.now, invite_sent_at=self.now, invite_count=count
+            )
             language = user.language if user is not None else self.language
         member_id = old.id if old is not None else uuid.uuid4()
         if self.send_invites:
@@ -261,8 +277,14 @@ class _Decider:
             # A removed member comes back: the old membership is reused (their old tags stay blocked).
             self.plan.membership_updates.append({"id": old.id, **values})
         else:
-            self.plan.new_memberships.append({
-                "invite_count": 0, **values,
-                "id": member_id, "organization_id": self.org.id, "user_id": user_id, "created_at": self.now,
-            })
+            self.plan.new_memberships.append(
+                {
+                    "invite_count": 0,
+                    **values,
+                    "id": member_id,
+                    "organization_id": self.org.id,
+                    "user_id": user_id,
+                    "created_at": self.now,
+                }
+            )
         return member_id

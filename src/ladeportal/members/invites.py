@@ -1,7 +1,14 @@
-"""SMS invitations: sent when a person is added, resent by an admin at most once per 10 minutes."""
+"""SMS invitations: sent when a person is added, resent by an admin at most once per 10 minutes.
+
+Every invitation also passes the organisation's SMS limits (messaging/org_limits.py), keyed on the
+organisation and the number, so removing and re-adding a person sends no further SMS. The text is
+the platform's, with the organisation's name quoted, shortened and stripped of anything that could
+pass for a link or a sender (a name like "DNB: your card is blocked, call ..." stays a quoted name).
+"""
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timedelta
 
@@ -15,6 +22,7 @@ from ladeportal.errors import Conflict
 from ladeportal.jobs.models import OutboxTask, TaskState
 from ladeportal.members.lookup import get_membership
 from ladeportal.members.models import Membership, MembershipState, Role, User
+from ladeportal.messaging.org_limits import admit_org_sms
 from ladeportal.messaging.queue import SMS_TASK, queue_sms
 from ladeportal.orgs.models import Organization
 from ladeportal.orgs.services import get_organization
@@ -23,18 +31,37 @@ from ladeportal.settings import get_settings
 
 RESEND_INTERVAL = timedelta(minutes=10)
 
+ORG_NAME_IN_SMS = 40
+# Letters, digits, spaces and the punctuation of company names; no ":" "@" or "/" (no links, no
+# "Bank: ..." prefixes) and no quotes that could close the «» frame.
+_NOT_IN_NAME = re.compile(r"[^\w .,&'()\-]+")
+
 # Drivers have no portal (their app comes later), so their invitation promises only what works
 # today: charging with the RFID tag the owner gives them. Administrators get the portal's login link.
+# Both start with the platform's name and end with its fixed address, whatever the organisation is called.
 _TEXTS = {
-    "nb": "{org} har lagt deg til som bruker av ladeanlegget. Du lader med brikken du får fra styret.",
-    "en": "{org} has added you as a user of its EV chargers. You charge with the RFID tag you are given.",
-    "sv": "{org} har lagt till dig som användare av laddstationerna. Du laddar med taggen du får.",
+    "nb": "Ladeportal: «{org}» har lagt deg til som bruker av ladeanlegget. "
+    "Du lader med brikken du får fra styret. {url}",
+    "en": "Ladeportal: «{org}» has added you as a user of its EV chargers. "
+    "You charge with the RFID tag you are given. {url}",
+    "sv": "Ladeportal: «{org}» har lagt till dig som användare av laddstationerna. Du laddar med taggen du får. {url}",
 }
 _PORTAL_TEXTS = {
-    "nb": "{org} har gitt deg tilgang til ladeportalen. Logg inn med mobilnummeret ditt: {url}",
-    "en": "{org} has given you access to the charging portal. Log in with your mobile number: {url}",
-    "sv": "{org} har gett dig tillgång till laddportalen. Logga in med ditt mobilnummer: {url}",
+    "nb": "Ladeportal: «{org}» har gitt deg tilgang til ladeportalen. Logg inn med mobilnummeret ditt: {url}",
+    "en": "Ladeportal: «{org}» has given you access to the charging portal. Log in with your mobile number: {url}",
+    "sv": "Ladeportal: «{org}» har gett dig tillgång till laddportalen. Logga in med ditt mobilnummer: {url}",
 }
+
+
+class InviteLimited(Conflict):
+    code = "sms_limit"
+
+
+def org_name_for_sms(name: str) -> str:
+    cleaned = " ".join(_NOT_IN_NAME.sub(" ", name).split())
+    if len(cleaned) > ORG_NAME_IN_SMS:
+        cleaned = cleaned[: ORG_NAME_IN_SMS - 1].rstrip() + "…"
+    return cleaned or "?"
 
 
 async def queue_invite_sms_many(
@@ -42,8 +69,11 @@ async def queue_invite_sms_many(
 ) -> None:
     """Many invitations as one executemany: the same outbox rows queue_sms writes (kind, payload and
     dedupe key alike), because 10,000 single inserts would dominate a bulk import. Belongs in
-    jobs.outbox as enqueue_many once that exists."""
+    jobs.outbox as enqueue_many once that exists. Numbers over the organisation's SMS limits get none
+    (their membership rows still say invited; an admin can resend later)."""
     now = utcnow()
+    admitted = await admit_org_sms(session, org.id, [phone for _, phone, _, _ in invites], "invite", now)
+    invites = [invite for invite, ok in zip(invites, admitted, strict=True) if ok]
     rows = [
         {
             "kind": SMS_TASK,
@@ -64,18 +94,23 @@ async def queue_invite_sms_many(
 
 
 def invite_text(org_name: str, language: str, *, portal: bool = False) -> str:
-    url = get_settings().public_url.rstrip("/") + "/portal/login"
+    base = get_settings().public_url.rstrip("/")
+    url = base + "/portal/login" if portal else base
     texts = _PORTAL_TEXTS if portal else _TEXTS
-    return texts.get(language, texts["nb"]).format(org=org_name, url=url)
+    return texts.get(language, texts["nb"]).format(org=org_name_for_sms(org_name), url=url)
 
 
 async def queue_invite(
     session: AsyncSession, org: Organization, membership: Membership, user: User, now: datetime | None = None
-) -> None:
-    """Queue the invitation inside the caller's transaction and note when it went out."""
+) -> bool:
+    """Queue the invitation inside the caller's transaction and note when it went out. False (and
+    nothing queued or noted) when the number has no phone or the organisation's SMS limits say no."""
     if not user.phone:
-        return
+        return False
     now = now or utcnow()
+    [admitted] = await admit_org_sms(session, org.id, [user.phone], "invite", now)
+    if not admitted:
+        return False
     membership.invite_count = (membership.invite_count or 0) + 1
     membership.invited_at = membership.invited_at or now
     membership.invite_sent_at = now
@@ -88,6 +123,7 @@ async def queue_invite(
         membership.invite_count,
         portal=membership.role != Role.member,
     )
+    return True
 
 
 async def queue_invite_sms(
@@ -121,13 +157,15 @@ async def resend_invite(
         user = membership.user
         if membership.state == MembershipState.blocked:
             raise Conflict("The member is blocked; unblock them before sending an invitation.")
-        if user.last_login_at is not None:
+        # This organisation's view only: a login elsewhere must not be revealed (nor block the invite).
+        if membership.activated_at is not None:
             raise Conflict("The member has already logged in.")
         if membership.invite_sent_at is not None and now - membership.invite_sent_at < RESEND_INTERVAL:
             wait = RESEND_INTERVAL - (now - membership.invite_sent_at)
             minutes = max(1, int(wait.total_seconds() // 60) + (1 if wait.total_seconds() % 60 else 0))
             raise Conflict(f"An invitation was sent less than 10 minutes ago; try again in {minutes} min.")
-        await queue_invite(session, org, membership, user, now)
+        if not await queue_invite(session, org, membership, user, now):
+            raise InviteLimited("Too many SMS went to this number or from this organisation today; try again later.")
         record(
             session,
             actor,

@@ -57,7 +57,9 @@ async def local_list_changed(session: AsyncSession, org_id: uuid.UUID) -> int:
     )
     version = int((await session.execute(stmt)).scalar_one())
     await enqueue(
-        session, SYNC_TASK, {"organization_id": str(org_id), "version": version},
+        session,
+        SYNC_TASK,
+        {"organization_id": str(org_id), "version": version},
         dedupe_key=f"{SYNC_TASK}:{org_id}:{version}",
     )
     return version
@@ -65,15 +67,17 @@ async def local_list_changed(session: AsyncSession, org_id: uuid.UUID) -> int:
 
 async def local_list_version(session: AsyncSession, org_id: uuid.UUID) -> int:
     """0 until the first change; OCPP uses the version to tell whether a charger is up to date."""
-    version = await session.scalar(
-        select(LocalListVersion.version).where(LocalListVersion.organization_id == org_id)
-    )
+    version = await session.scalar(select(LocalListVersion.version).where(LocalListVersion.organization_id == org_id))
     return int(version or 0)
 
 
 async def compute_local_list(
-    session: AsyncSession, org_id: uuid.UUID, *, site_id: uuid.UUID | None = None,
-    charge_point_id: uuid.UUID | None = None, at: datetime | None = None,
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    *,
+    site_id: uuid.UUID | None = None,
+    charge_point_id: uuid.UUID | None = None,
+    at: datetime | None = None,
 ) -> list[LocalListEntry]:
     """Every tag of the organisation with the status decide_access would give it, sorted by UID.
 
@@ -89,10 +93,13 @@ async def compute_local_list(
         if site_id is None:
             raise NotFound("No such charger.")
     groups = dict(
-        (await session.execute(
-            select(UserGroup.id, UserGroup.all_sites)
-            .where(UserGroup.organization_id == org_id, UserGroup.deleted_at.is_(None))
-        )).all()
+        (
+            await session.execute(
+                select(UserGroup.id, UserGroup.all_sites).where(
+                    UserGroup.organization_id == org_id, UserGroup.deleted_at.is_(None)
+                )
+            )
+        ).all()
     )
     default_id = await session.scalar(
         select(UserGroup.id).where(UserGroup.organization_id == org_id, UserGroup.is_default.is_(True))
@@ -100,8 +107,14 @@ async def compute_local_list(
     allowed = await _groups_allowed_here(session, org_id, site_id, charge_point_id, groups)
     rows = await session.execute(
         select(
-            IdTag.uid, IdTag.state, IdTag.expires_at, IdTag.group_id, IdTag.membership_id,
-            Membership.state, Membership.removed_at, Membership.group_id,
+            IdTag.uid,
+            IdTag.state,
+            IdTag.expires_at,
+            IdTag.group_id,
+            IdTag.membership_id,
+            Membership.state,
+            Membership.removed_at,
+            Membership.group_id,
         )
         .outerjoin(Membership, Membership.id == IdTag.membership_id)
         .where(IdTag.organization_id == org_id)
@@ -119,20 +132,23 @@ async def compute_local_list(
 
 
 async def _groups_allowed_here(
-    session: AsyncSession, org_id: uuid.UUID, site_id: uuid.UUID | None, charge_point_id: uuid.UUID | None,
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    site_id: uuid.UUID | None,
+    charge_point_id: uuid.UUID | None,
     groups: dict[uuid.UUID, bool],
 ) -> set[uuid.UUID]:
     if site_id is None:
         return set(groups)
     allowed = {group_id for group_id, all_sites in groups.items() if all_sites}
-    allowed |= set(
-        (await session.scalars(select(GroupSite.group_id).where(GroupSite.site_id == site_id))).all()
-    )
+    allowed |= set((await session.scalars(select(GroupSite.group_id).where(GroupSite.site_id == site_id))).all())
     if charge_point_id is not None:
         allowed |= set(
-            (await session.scalars(
-                select(GroupChargePoint.group_id).where(GroupChargePoint.charge_point_id == charge_point_id)
-            )).all()
+            (
+                await session.scalars(
+                    select(GroupChargePoint.group_id).where(GroupChargePoint.charge_point_id == charge_point_id)
+                )
+            ).all()
         )
     return allowed & set(groups)
 

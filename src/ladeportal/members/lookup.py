@@ -12,16 +12,16 @@ from ladeportal.errors import NotFound
 from ladeportal.members.models import Membership, User
 
 
-async def get_user_by_phone(session: AsyncSession, e164: str) -> User | None:
-    return await session.scalar(select(User).where(User.phone == e164))
+async def get_user_by_phone(session: AsyncSession, e164: str, *, for_update: bool = False) -> User | None:
+    query = select(User).where(User.phone == e164)
+    return await session.scalar(query.with_for_update() if for_update else query)
 
 
 async def get_membership(session: AsyncSession, org_id: uuid.UUID, membership_id: uuid.UUID) -> Membership:
     membership = await session.scalar(
         select(Membership)
         .options(selectinload(Membership.user))
-        .where(Membership.id == membership_id, Membership.organization_id == org_id,
-               Membership.removed_at.is_(None))
+        .where(Membership.id == membership_id, Membership.organization_id == org_id, Membership.removed_at.is_(None))
     )
     if membership is None:
         raise NotFound("No such member.")

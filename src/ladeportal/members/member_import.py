@@ -23,19 +23,34 @@ from ladeportal.members.import_plan import MemberPlan, RowResult, RowStatus, pla
 from ladeportal.members.invites import queue_invite_sms_many
 from ladeportal.members.local_list import local_list_changed
 from ladeportal.members.models import IdTag, Membership, TagState, User
-from ladeportal.members.tabular import expire_loaded, read_table
+from ladeportal.members.tabular import expire_loaded, load_table
 from ladeportal.orgs.models import Organization
 from ladeportal.orgs.services import get_organization
 from ladeportal.platform.audit import Actor, record
 
 MEMBER_COLUMNS: dict[str, Sequence[str]] = {
-    "phone": ("mobilnummer", "mobil", "mobilnr", "mobiltelefon", "telefon", "telefonnummer", "tlf", "tlf nr",
-              "mobile", "mobile number", "mobile phone", "phone number", "cell phone", "mobiltelefonnummer"),
+    "phone": (
+        "mobilnummer",
+        "mobil",
+        "mobilnr",
+        "mobiltelefon",
+        "telefon",
+        "telefonnummer",
+        "tlf",
+        "tlf nr",
+        "mobile",
+        "mobile number",
+        "mobile phone",
+        "phone number",
+        "cell phone",
+        "mobiltelefonnummer",
+    ),
     "name": ("navn", "fullt navn", "namn", "full name"),
     "email": ("e post", "epost", "e postadresse", "e mail", "email address", "mail"),
     "group": ("gruppe", "brukergruppe", "grupp", "user group"),
     "rfid": ("rfid uid", "rfid brikke", "rfid tag", "brikke", "brikke uid", "uid", "tag", "kort", "card"),
     "parking_spot": ("parkeringsplass", "p plass", "plass", "parking", "parking space", "parkeringsplats"),
+    "notes": ("notat", "notater", "merknad", "kommentar", "note", "comment", "anteckning", "anteckningar"),
 }
 CHUNK = 1000
 
@@ -76,31 +91,45 @@ async def _report(progress: ProgressCallback | None, phase: str, done: int, tota
 
 
 async def dry_run_member_import(
-    session: AsyncSession, org_id: uuid.UUID, content: bytes, filename: str,
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    content: bytes,
+    filename: str,
     progress: ProgressCallback | None = None,
 ) -> ImportReport:
     """What importing the file would do, row by row; changes nothing."""
     org = await get_organization(session, org_id)
-    table = read_table(content, filename, MEMBER_COLUMNS, required=("phone",))
+    table = await load_table(content, filename, MEMBER_COLUMNS, required=("phone",))
     total = len(table.rows)
-    plan = await plan_members(session, org, table.rows, lambda done: _report(progress, "checking", done, total),
-                              send_invites=False)
+    plan = await plan_members(
+        session, org, table.rows, lambda done: _report(progress, "checking", done, total), send_invites=False
+    )
     return ImportReport(plan.results, table.ignored_columns)
 
 
 async def import_members(
-    session: AsyncSession, actor: Actor, org_id: uuid.UUID, content: bytes, filename: str,
-    *, skip_invalid_rows: bool = False, send_invites: bool = True, progress: ProgressCallback | None = None,
+    session: AsyncSession,
+    actor: Actor,
+    org_id: uuid.UUID,
+    content: bytes,
+    filename: str,
+    *,
+    skip_invalid_rows: bool = False,
+    send_invites: bool = True,
+    progress: ProgressCallback | None = None,
 ) -> ImportReport:
     """Import the file in one transaction. With errors in the file nothing is imported unless
     `skip_invalid_rows` says to import the valid rows only."""
-    table = read_table(content, filename, MEMBER_COLUMNS, required=("phone",))
+    table = await load_table(content, filename, MEMBER_COLUMNS, required=("phone",))
     try:
         async with unit_of_work(session):
             org = await get_organization(session, org_id)
             total = len(table.rows)
             plan = await plan_members(
-                session, org, table.rows, lambda done: _report(progress, "checking", done, total),
+                session,
+                org,
+                table.rows,
+                lambda done: _report(progress, "checking", done, total),
                 send_invites=send_invites,
             )
             report = ImportReport(plan.results, table.ignored_columns)
@@ -110,8 +139,15 @@ async def import_members(
                     field="file",
                 )
             await _apply(session, org, plan, lambda done: _report(progress, "saving", done, total))
-            record(session, actor, "members.import", "organization", org.id, organization_id=org.id,
-                   new={"file": filename[:200], **report.counts})
+            record(
+                session,
+                actor,
+                "members.import",
+                "organization",
+                org.id,
+                organization_id=org.id,
+                new={"file": filename[:200], **report.counts},
+            )
     except IntegrityError:
         raise Conflict("Members changed while the file was imported; run the import again.") from None
     expire_loaded(session, (User, Membership, IdTag))
@@ -120,24 +156,36 @@ async def import_members(
 
 
 async def _apply(
-    session: AsyncSession, org: Organization, plan: MemberPlan, progress: Callable[[int], Awaitable[None]],
+    session: AsyncSession,
+    org: Organization,
+    plan: MemberPlan,
+    progress: Callable[[int], Awaitable[None]],
 ) -> None:
     now = utcnow()
     for start in range(0, len(plan.new_users), CHUNK):
-        await session.execute(insert(User), plan.new_users[start:start + CHUNK])
+        await session.execute(insert(User), plan.new_users[start : start + CHUNK])
     for start in range(0, len(plan.new_memberships), CHUNK):
-        await session.execute(insert(Membership), plan.new_memberships[start:start + CHUNK])
+        await session.execute(insert(Membership), plan.new_memberships[start : start + CHUNK])
         await progress(start + CHUNK)
-    # Bulk UPDATE by primary key: one executemany per table instead of a round trip per row.
-    if plan.user_updates:
-        await session.execute(update(User), plan.user_updates)
+    # Bulk UPDATE by primary key: one executemany instead of a round trip per row. Existing people
+    # (users rows) are never updated by an organisation's import.
     if plan.membership_updates:
         await session.execute(update(Membership), plan.membership_updates)
     if plan.new_tags:
-        await session.execute(insert(IdTag), [
-            {"id": uuid.uuid4(), "organization_id": org.id, "state": TagState.active, "created_at": now,
-             "updated_at": now, **tag} for tag in plan.new_tags
-        ])
+        await session.execute(
+            insert(IdTag),
+            [
+                {
+                    "id": uuid.uuid4(),
+                    "organization_id": org.id,
+                    "state": TagState.active,
+                    "created_at": now,
+                    "updated_at": now,
+                    **tag,
+                }
+                for tag in plan.new_tags
+            ],
+        )
     if plan.tags_or_groups_changed:
         await local_list_changed(session, org.id)
     if plan.invites:

@@ -30,11 +30,16 @@ class TagState(enum.StrEnum):
 
 
 class User(TimestampMixin, Base):
+    """The person: one mobile number, shared by every organisation they belong to. Only the person
+    themself and platform staff change this row; what an organisation knows about the person
+    (the name and e-mail it uses, notes, parking spot) is on the Membership."""
+
     __tablename__ = "users"
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    # E.164; NULL once the person is removed (anonymised), so the number can be reused.
+    # E.164; NULL once the person is anonymised, so the number can be reused.
     phone: Mapped[str | None] = mapped_column(String(16), unique=True)
+    # The person's own name and e-mail; never shown to an organisation.
     name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
     language: Mapped[str] = mapped_column(String(8), default="nb")
@@ -102,7 +107,14 @@ class Membership(TimestampMixin, Base):
         Enum(MembershipState, native_enum=False, length=16), default=MembershipState.invited
     )
     group_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("user_groups.id"), index=True)
+    # What this organisation knows about the person; another organisation never sees it.
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    notes: Mapped[str | None] = mapped_column(String(1000))
     parking_spot: Mapped[str | None] = mapped_column(String(40))
+    # The first sign-in while this membership exists: "has logged in" as far as this organisation
+    # may know (the person's global last login would reveal their activity elsewhere).
+    activated_at: Mapped[datetime | None] = mapped_column()
     removed_at: Mapped[datetime | None] = mapped_column()
     # The SMS invitation: when it was first and last sent and how often (resends are rate limited).
     invited_at: Mapped[datetime | None] = mapped_column()

@@ -41,9 +41,7 @@ def normalise_mobile(raw: str, default_region: str = "NO") -> str:
     if number is None:
         raise ValidationFailed(f"{raw!r} is not a valid phone number.", field="phone")
     if phonenumbers.number_type(number) not in _MOBILE_TYPES:
-        raise ValidationFailed(
-            f"{raw!r} is not a mobile number; the login code is sent by SMS.", field="phone"
-        )
+        raise ValidationFailed(f"{raw!r} is not a mobile number; the login code is sent by SMS.", field="phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

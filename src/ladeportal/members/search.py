@@ -1,5 +1,8 @@
 """Finding members: free text (name, number, tag), group, state, paged.
 
+Names, sorting and "has logged in" come from the membership, so a search shows only what this
+organisation knows: never another organisation's name for the person or their global last login.
+
 Two queries per page (a count and the page) plus one for the page's tags, whatever the size of the
 organisation: filters are EXISTS subqueries on indexed columns instead of joins that multiply rows.
 """
@@ -11,7 +14,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -28,7 +31,7 @@ class MemberFilter(enum.StrEnum):
     blocked = "blocked"
     logged_in = "logged_in"
     never_logged_in = "never_logged_in"
-    # "Members without a name": they carry an RFID tag but never logged in to fill in who they are.
+    # Members this organisation has no name for (typically added only to carry an RFID tag).
     without_name = "without_name"
 
 
@@ -69,17 +72,20 @@ async def search_members(session: AsyncSession, org_id: uuid.UUID, query: Member
     conditions += await _filters(session, org_id, query)
     base = select(Membership).join(User, User.id == Membership.user_id).where(*conditions)
     total = int(await session.scalar(select(func.count()).select_from(base.subquery())) or 0)
-    page = (await session.scalars(
-        base.options(selectinload(Membership.user))
-        # Named people first, alphabetically; the id keeps pages stable when names repeat.
-        .order_by(User.name.is_(None), User.name, User.phone, Membership.id)
-        .limit(query.page_size).offset((query.page - 1) * query.page_size)
-    )).all()
+    page = (
+        await session.scalars(
+            base.options(selectinload(Membership.user))
+            # Named people first, alphabetically; the id keeps pages stable when names repeat.
+            .order_by(Membership.name.is_(None), Membership.name, User.phone, Membership.id)
+            .limit(query.page_size)
+            .offset((query.page - 1) * query.page_size)
+        )
+    ).all()
     tags: dict[uuid.UUID, list[IdTag]] = {m.id: [] for m in page}
     if tags:
-        for tag in (await session.scalars(
-            select(IdTag).where(IdTag.membership_id.in_(list(tags))).order_by(IdTag.uid)
-        )).all():
+        for tag in (
+            await session.scalars(select(IdTag).where(IdTag.membership_id.in_(list(tags))).order_by(IdTag.uid))
+        ).all():
             tags[tag.membership_id].append(tag)  # type: ignore[index]
     return MemberPage([MemberRow(m, tags[m.id]) for m in page], total, query.page, query.page_size)
 
@@ -116,10 +122,10 @@ def _state_condition(value: MemberFilter | str) -> ColumnElement[bool]:
     if state in (MemberFilter.invited, MemberFilter.active, MemberFilter.blocked):
         return Membership.state == MembershipState(state.value)
     if state == MemberFilter.logged_in:
-        return User.last_login_at.is_not(None)
+        return Membership.activated_at.is_not(None)
     if state == MemberFilter.never_logged_in:
-        return User.last_login_at.is_(None)
-    return and_(User.last_login_at.is_(None), _has_tag())
+        return Membership.activated_at.is_(None)
+    return Membership.name.is_(None)
 
 
 def _text_matches(session: AsyncSession, text: str) -> ColumnElement[bool]:
@@ -137,11 +143,11 @@ def _text_matches(session: AsyncSession, text: str) -> ColumnElement[bool]:
 
 def _name_matches(session: AsyncSession, text: str) -> ColumnElement[bool]:
     if session.get_bind().dialect.name == "postgresql":
-        return User.name.ilike(f"%{_escape(text)}%", escape="\\")
+        return Membership.name.ilike(f"%{_escape(text)}%", escape="\\")
     # SQLite folds case for ASCII only, so "øyvind" would miss "Øyvind": also try the usual
     # capitalisations of the search text.
     variants = {text, text.lower(), text.upper(), text.capitalize(), text.title()}
-    return or_(*(User.name.like(f"%{_escape(v)}%", escape="\\") for v in sorted(variants)))
+    return or_(*(Membership.name.like(f"%{_escape(v)}%", escape="\\") for v in sorted(variants)))
 
 
 def _escape(text: str) -> str:

@@ -7,19 +7,24 @@ produces what Excel opens correctly: UTF-8 with BOM and ';' separators, or XLSX 
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
-import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.errors import ValidationFailed
+from ladeportal.members.xlsx_grid import xlsx_grid
 
 MAX_BYTES = 20 * 1024 * 1024
+# Far above any housing cooperative's member or tag list, far below what would tie up a web process.
+MAX_ROWS = 50_000
+MAX_LINES = 2 * MAX_ROWS  # blank lines included
+MAX_COLUMNS = 200
+MAX_CELL_CHARS = 1_000
 _FORMULA_START = ("=", "@", "\t", "\r")
 
 
@@ -43,16 +48,22 @@ def header_key(text: str) -> str:
     return re.sub(r"[\s_\-./]+", " ", folded).strip()
 
 
-def read_table(
+async def load_table(
     content: bytes, filename: str, aliases: dict[str, Sequence[str]], required: Sequence[str]
 ) -> Table:
+    """`read_table` in a worker thread: parsing a large sheet must not hold up the event loop, which
+    also serves the portal, the API and the chargers."""
+    return await asyncio.to_thread(read_table, content, filename, aliases, required)
+
+
+def read_table(content: bytes, filename: str, aliases: dict[str, Sequence[str]], required: Sequence[str]) -> Table:
     if len(content) > MAX_BYTES:
         raise ValidationFailed("The file is larger than 20 MB.", field="file")
     if not content.strip():
         raise ValidationFailed("The file is empty.", field="file")
     name = (filename or "").lower()
     if name.endswith((".xlsx", ".xlsm")) or content.startswith(b"PK\x03\x04"):
-        grid = _xlsx_rows(content)
+        grid: Iterable[tuple[int, list[str]]] = xlsx_grid(content, MAX_LINES, MAX_COLUMNS)
     elif name.endswith((".xls", ".ods", ".numbers")):
         raise ValidationFailed("Save the sheet as CSV or XLSX (Excel workbook) and upload it again.", field="file")
     else:
@@ -75,10 +86,10 @@ def _map_columns(
     positions: dict[int, str] = {}
     ignored: list[str] = []
     for index, title in enumerate(header):
-        field = lookup.get(header_key(title))
+        field = lookup.get(header_key(title[:MAX_CELL_CHARS]))
         if field is None:
             if title.strip():
-                ignored.append(title.strip())
+                ignored.append(title.strip()[:80])
             continue
         if field in positions.values():
             raise ValidationFailed(f"Two columns mean the same thing ({field}): keep one of them.", field="file")
@@ -86,17 +97,27 @@ def _map_columns(
     missing = [f for f in required if f not in positions.values()]
     if missing:
         expected = "; ".join(f"{f}: {', '.join((f, *aliases[f]))}" for f in missing)
-        raise ValidationFailed(
-            f"Missing column(s) {', '.join(missing)}. Accepted headers: {expected}.", field="file"
-        )
-    rows = []
+        raise ValidationFailed(f"Missing column(s) {', '.join(missing)}. Accepted headers: {expected}.", field="file")
+    rows: list[TableRow] = []
     for line, cells in rows_iter:
         if not any(c.strip() for c in cells):
             continue
+        if len(rows) == MAX_ROWS:
+            raise ValidationFailed(
+                f"The file has more than {MAX_ROWS} rows; split it into smaller files.", field="file"
+            )
         values = {field: _unescape(cells[i].strip()) if i < len(cells) else "" for i, field in positions.items()}
-        extra = any(c.strip() for c in cells[len(header):])
-        rows.append(TableRow(line, values, "more values than columns in the header" if extra else None))
+        rows.append(TableRow(line, values, _row_problem(cells, len(header), values)))
     return Table(list(positions.values()), rows, ignored)
+
+
+def _row_problem(cells: list[str], width: int, values: dict[str, str]) -> str | None:
+    if any(c.strip() for c in cells[width:]):
+        return "more values than columns in the header"
+    too_long = [field for field, value in values.items() if len(value) > MAX_CELL_CHARS]
+    if too_long:
+        return f"{too_long[0]}: longer than {MAX_CELL_CHARS} characters"
+    return None
 
 
 def expire_loaded(session: AsyncSession, classes: tuple[type, ...]) -> None:
@@ -115,10 +136,15 @@ def _unescape(value: str) -> str:
 
 
 def _decode(content: bytes) -> str:
-    if content.startswith(b"\xef\xbb\xbf"):
-        return content[3:].decode("utf-8", errors="strict")
-    if content.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return content.decode("utf-16")  # Excel's "Unicode text"
+    try:
+        if content.startswith(b"\xef\xbb\xbf"):
+            return content[3:].decode("utf-8", errors="strict")
+        if content.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return content.decode("utf-16")  # Excel's "Unicode text"
+    except UnicodeDecodeError:
+        raise ValidationFailed(
+            "The file's text encoding is damaged; save it again as CSV UTF-8.", field="file"
+        ) from None
     try:
         return content.decode("utf-8")
     except UnicodeDecodeError:
@@ -130,48 +156,32 @@ def _decode(content: bytes) -> str:
             return content.decode("latin-1")
 
 
-def _csv_rows(content: bytes) -> list[tuple[int, list[str]]]:
+def _csv_rows(content: bytes) -> Iterator[tuple[int, list[str]]]:
     text = _decode(content)
     if "\x00" in text:
         raise ValidationFailed("This is not a text (CSV) file; upload CSV or XLSX.", field="file")
     first = next((line for line in text.splitlines() if line.strip()), "")
     # Norwegian Excel separates with ';' because ',' is the decimal mark; pick what the header uses.
     delimiter = max((";", ",", "\t"), key=first.count) if any(d in first for d in ";,\t") else ","
+    _check_width(text, delimiter)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        return [(reader.line_num, row) for row in reader]
+        for row in reader:
+            if reader.line_num > MAX_LINES:
+                raise ValidationFailed(
+                    f"The file has more than {MAX_ROWS} rows; split it into smaller files.", field="file"
+                )
+            yield reader.line_num, row
     except csv.Error as exc:
         raise ValidationFailed(f"The CSV file is malformed near line {reader.line_num}: {exc}.", field="file") from None
 
 
-def _xlsx_rows(content: bytes) -> list[tuple[int, list[str]]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
-        raise ValidationFailed("The file is not a valid XLSX workbook.", field="file") from None
-    try:
-        sheet = workbook.worksheets[0]
-        return [
-            (line, [_xlsx_text(v) for v in values])
-            for line, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-        ]
-    finally:
-        workbook.close()
-
-
-def _xlsx_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float) and value.is_integer():
-        # A phone number typed into Excel is stored as the number 91234567.0.
-        return str(int(value))
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return str(value)
+def _check_width(text: str, delimiter: str) -> None:
+    """Refuse a line with too many separators before the csv module turns it into a list of that many
+    values (one line of 20 MB of ';' would be twenty million of them)."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.count(delimiter) >= MAX_COLUMNS:
+            raise ValidationFailed(f"Line {number} has more than {MAX_COLUMNS} columns.", field="file")
 
 
 def _cell(value: object) -> str:

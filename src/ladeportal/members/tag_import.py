@@ -22,13 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ladeportal.db.base import utcnow
 from ladeportal.db.engine import unit_of_work
 from ladeportal.errors import Conflict, ValidationFailed
+from ladeportal.limits import check_date
 from ladeportal.members.import_plan import RowResult, RowStatus
 from ladeportal.members.local_list import local_list_changed
 from ladeportal.members.member_import import ImportReport
 from ladeportal.members.models import IdTag, Membership, TagState, User, UserGroup
 from ladeportal.members.phone import normalise_mobile
 from ladeportal.members.rfid import normalise_uid
-from ladeportal.members.tabular import TableRow, expire_loaded, read_table
+from ladeportal.members.tabular import TableRow, expire_loaded, load_table
 from ladeportal.members.tags import clean_label
 from ladeportal.orgs.models import Organization
 from ladeportal.orgs.services import get_organization
@@ -39,8 +40,16 @@ TAG_COLUMNS: dict[str, Sequence[str]] = {
     "label": ("etikett", "merking", "beskrivelse", "description", "name", "navn"),
     "phone": ("mobilnummer", "mobil", "telefon", "medlem", "member", "member phone", "mobile", "mobile number"),
     "group": ("gruppe", "grupp", "user group"),
-    "expiry": ("utløper", "utløpsdato", "gyldig til", "expires", "expires at", "expiry date", "valid until",
-               "giltig till"),
+    "expiry": (
+        "utløper",
+        "utløpsdato",
+        "gyldig til",
+        "expires",
+        "expires at",
+        "expiry date",
+        "valid until",
+        "giltig till",
+    ),
 }
 
 
@@ -64,28 +73,34 @@ def parse_expiry(text: str, tz: ZoneInfo) -> datetime | None:
             day = date.fromisoformat(value[:10])
         else:
             moment = datetime.fromisoformat(value)
-            return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+            return check_date(moment if moment.tzinfo else moment.replace(tzinfo=tz), "expiry")
     except ValueError:
         raise ValidationFailed(f"{value!r} is not a date (use 2026-12-31 or 31.12.2026).", field="expiry") from None
+    check_date(day, "expiry")
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
 
 
 async def _lookups(session: AsyncSession, org: Organization, uids: list[str]) -> _Lookups:
     members = {
-        phone: m_id for m_id, phone in await session.execute(
-            select(Membership.id, User.phone).join(User, User.id == Membership.user_id)
+        phone: m_id
+        for m_id, phone in await session.execute(
+            select(Membership.id, User.phone)
+            .join(User, User.id == Membership.user_id)
             .where(Membership.organization_id == org.id, Membership.removed_at.is_(None))
-        ) if phone
+        )
+        if phone
     }
     groups = {
-        name.strip().casefold(): g_id for g_id, name in await session.execute(
-            select(UserGroup.id, UserGroup.name)
-            .where(UserGroup.organization_id == org.id, UserGroup.deleted_at.is_(None))
+        name.strip().casefold(): g_id
+        for g_id, name in await session.execute(
+            select(UserGroup.id, UserGroup.name).where(
+                UserGroup.organization_id == org.id, UserGroup.deleted_at.is_(None)
+            )
         )
     }
     tags: dict[str, IdTag] = {}
     for start in range(0, len(uids), 500):
-        for tag in (await session.scalars(select(IdTag).where(IdTag.uid.in_(uids[start:start + 500])))).all():
+        for tag in (await session.scalars(select(IdTag).where(IdTag.uid.in_(uids[start : start + 500])))).all():
             tags[tag.uid] = tag
     return _Lookups(members, groups, tags)
 
@@ -112,7 +127,9 @@ def _decide(
         if group_id is None:
             raise ValidationFailed(f"No group named {group_text!r}.", field="group")
     values = {
-        "membership_id": membership_id, "group_id": group_id, "label": clean_label(row.values.get("label")),
+        "membership_id": membership_id,
+        "group_id": group_id,
+        "label": clean_label(row.values.get("label")),
         "expires_at": parse_expiry(row.values.get("expiry", ""), ZoneInfo(org.time_zone)),
     }
     seen[uid] = row.line
@@ -149,16 +166,21 @@ async def _plan(
 
 async def dry_run_tag_import(session: AsyncSession, org_id: uuid.UUID, content: bytes, filename: str) -> ImportReport:
     org = await get_organization(session, org_id)
-    table = read_table(content, filename, TAG_COLUMNS, required=("uid",))
+    table = await load_table(content, filename, TAG_COLUMNS, required=("uid",))
     results, _ = await _plan(session, org, table.rows)
     return ImportReport(results, table.ignored_columns)
 
 
 async def import_tags(
-    session: AsyncSession, actor: Actor, org_id: uuid.UUID, content: bytes, filename: str,
-    *, skip_invalid_rows: bool = False,
+    session: AsyncSession,
+    actor: Actor,
+    org_id: uuid.UUID,
+    content: bytes,
+    filename: str,
+    *,
+    skip_invalid_rows: bool = False,
 ) -> ImportReport:
-    table = read_table(content, filename, TAG_COLUMNS, required=("uid",))
+    table = await load_table(content, filename, TAG_COLUMNS, required=("uid",))
     try:
         async with unit_of_work(session):
             org = await get_organization(session, org_id)
@@ -170,8 +192,18 @@ async def import_tags(
                     field="file",
                 )
             now = utcnow()
-            new = [{"id": uuid.uuid4(), "organization_id": org.id, "state": TagState.active, "created_at": now,
-                    "updated_at": now, **w} for w in writes if "uid" in w]
+            new = [
+                {
+                    "id": uuid.uuid4(),
+                    "organization_id": org.id,
+                    "state": TagState.active,
+                    "created_at": now,
+                    "updated_at": now,
+                    **w,
+                }
+                for w in writes
+                if "uid" in w
+            ]
             changed = [{**w, "updated_at": now} for w in writes if "id" in w]
             if new:
                 await session.execute(insert(IdTag), new)
@@ -179,8 +211,15 @@ async def import_tags(
                 await session.execute(update(IdTag), changed)
             if writes:
                 await local_list_changed(session, org.id)
-            record(session, actor, "tags.import", "organization", org.id, organization_id=org.id,
-                   new={"file": filename[:200], **report.counts})
+            record(
+                session,
+                actor,
+                "tags.import",
+                "organization",
+                org.id,
+                organization_id=org.id,
+                new={"file": filename[:200], **report.counts},
+            )
     except IntegrityError:
         raise Conflict("Tags changed while the file was imported; run the import again.") from None
     expire_loaded(session, (IdTag,))

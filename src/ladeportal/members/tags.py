@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.db.engine import unit_of_work
 from ladeportal.errors import Conflict, NotFound, ValidationFailed
+from ladeportal.limits import check_date
 from ladeportal.members.groups import get_group
 from ladeportal.members.local_list import local_list_changed
 from ladeportal.members.lookup import get_membership
@@ -32,13 +33,9 @@ class TagInput:
 
 def check_owner(membership_id: uuid.UUID | None, group_id: uuid.UUID | None) -> None:
     if membership_id is None and group_id is None:
-        raise ValidationFailed(
-            "A tag belongs to a member, or is a visitor key of a group.", field="membership_id"
-        )
+        raise ValidationFailed("A tag belongs to a member, or is a visitor key of a group.", field="membership_id")
     if membership_id is not None and group_id is not None:
-        raise ValidationFailed(
-            "A member's tag follows the member's group; give a member or a group.", field="group_id"
-        )
+        raise ValidationFailed("A member's tag follows the member's group; give a member or a group.", field="group_id")
 
 
 def clean_label(value: str | None) -> str | None:
@@ -51,7 +48,7 @@ def clean_label(value: str | None) -> str | None:
 def check_expiry(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         raise ValidationFailed("The expiry needs a time zone.", field="expires_at")
-    return value
+    return check_date(value, "expires_at")
 
 
 def uid_taken_message(uid: str, same_org: bool) -> str:
@@ -72,8 +69,14 @@ async def add_tag(session: AsyncSession, actor: Actor, org_id: uuid.UUID, data: 
         if existing is not None:
             raise Conflict(uid_taken_message(uid, existing == org_id), field="uid")
         tag = IdTag(
-            id=uuid.uuid4(), organization_id=org_id, uid=uid, membership_id=data.membership_id,
-            group_id=data.group_id, label=label, expires_at=expires_at, state=TagState.active,
+            id=uuid.uuid4(),
+            organization_id=org_id,
+            uid=uid,
+            membership_id=data.membership_id,
+            group_id=data.group_id,
+            label=label,
+            expires_at=expires_at,
+            state=TagState.active,
         )
         session.add(tag)
         await session.flush()
@@ -129,7 +132,10 @@ async def get_tag(session: AsyncSession, org_id: uuid.UUID, tag_id: uuid.UUID) -
 
 
 async def list_tags(
-    session: AsyncSession, org_id: uuid.UUID, *, membership_id: uuid.UUID | None = None,
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    *,
+    membership_id: uuid.UUID | None = None,
     visitor_keys_only: bool = False,
 ) -> list[IdTag]:
     query = select(IdTag).where(IdTag.organization_id == org_id)
@@ -140,13 +146,22 @@ async def list_tags(
     return list((await session.scalars(query.order_by(IdTag.uid))).all())
 
 
-async def set_tag_state(session: AsyncSession, actor: Actor, org_id: uuid.UUID, tag_id: uuid.UUID,
-                        state: TagState) -> IdTag:
+async def set_tag_state(
+    session: AsyncSession, actor: Actor, org_id: uuid.UUID, tag_id: uuid.UUID, state: TagState
+) -> IdTag:
     async with unit_of_work(session):
         tag = await get_tag(session, org_id, tag_id)
         old = snapshot(tag, TAG_FIELDS)
         tag.state = state
         await local_list_changed(session, org_id)
-        record(session, actor, f"tag.{state.value}", "id_tag", tag.id, organization_id=org_id,
-               old=old, new=snapshot(tag, TAG_FIELDS))
+        record(
+            session,
+            actor,
+            f"tag.{state.value}",
+            "id_tag",
+            tag.id,
+            organization_id=org_id,
+            old=old,
+            new=snapshot(tag, TAG_FIELDS),
+        )
     return tag

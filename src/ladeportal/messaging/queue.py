@@ -8,14 +8,27 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.jobs.outbox import enqueue
+from ladeportal.messaging.sealing import seal
 
 SMS_TASK = "sms.send"
 EMAIL_TASK = "email.send"
 
 
-async def queue_sms(session: AsyncSession, to: str, text: str, *, purpose: str, dedupe_key: str | None = None) -> None:
-    """`to` is E.164; `purpose` (otp, invite, ...) is kept for the outbox view and provider tags."""
-    await enqueue(session, SMS_TASK, {"to": to, "text": text, "purpose": purpose}, dedupe_key=dedupe_key)
+async def queue_sms(
+    session: AsyncSession,
+    to: str,
+    text: str,
+    *,
+    purpose: str,
+    dedupe_key: str | None = None,
+    seal_with: str | None = None,
+) -> None:
+    """`to` is E.164; `purpose` (login_code, invite, ...) stays readable for the outbox view and provider
+    tags. With `seal_with` (the server secret) the number and the text are stored encrypted: a login
+    code must not be readable by whoever can read the database, its backups or its query log."""
+    fields = {"to": to, "text": text}
+    payload = {"purpose": purpose, **(seal(seal_with, fields) if seal_with else fields)}
+    await enqueue(session, SMS_TASK, payload, dedupe_key=dedupe_key)
 
 
 async def queue_email(

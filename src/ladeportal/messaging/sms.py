@@ -14,6 +14,8 @@ from typing import Any, Protocol
 from ladeportal.db.engine import Database
 from ladeportal.jobs.outbox import PermanentFailure, TaskContext, task_handler
 from ladeportal.messaging.queue import SMS_TASK
+from ladeportal.messaging.redact import mask_phone
+from ladeportal.messaging.sealing import SealBroken, unseal
 from ladeportal.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -58,19 +60,37 @@ def provider_for(settings: Settings) -> SmsProvider:
         return SveveProvider.from_settings(settings)
     from ladeportal.messaging.sms_console import ConsoleProvider
 
-    return ConsoleProvider.shared()
+    return ConsoleProvider.shared(show_text=settings.mode == "dev")
 
 
 @task_handler(SMS_TASK)
 async def send_sms_task(db: Database, payload: dict[str, Any], ctx: TaskContext) -> None:
+    settings = get_settings()
+    try:
+        payload = unseal(settings.secret_key.get_secret_value(), payload)
+    except SealBroken as exc:
+        raise PermanentFailure(str(exc)) from exc
     message = SmsMessage(
-        to=str(payload["to"]), text=str(payload["text"]), purpose=str(payload.get("purpose", "")),
+        to=str(payload["to"]),
+        text=str(payload["text"]),
+        purpose=str(payload.get("purpose", "")),
         reference=f"outbox-{ctx.task_id}",
     )
-    provider = provider_for(get_settings())
+    provider = provider_for(settings)
     try:
         provider_id = await provider.send(message)
     except SmsRejected as exc:
         raise PermanentFailure(f"{provider.name} rejected the SMS: {exc}") from exc
-    # The text holds login codes: log who and why, never what.
-    log.info("sms sent via %s to %s (%s), provider id %s", provider.name, message.to, message.purpose, provider_id)
+    # The text holds login codes: log who (masked) and why, never what.
+    log.info(
+        "sms sent via %s to %s (%s), provider id %s",
+        provider.name,
+        mask_phone(message.to),
+        message.purpose,
+        provider_id,
+    )
+
+
+# Registered with the worker through this module (jobs/registry.py imports it): sent messages are
+# deleted after the retention period.
+import ladeportal.messaging.retention  # noqa: E402,F401

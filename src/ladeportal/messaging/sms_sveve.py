@@ -22,8 +22,14 @@ TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 class SveveProvider:
     name = "sveve"
 
-    def __init__(self, base_url: str, user: str, password: str, sender: str = SENDER,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        user: str,
+        password: str,
+        sender: str = SENDER,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.url = base_url.rstrip("/") + "/SMS/SendMessage"
         self.user, self.password, self.sender = user, password, sender
         self.transport = transport
@@ -35,8 +41,13 @@ class SveveProvider:
 
     async def send(self, message: SmsMessage) -> str:
         body = {
-            "user": self.user, "passwd": self.password, "to": message.to.lstrip("+"), "msg": message.text,
-            "from": self.sender, "ref": message.reference[:36], "f": "json",
+            "user": self.user,
+            "passwd": self.password,
+            "to": message.to.lstrip("+"),
+            "msg": message.text,
+            "from": self.sender,
+            "ref": message.reference[:36],
+            "f": "json",
         }
         async with httpx.AsyncClient(timeout=TIMEOUT, transport=self.transport) as client:
             response = await client.post(self.url, json=body)

@@ -9,6 +9,7 @@ and is kept at app.state.ocpp_gateway.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -21,8 +22,10 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from ladeportal.ocpp.auth import HandshakeRefused
 from ladeportal.ocpp.connection import ChargerConnection
 from ladeportal.ocpp.gateway import Gateway
-from ladeportal.ocpp.versions import get_version, pick_subprotocol, supported_subprotocols
+from ladeportal.ocpp.versions import NO_SUBPROTOCOL_CLOSE_CODE, negotiate, refusal_reason
 from ladeportal.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
 
 
 class _StarletteLink:
@@ -49,19 +52,22 @@ async def _deny(ws: WebSocket, status: int, reason: str) -> None:
 async def ocpp_endpoint(ws: WebSocket) -> None:
     gateway: Gateway = ws.app.state.ocpp_gateway
     ocpp_id = ws.path_params["charge_point_id"]
-    subprotocol = pick_subprotocol(ws.headers.get("sec-websocket-protocol"))
-    version = get_version(subprotocol)
-    if version is None:
-        await _deny(ws, 400, f"No common subprotocol; this server speaks {', '.join(supported_subprotocols())}")
-        return
     source = ws.client.host if ws.client else "unknown"
     try:
         identity = await gateway.auth.authenticate(ocpp_id, ws.headers.get("authorization"), source)
     except HandshakeRefused as refused:
         await _deny(ws, refused.status, refused.reason)
         return
-    await ws.accept(subprotocol=subprotocol)
-    conn = ChargerConnection(gateway, identity, version, _StarletteLink(ws))
+    offered = ",".join(ws.headers.getlist("sec-websocket-protocol"))
+    negotiated = negotiate(offered, identity.fallback_subprotocol)
+    await ws.accept(subprotocol=negotiated.subprotocol)
+    if negotiated.version is None:
+        # OCPP-J: complete the handshake without a subprotocol, then close.
+        reason = refusal_reason(offered)
+        log.warning("%s offered subprotocols %r; closing: %s", ocpp_id, offered, reason)
+        await ws.close(NO_SUBPROTOCOL_CLOSE_CODE, reason)
+        return
+    conn = ChargerConnection(gateway, identity, negotiated.version, _StarletteLink(ws))
     gateway.attach(conn)
     try:
         while True:

@@ -3,6 +3,11 @@
 Unknown identity -> 404, missing or wrong Basic credentials -> 401, retired -> 403, too many failures
 from this address or for this identity -> 429. The outcome is decided before the WebSocket exists,
 so a refused client never reaches the connection registry and can never displace a charger.
+
+The failure limit throttles failures only: a correct credential is checked first and always gets in.
+Otherwise anyone could lock a charger out by flooding its identity with wrong passwords, and one
+charger with a bad password would lock out every charger behind the same NAT or 4G router. Guessing
+stays hopeless (128-bit credentials) and each refused guess costs a batched lookup and one SHA-256.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -17,11 +23,12 @@ from typing import Any
 from sqlalchemy import Row, select
 
 from ladeportal.chargers.credentials import verify_password
-from ladeportal.chargers.models import ChargePoint, CommissioningState
+from ladeportal.chargers.models import ChargePoint, CommissioningState, Connector
 from ladeportal.db.engine import Database
 from ladeportal.ocpp.ratelimit import FailureLimiter
 from ladeportal.sessions.services import ChargerRef
 
+log = logging.getLogger(__name__)
 OCPP_PATH_PREFIX = "/ocpp/"
 
 
@@ -31,6 +38,11 @@ class ChargerIdentity:
     ocpp_id: str
     organization_id: uuid.UUID
     site_id: uuid.UUID
+    # The protocol to speak when the charger offers no subprotocol (older 1.6 chargers); None: close.
+    fallback_subprotocol: str | None = None
+    # Its connector numbers at the handshake (0, the charger itself, included), read with the credential
+    # so a reconnect storm does not cost one query per charger to check connector ids.
+    connectors: frozenset[int] = frozenset({0})
 
     @property
     def ref(self) -> ChargerRef:
@@ -49,7 +61,7 @@ def identity_from_path(path: str) -> str | None:
     path = path.split("?", 1)[0]
     if not path.startswith(OCPP_PATH_PREFIX):
         return None
-    ident = path[len(OCPP_PATH_PREFIX):]
+    ident = path[len(OCPP_PATH_PREFIX) :]
     if not ident or "/" in ident or len(ident) > 48:
         return None
     return ident
@@ -66,9 +78,17 @@ def basic_credentials(header: str | None) -> tuple[str, str] | None:
     return (user, password) if sep else None
 
 
-_CREDENTIALS = select(ChargePoint.id, ChargePoint.ocpp_id, ChargePoint.organization_id, ChargePoint.site_id,
-                      ChargePoint.credential_hash, ChargePoint.commissioning_state)
+_CREDENTIALS = select(
+    ChargePoint.id,
+    ChargePoint.ocpp_id,
+    ChargePoint.organization_id,
+    ChargePoint.site_id,
+    ChargePoint.credential_hash,
+    ChargePoint.commissioning_state,
+    ChargePoint.fallback_subprotocol,
+)
 _LOOKUP_CHUNK = 500  # bounded IN lists
+_Found = tuple[Row[Any], frozenset[int]]  # a charger's credential row and its connector numbers
 
 
 class _CredentialLookup:
@@ -82,11 +102,11 @@ class _CredentialLookup:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._waiting: dict[str, list[asyncio.Future[Row[Any] | None]]] = {}
+        self._waiting: dict[str, list[asyncio.Future[_Found | None]]] = {}
         self._task: asyncio.Task[None] | None = None
 
-    async def get(self, ocpp_id: str) -> Row[Any] | None:
-        future: asyncio.Future[Row[Any] | None] = asyncio.get_running_loop().create_future()
+    async def get(self, ocpp_id: str) -> _Found | None:
+        future: asyncio.Future[_Found | None] = asyncio.get_running_loop().create_future()
         self._waiting.setdefault(ocpp_id, []).append(future)
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="ocpp-credential-lookup")
@@ -112,14 +132,24 @@ class _CredentialLookup:
             # No await between the empty check and here: a new waiter always finds a task or starts one.
             self._task = None
 
-    async def _fetch(self, ids: list[str]) -> dict[str, Row[Any]]:
+    async def _fetch(self, ids: list[str]) -> dict[str, _Found]:
         rows: dict[str, Row[Any]] = {}
+        connectors: dict[uuid.UUID, set[int]] = {}
         async with self._db.engine.connect() as conn:
             for start in range(0, len(ids), _LOOKUP_CHUNK):
-                chunk = ids[start:start + _LOOKUP_CHUNK]
+                chunk = ids[start : start + _LOOKUP_CHUNK]
                 result = await conn.execute(_CREDENTIALS.where(ChargePoint.ocpp_id.in_(chunk)))
-                rows.update({row.ocpp_id: row for row in result})
-        return rows
+                found = {row.ocpp_id: row for row in result}
+                rows.update(found)
+                if found:
+                    numbers = await conn.execute(
+                        select(Connector.charge_point_id, Connector.number).where(
+                            Connector.charge_point_id.in_([row.id for row in found.values()])
+                        )
+                    )
+                    for cp_id, number in numbers:
+                        connectors.setdefault(cp_id, set()).add(number)
+        return {ocpp_id: (row, frozenset({0, *connectors.get(row.id, ())})) for ocpp_id, row in rows.items()}
 
 
 class Authenticator:
@@ -129,18 +159,41 @@ class Authenticator:
         self._lookup = _CredentialLookup(db)
 
     async def authenticate(self, ocpp_id: str, authorization: str | None, source: str) -> ChargerIdentity:
+        try:
+            return await self._authenticate(ocpp_id, authorization, source)
+        except HandshakeRefused as refused:
+            # Refusals are routine (scanners, a charger with an old password): info, not error.
+            log.info("OCPP handshake for %r from %s refused: %s %s", ocpp_id, source, refused.status, refused.reason)
+            raise
+
+    async def _authenticate(self, ocpp_id: str, authorization: str | None, source: str) -> ChargerIdentity:
         source_key, identity_key = f"ip:{source}", f"id:{ocpp_id}"
-        if self._limiter.blocked(source_key) or self._limiter.blocked(identity_key):
-            raise HandshakeRefused(429, "Too many failed attempts; try again later")
-        row = await self._lookup.get(ocpp_id)
-        if row is None:
-            self._limiter.failed(source_key)
-            raise HandshakeRefused(404, "Unknown charge point")
+        found = await self._lookup.get(ocpp_id)
+        row = found[0] if found is not None else None
         credentials = basic_credentials(authorization)
-        if credentials is None or credentials[0] != ocpp_id or not verify_password(credentials[1], row.credential_hash):
-            self._limiter.failed(source_key)
+        if (
+            row is not None
+            and credentials is not None
+            and credentials[0] == ocpp_id
+            and verify_password(credentials[1], row.credential_hash)
+        ):
+            # Checked before the limiter: a flood of wrong guesses never keeps the right one out.
+            if row.commissioning_state == CommissioningState.retired:
+                raise HandshakeRefused(403, "Charge point retired")
+            return ChargerIdentity(
+                row.id,
+                ocpp_id,
+                row.organization_id,
+                row.site_id,
+                row.fallback_subprotocol,
+                found[1] if found is not None else frozenset({0}),
+            )
+        blocked = self._limiter.blocked(source_key) or (row is not None and self._limiter.blocked(identity_key))
+        self._limiter.failed(source_key)
+        if row is not None:  # unknown ids are counted per address only: they must not fill the table
             self._limiter.failed(identity_key)
-            raise HandshakeRefused(401, "Authentication required")
-        if row.commissioning_state == CommissioningState.retired:
-            raise HandshakeRefused(403, "Charge point retired")
-        return ChargerIdentity(row.id, ocpp_id, row.organization_id, row.site_id)
+        if blocked:
+            raise HandshakeRefused(429, "Too many failed attempts; try again later")
+        if row is None:
+            raise HandshakeRefused(404, "Unknown charge point")
+        raise HandshakeRefused(401, "Authentication required")

@@ -22,11 +22,11 @@ def check_command(protocol: str, action: str, payload: dict[str, Any]) -> dict[s
     command = version.commands.get(action)
     if command is None:
         raise ValidationFailed(
-            f"Unknown command {action!r}; use one of {', '.join(sorted(version.commands))}.", field="action")
+            f"Unknown command {action!r}; use one of {', '.join(sorted(version.commands))}.", field="action"
+        )
     try:
         command.validate_request(payload)
     except fastjsonschema.JsonSchemaValueException as exc:
         text = str(exc.message)
-        raise ValidationFailed(f"{action}: {text[5:] if text.startswith('data.') else text}",
-                               field="payload") from None
+        raise ValidationFailed(f"{action}: {text[5:] if text.startswith('data.') else text}", field="payload") from None
     return payload

@@ -79,8 +79,11 @@ def parse(text: str) -> Call | Reply | None:
         raise RpcFault(Fault.formation, "A message is a JSON array [type, id, ...]")
     kind, message_id = frame[0], frame[1]
     if not isinstance(kind, int) or isinstance(kind, bool):
-        raise RpcFault(Fault.formation, "The message type is a number",
-                       message_id if isinstance(message_id, str) else UNKNOWN_MESSAGE_ID)
+        raise RpcFault(
+            Fault.formation,
+            "The message type is a number",
+            message_id if isinstance(message_id, str) else UNKNOWN_MESSAGE_ID,
+        )
     if kind not in (CALL, CALLRESULT, CALLERROR):
         return None
     if not isinstance(message_id, str) or not message_id or len(message_id) > MAX_MESSAGE_ID_LENGTH:
@@ -95,9 +98,12 @@ def parse(text: str) -> Call | Reply | None:
         return Call(message_id, frame[2], frame[3])
     if kind == CALLRESULT:
         payload = frame[2]
-        return Reply(message_id, payload if isinstance(payload, dict) else None,
-                     None if isinstance(payload, dict) else "FormationViolation",
-                     None if isinstance(payload, dict) else "payload is not an object")
+        return Reply(
+            message_id,
+            payload if isinstance(payload, dict) else None,
+            None if isinstance(payload, dict) else "FormationViolation",
+            None if isinstance(payload, dict) else "payload is not an object",
+        )
     if kind == CALLERROR:
         code = frame[2] if isinstance(frame[2], str) else "GenericError"
         description = frame[3] if len(frame) > 3 and isinstance(frame[3], str) else ""

@@ -23,8 +23,15 @@ from ladeportal.settings import Settings
 log = logging.getLogger(__name__)
 LAST_SEEN_FLUSH_SECONDS = 15.0
 COMMAND_POLL_SECONDS = 0.5
+# How often this gateway looks for chargers it holds whose local list is behind (see local_list_sync).
+LOCAL_LIST_CATCH_UP_SECONDS = 15.0
 # Close code for the old socket of a charger that connected again (reboot, network change).
 REPLACED_CLOSE_CODE = 1000
+# Close code when this process stops: 1012 "service restart", which chargers retry.
+SHUTDOWN_CLOSE_CODE = 1012
+# Policy violation: the charger's access was revoked (retired, new password); it must not reconnect as it was.
+REVOKED_CLOSE_CODE = 1008
+CLOSE_WAIT_SECONDS = 3.0
 
 
 class Gateway:
@@ -43,19 +50,19 @@ class Gateway:
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[Any]] = set()
 
-    @property
-    def transport_frame_limit(self) -> int:
-        """What the WebSocket layer accepts: larger than the OCPP limit, so that a frame between the two
-        is answered with a CALLERROR (connection kept) and only absurd frames close the socket."""
-        return max(4 * self.max_frame_bytes, 1 << 20)
-
     async def start(self) -> None:
         self.meter_writer.start()
-        self._tasks = [asyncio.create_task(self._flush_seen_forever(), name="ocpp-last-seen"),
-                       asyncio.create_task(self._poll_commands_forever(), name="ocpp-command-poll")]
+        self._tasks = [
+            asyncio.create_task(self._flush_seen_forever(), name="ocpp-last-seen"),
+            asyncio.create_task(self._poll_commands_forever(), name="ocpp-command-poll"),
+            asyncio.create_task(self._catch_up_local_lists_forever(), name="ocpp-local-lists"),
+        ]
         charger_commands.register_channel(self)
 
     async def stop(self) -> None:
+        """Close every charger socket with 1012 (service restart: chargers reconnect, to another
+        instance or to this one once it is back), then flush what is buffered. Bounded, so a process
+        told to stop is gone within seconds even if chargers do not answer the close."""
         charger_commands.unregister_channel(self)
         for task in self._tasks:
             task.cancel()
@@ -63,11 +70,20 @@ class Gateway:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
-        for conn in list(self.connections.values()):
-            conn.closed()
-            with contextlib.suppress(Exception):
-                await conn.link.close(1001, "Server going away")
+        connections = list(self.connections.values())
         self.connections.clear()
+        for conn in connections:
+            conn.closed()
+        if connections:
+            closing = [
+                asyncio.ensure_future(conn.link.close(SHUTDOWN_CLOSE_CODE, "Service restart")) for conn in connections
+            ]
+            _, late = await asyncio.wait(closing, timeout=CLOSE_WAIT_SECONDS)
+            for task in late:
+                task.cancel()
+            for task in closing:  # collect results so no "exception never retrieved" is logged
+                if not task.cancelled() and task.done():
+                    task.exception()
         await self.meter_writer.stop()
         await self._flush_seen()
 
@@ -88,6 +104,14 @@ class Gateway:
         if self.connections.get(conn.identity.charge_point_id) is conn:
             del self.connections[conn.identity.charge_point_id]
 
+    def drop(self, charge_point_id: uuid.UUID, reason: str) -> None:
+        """Close a charger's socket that may no longer be used (retired, or its password replaced)."""
+        conn = self.connections.pop(charge_point_id, None)
+        if conn is not None:
+            conn.closed()
+            log.info("%s disconnected: %s", conn.identity.ocpp_id, reason)
+            self._spawn(conn.link.close(REVOKED_CLOSE_CODE, reason))
+
     def seen(self, charge_point_id: uuid.UUID) -> None:
         self._seen[charge_point_id] = time.time()
 
@@ -100,12 +124,18 @@ class Gateway:
     def holds(self, charge_point_id: uuid.UUID) -> bool:
         return charge_point_id in self.connections
 
-    async def exchange(self, charge_point_id: uuid.UUID, action: str, payload: dict[str, Any],
-                       timeout_s: float) -> charger_commands.Answer:
+    async def exchange(
+        self,
+        charge_point_id: uuid.UUID,
+        action: str,
+        payload: dict[str, Any],
+        timeout_s: float,
+        before_send: charger_commands.BeforeSend | None = None,
+    ) -> charger_commands.Answer:
         conn = self.connections.get(charge_point_id)
         if conn is None:
             raise ConnectionError("charger not connected")
-        reply = await conn.call(action, payload, timeout_s)
+        reply = await conn.call(action, payload, timeout_s, before_send)
         if reply.error_code is not None:
             return charger_commands.Answer(reply.payload, reply.error_code, reply.error_description)
         command = conn.version.commands.get(action)
@@ -131,8 +161,24 @@ class Gateway:
 
     async def _deliver(self, command_id: int, cp_id: uuid.UUID, action: str, payload: dict[str, Any]) -> None:
         async with self.db.session() as session:
-            await charger_commands.deliver_claimed(session, self, command_id, cp_id, action, payload,
-                                                   self.settings.ocpp_command_timeout)
+            await charger_commands.deliver_claimed(
+                session, self, command_id, cp_id, action, payload, self.settings.ocpp_command_timeout
+            )
+
+    async def _catch_up_local_lists_forever(self) -> None:
+        from ladeportal.members.local_list_sync import catch_up_held
+
+        attempted: dict[uuid.UUID, tuple[int, float]] = {}
+        while True:
+            await asyncio.sleep(LOCAL_LIST_CATCH_UP_SECONDS)
+            if not self.connections:
+                continue
+            try:
+                await catch_up_held(self.db, attempted)
+            except Exception:
+                log.exception("local list catch-up failed")
+            for cp_id in [cp_id for cp_id in attempted if cp_id not in self.connections]:
+                del attempted[cp_id]
 
     # -- liveness ------------------------------------------------------------------------------------
     async def _flush_seen_forever(self) -> None:

@@ -47,14 +47,12 @@ class ProtocolVersion:
         return self.error_codes.get(fault, self.error_codes["generic"])
 
 
-def schema_actions(package: str, handlers: Mapping[str, Handler], commands: list[str]) -> tuple[
-    dict[str, IncomingAction], dict[str, Command]
-]:
+def schema_actions(
+    package: str, handlers: Mapping[str, Handler], commands: list[str]
+) -> tuple[dict[str, IncomingAction], dict[str, Command]]:
     """Build the incoming table and command table from schemas named after the actions."""
     incoming = {name: IncomingAction(handler, compiled(package, name)) for name, handler in handlers.items()}
-    outgoing = {
-        name: Command(compiled(package, name), compiled(package, f"{name}Response")) for name in commands
-    }
+    outgoing = {name: Command(compiled(package, name), compiled(package, f"{name}Response")) for name in commands}
     return incoming, outgoing
 
 
@@ -89,6 +87,38 @@ def pick_subprotocol(offered: str | None) -> str | None:
         if name in known:
             return name
     return None
+
+
+# OCPP-J: without an agreed subprotocol the server completes the handshake without one and closes.
+NO_SUBPROTOCOL_CLOSE_CODE = 1008  # policy violation
+
+
+@dataclass(frozen=True, slots=True)
+class Negotiated:
+    """The outcome of subprotocol negotiation: what to answer in the handshake, what to speak after."""
+
+    subprotocol: str | None  # for the Sec-WebSocket-Protocol answer; None when the charger offered none
+    version: ProtocolVersion | None  # None: complete the handshake, then close with NO_SUBPROTOCOL_CLOSE_CODE
+
+
+def negotiate(offered: str | None, fallback: str | None) -> Negotiated:
+    """Pick the version for a connection. A charger that offers no subprotocol at all gets its
+    per-charger `fallback` (older chargers that speak 1.6 without saying so); one that offers only
+    protocols we do not speak gets nothing, whatever the fallback."""
+    chosen = pick_subprotocol(offered)
+    if chosen is not None:
+        return Negotiated(chosen, get_version(chosen))
+    if not (offered or "").strip() and fallback:
+        return Negotiated(None, get_version(fallback))
+    return Negotiated(None, None)
+
+
+def refusal_reason(offered: str | None) -> str:
+    """The close reason (at most 123 bytes) for a connection without an agreed subprotocol."""
+    supported = ", ".join(supported_subprotocols())
+    if (offered or "").strip():
+        return f"No common subprotocol; this server speaks {supported}"[:123]
+    return f"No subprotocol offered; this server speaks {supported}"[:123]
 
 
 def _load_builtin() -> None:

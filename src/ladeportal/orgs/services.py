@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.db.engine import unit_of_work
 from ladeportal.errors import Conflict, NotFound, ValidationFailed
+from ladeportal.limits import clean_text
 from ladeportal.orgs.identifiers import normalise_org_number
 from ladeportal.orgs.models import PRICE_AREAS, Organization, OrgKind, Site
 from ladeportal.platform.audit import Actor, record, snapshot
@@ -73,6 +74,7 @@ def _validated_org_values(data: OrganizationInput) -> dict[str, object]:
     name = (data.legal_name or "").strip()
     if not name:
         raise ValidationFailed("The legal name is required.", field="legal_name")
+    clean_text(name, 200, "legal_name")
     try:
         kind = OrgKind(data.kind)
     except ValueError:
@@ -93,38 +95,45 @@ def _validated_org_values(data: OrganizationInput) -> dict[str, object]:
         "currency": currency,
         "vat_rate_bp": vat,
         "time_zone": check_time_zone(data.time_zone or str(defaults["time_zone"])),
-        "contact_name": (data.contact_name or "").strip() or None,
-        "contact_email": (data.contact_email or "").strip() or None,
-        "contact_phone": (data.contact_phone or "").strip() or None,
+        "contact_name": clean_text(data.contact_name, 200, "contact_name"),
+        "contact_email": clean_text(data.contact_email, 254, "contact_email"),
+        "contact_phone": clean_text(data.contact_phone, 20, "contact_phone"),
     }
 
 
 async def create_organization(session: AsyncSession, actor: Actor, data: OrganizationInput) -> Organization:
-    values = _validated_org_values(data)
     async with unit_of_work(session):
-        existing = await session.scalar(
-            select(Organization).where(
-                Organization.country == values["country"], Organization.org_number == values["org_number"]
-            )
-        )
-        if existing is not None:
-            raise Conflict(f"An organisation with number {values['org_number']} already exists.", field="org_number")
-        org = Organization(id=uuid.uuid4(), **values)
-        session.add(org)
-        await session.flush()
-        # Every organisation starts with a default group so a new member always has one.
-        from ladeportal.members.groups import create_default_group
+        org = await insert_organization(session, actor, data)
+    return org
 
-        await create_default_group(session, org)
-        record(
-            session,
-            actor,
-            "organization.create",
-            "organization",
-            org.id,
-            organization_id=org.id,
-            new=snapshot(org, ORG_FIELDS),
+
+async def insert_organization(session: AsyncSession, actor: Actor, data: OrganizationInput) -> Organization:
+    """Validate and insert an organisation inside the caller's transaction, so an operation that creates
+    more with it (its first administrator) commits or fails as a whole."""
+    values = _validated_org_values(data)
+    existing = await session.scalar(
+        select(Organization).where(
+            Organization.country == values["country"], Organization.org_number == values["org_number"]
         )
+    )
+    if existing is not None:
+        raise Conflict(f"An organisation with number {values['org_number']} already exists.", field="org_number")
+    org = Organization(id=uuid.uuid4(), **values)
+    session.add(org)
+    await session.flush()
+    # Every organisation starts with a default group so a new member always has one.
+    from ladeportal.members.groups import create_default_group
+
+    await create_default_group(session, org)
+    record(
+        session,
+        actor,
+        "organization.create",
+        "organization",
+        org.id,
+        organization_id=org.id,
+        new=snapshot(org, ORG_FIELDS),
+    )
     return org
 
 
@@ -210,9 +219,9 @@ def _validated_site_values(org: Organization, data: SiteInput) -> dict[str, obje
         "name": name,
         "price_area": area,
         "time_zone": check_time_zone(data.time_zone or org.time_zone),
-        "street": (data.street or "").strip() or None,
-        "postal_code": (data.postal_code or "").strip() or None,
-        "city": (data.city or "").strip() or None,
+        "street": clean_text(data.street, 200, "street"),
+        "postal_code": clean_text(data.postal_code, 12, "postal_code"),
+        "city": clean_text(data.city, 100, "city"),
         "grid_limit_amps": data.grid_limit_amps,
         "grid_phases": data.grid_phases,
     }

@@ -1,4 +1,4 @@
-"""Price plan, plan version, plan assignment, session pricing record and spot price tables.
+"""Price plan, plan version, plan assignment, session pricing record, price correction and spot price tables.
 
 A plan is a name owned by an organisation; what it charges lives in its versions, each effective from
 a moment (UTC) and stored as the canonical JSON of `plan_codec`, so a version reads back exactly as it
@@ -78,7 +78,10 @@ class SessionPricing(Base):
     (the snapshot JSON on the session holds the details but cannot be queried portably)."""
 
     __tablename__ = "session_pricings"
-    __table_args__ = (Index("ix_session_pricings_plan_started", "plan_id", "started_at"),)
+    __table_args__ = (
+        Index("ix_session_pricings_plan_started", "plan_id", "started_at"),
+        Index("ix_session_pricings_awaiting_spot", "spot_area", "awaits_spot_prices"),
+    )
 
     session_id: Mapped[int] = mapped_column(ForeignKey("charging_sessions.id"), primary_key=True)
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"), index=True)
@@ -87,6 +90,36 @@ class SessionPricing(Base):
     started_at: Mapped[datetime] = mapped_column()
     priced_at: Mapped[datetime] = mapped_column(default=utcnow)
     needs_review: Mapped[bool] = mapped_column(default=False)
+    # The price area of the spot plan that priced it (None: not a spot plan), and whether part of its
+    # energy was billed at the plan's fallback price because no spot price was stored: the sessions
+    # that are re-priced, with a recorded correction, once the prices arrive (see spot_corrections).
+    spot_area: Mapped[str | None] = mapped_column(String(3))
+    awaits_spot_prices: Mapped[bool] = mapped_column(default=False)
+
+
+class SessionPriceCorrection(Base):
+    """A finished session's price replaced after the fact, never silently: the old and the new snapshot
+    and totals, why and when. Append-only; the session itself holds the price in force.
+
+    `data_digest` identifies the spot prices the new price was computed from: unique per session, so the
+    same data can never re-price a session twice, however often a day is fetched or imported.
+    """
+
+    __tablename__ = "session_price_corrections"
+    __table_args__ = (UniqueConstraint("session_id", "data_digest"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("charging_sessions.id"))
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    data_digest: Mapped[str] = mapped_column(String(64))
+    currency: Mapped[str] = mapped_column(String(3))
+    old_total_minor: Mapped[int | None] = mapped_column(BigInteger)
+    new_total_minor: Mapped[int] = mapped_column(BigInteger)
+    old_snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    new_snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    corrected_at: Mapped[datetime] = mapped_column(default=utcnow)
+    corrected_by: Mapped[str] = mapped_column(String(120))
 
 
 class SpotPriceInterval(Base):

@@ -46,33 +46,44 @@ def version_views(versions: list[PricePlanVersion], *, locale: str, now: datetim
     in_force = [v for v in versions if v.effective_from <= now]
     current_id = max(in_force, key=lambda v: v.effective_from).id if in_force else None
     return [
-        VersionView(v, describe_plan(definition_of(v).plan, locale),
-                    "current" if v.id == current_id else "past" if v.effective_from <= now else "scheduled")
+        VersionView(
+            v,
+            describe_plan(definition_of(v).plan, locale),
+            "current" if v.id == current_id else "past" if v.effective_from <= now else "scheduled",
+        )
         for v in sorted(versions, key=lambda v: v.number)
     ]
 
 
 async def plan_overview(
-    session: AsyncSession, org_id: uuid.UUID, *, locale: str = "nb", now: datetime | None = None,
+    session: AsyncSession,
+    org_id: uuid.UUID,
+    *,
+    locale: str = "nb",
+    now: datetime | None = None,
     include_archived: bool = False,
 ) -> list[PlanOverview]:
     now = now or utcnow()
     plans = await list_plans(session, org_id, include_archived=include_archived)
     ids = [p.id for p in plans]
     versions = (await session.scalars(select(PricePlanVersion).where(PricePlanVersion.plan_id.in_(ids)))).all()
-    groups = (await session.execute(
-        select(GroupPricePlan.plan_id, GroupPricePlan.group_id, UserGroup.name, GroupPricePlan.site_id, Site.name)
-        .join(UserGroup, UserGroup.id == GroupPricePlan.group_id)
-        .outerjoin(Site, Site.id == GroupPricePlan.site_id)
-        .where(GroupPricePlan.organization_id == org_id)
-        .order_by(UserGroup.name, Site.name)
-    )).all()
-    public = (await session.execute(
-        select(PublicPricePlan.plan_id, PublicPricePlan.site_id, Site.name)
-        .outerjoin(Site, Site.id == PublicPricePlan.site_id)
-        .where(PublicPricePlan.organization_id == org_id)
-        .order_by(Site.name)
-    )).all()
+    groups = (
+        await session.execute(
+            select(GroupPricePlan.plan_id, GroupPricePlan.group_id, UserGroup.name, GroupPricePlan.site_id, Site.name)
+            .join(UserGroup, UserGroup.id == GroupPricePlan.group_id)
+            .outerjoin(Site, Site.id == GroupPricePlan.site_id)
+            .where(GroupPricePlan.organization_id == org_id)
+            .order_by(UserGroup.name, Site.name)
+        )
+    ).all()
+    public = (
+        await session.execute(
+            select(PublicPricePlan.plan_id, PublicPricePlan.site_id, Site.name)
+            .outerjoin(Site, Site.id == PublicPricePlan.site_id)
+            .where(PublicPricePlan.organization_id == org_id)
+            .order_by(Site.name)
+        )
+    ).all()
     result = []
     for plan in plans:
         views = version_views([v for v in versions if v.plan_id == plan.id], locale=locale, now=now)

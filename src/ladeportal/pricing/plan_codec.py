@@ -34,7 +34,7 @@ from ladeportal.pricing.plans import (
     TimeFee,
     TimeOfDayEnergyPrice,
 )
-from ladeportal.pricing.validation import InvalidPlan, PlanProblem, validate_plan
+from ladeportal.pricing.validation import MAX_AMOUNT, InvalidPlan, PlanProblem, validate_plan
 
 _ORE = Decimal("0.01")
 ENERGY_TYPES = ("fixed", "time_of_day", "spot", "free")
@@ -55,8 +55,9 @@ class _Reader:
     def problem(self, field: str, message: str) -> None:
         self.problems.append(PlanProblem(field, message))
 
-    def amount(self, data: Mapping[str, Any], key: str, where: str, *, default: Decimal | None = None,
-               optional: bool = False) -> Any:
+    def amount(
+        self, data: Mapping[str, Any], key: str, where: str, *, default: Decimal | None = None, optional: bool = False
+    ) -> Any:
         value = data.get(key)
         if value is None:
             if optional or default is not None:
@@ -65,7 +66,7 @@ class _Reader:
             return Decimal(0)
         if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
             # A float has already lost the exact decimal the owner typed: send amounts as strings.
-            self.problem(f"{where}{key}", f"must be an amount written as a string like \"2.50\", got {value!r}")
+            self.problem(f"{where}{key}", f'must be an amount written as a string like "2.50", got {value!r}')
             return Decimal(0)
         try:
             amount = Decimal(value.strip() if isinstance(value, str) else value)
@@ -98,7 +99,7 @@ class _Reader:
         except ValueError:
             parsed = None
         if parsed is None or parsed.second or parsed.microsecond or parsed.tzinfo:
-            self.problem(field, f"must be a local time like \"06:00\", got {value!r}")
+            self.problem(field, f'must be a local time like "06:00", got {value!r}')
             return time(0)
         return parsed
 
@@ -121,7 +122,7 @@ def plan_from_json(data: Mapping[str, Any]) -> PlanDefinition:
         read.problem("prices_include_vat", f"must be true or false, got {include!r}")
     currency = data.get("currency")
     if not isinstance(currency, str):
-        read.problem("currency", f"must be a currency code like \"NOK\", got {currency!r}")
+        read.problem("currency", f'must be a currency code like "NOK", got {currency!r}')
     monthly = read.amount(data, "monthly_fee_per_member", "", default=Decimal(0))
     plan = PlanVersion(
         energy=energy,
@@ -138,6 +139,8 @@ def plan_from_json(data: Mapping[str, Any]) -> PlanDefinition:
     validate_plan(plan)
     if monthly < 0:
         read.problem("monthly_fee_per_member", f"must not be negative, got {monthly}")
+    elif not monthly.is_finite() or monthly > MAX_AMOUNT:
+        read.problem("monthly_fee_per_member", f"must be at most {MAX_AMOUNT}")
     elif monthly != monthly.quantize(_ORE):
         read.problem("monthly_fee_per_member", f"must be whole øre (at most two decimals), got {monthly}")
     if read.problems:
@@ -205,7 +208,9 @@ def plan_to_json(definition: PlanDefinition) -> dict[str, Any]:
         "vat_rate_bp": plan.vat_rate_bp,
         "currency": plan.currency,
         "energy": _energy_to_json(plan.energy),
-        "time_fee": None if fee is None else {
+        "time_fee": None
+        if fee is None
+        else {
             "price_per_hour": str(fee.price_per_hour),
             "grace_minutes": fee.grace_minutes,
             "local_hours": None if fee.local_hours is None else sorted(fee.local_hours),
@@ -221,14 +226,25 @@ def _energy_to_json(energy: EnergyPrice) -> dict[str, Any]:
     if isinstance(energy, FixedEnergyPrice):
         return {"type": "fixed", "price_per_kwh": str(energy.price_per_kwh)}
     if isinstance(energy, TimeOfDayEnergyPrice):
-        return {"type": "time_of_day", "bands": [
-            {"weekdays": sorted(b.weekdays), "start": f"{b.start:%H:%M}", "end": f"{b.end:%H:%M}",
-             "price_per_kwh": str(b.price_per_kwh), "label": b.label}
-            for b in energy.bands
-        ]}
+        return {
+            "type": "time_of_day",
+            "bands": [
+                {
+                    "weekdays": sorted(b.weekdays),
+                    "start": f"{b.start:%H:%M}",
+                    "end": f"{b.end:%H:%M}",
+                    "price_per_kwh": str(b.price_per_kwh),
+                    "label": b.label,
+                }
+                for b in energy.bands
+            ],
+        }
     return {
-        "type": "spot", "area": energy.area, "factor": str(energy.factor),
-        "markup_per_kwh": str(energy.markup_per_kwh), "fallback_per_kwh": str(energy.fallback_per_kwh),
-        "floor_per_kwh": _text(energy.floor_per_kwh), "ceiling_per_kwh": _text(energy.ceiling_per_kwh),
+        "type": "spot",
+        "area": energy.area,
+        "factor": str(energy.factor),
+        "markup_per_kwh": str(energy.markup_per_kwh),
+        "fallback_per_kwh": str(energy.fallback_per_kwh),
+        "floor_per_kwh": _text(energy.floor_per_kwh),
+        "ceiling_per_kwh": _text(energy.ceiling_per_kwh),
     }
-

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.errors import ValidationFailed
+from ladeportal.limits import check_date
 from ladeportal.orgs.services import get_organization, get_site
 from ladeportal.pricing.breakdown import CostBreakdown
 from ladeportal.pricing.engine import price_session
@@ -22,6 +23,7 @@ from ladeportal.pricing.spot_series import SpotPrice
 from ladeportal.pricing.spot_store import load_prices
 
 LONGEST_QUOTE = timedelta(days=31)
+MOST_WH = 1_000_000_000
 MOST_SAMPLES = 10_000
 
 
@@ -50,6 +52,7 @@ def _readings(request: QuoteRequest) -> list[tuple[datetime, int]]:
     for name, moment in (("start", request.start), ("end", request.end)):
         if moment.tzinfo is None:
             raise ValidationFailed(f"{name} needs a time zone (e.g. 2026-05-01T18:00:00+02:00).", field=name)
+        check_date(moment, name)
     if request.end < request.start:
         raise ValidationFailed("The session ends before it starts.", field="end")
     if request.end - request.start > LONGEST_QUOTE:
@@ -60,12 +63,15 @@ def _readings(request: QuoteRequest) -> list[tuple[datetime, int]]:
         if len(request.meter_samples) > MOST_SAMPLES:
             raise ValidationFailed(f"At most {MOST_SAMPLES} meter samples.", field="meter_samples")
         for at, wh in request.meter_samples:
-            if at.tzinfo is None or wh < 0:
-                raise ValidationFailed("Each sample needs a time with a zone and a register of 0 Wh or more.",
-                                       field="meter_samples")
+            if at.tzinfo is None or not 0 <= wh <= MOST_WH:
+                raise ValidationFailed(
+                    "Each sample needs a time with a zone and a register of 0 Wh or more.", field="meter_samples"
+                )
         return list(request.meter_samples)
     if request.energy_wh is None or request.energy_wh < 0:
         raise ValidationFailed("Give energy_wh (0 or more) or meter_samples.", field="energy_wh")
+    if request.energy_wh > MOST_WH:
+        raise ValidationFailed(f"energy_wh is at most {MOST_WH} (1 GWh).", field="energy_wh")
     return [(request.start, 0), (request.end, request.energy_wh)]
 
 
@@ -78,8 +84,9 @@ async def quote(session: AsyncSession, org_id: uuid.UUID, plan_id: uuid.UUID, re
         found = await version_in_force(session, plan_id, request.start)
         if found is None:
             raise ValidationFailed(
-                f"No version of this plan is in force at {request.start.isoformat()}; pick a later start "
-                "or a version.", field="start")
+                f"No version of this plan is in force at {request.start.isoformat()}; pick a later start or a version.",
+                field="start",
+            )
         version = found
     if request.site_id is not None:
         time_zone = (await get_site(session, org_id, request.site_id)).time_zone
@@ -91,6 +98,12 @@ async def quote(session: AsyncSession, org_id: uuid.UUID, plan_id: uuid.UUID, re
         first = min([request.start, *(at for at, _ in readings)])
         last = max([request.end, *(at for at, _ in readings)])
         spot = await load_prices(session, definition.energy.area, definition.currency, first, last)
-    breakdown = price_session(definition, meter_readings=readings, connected_at=request.start,
-                              disconnected_at=request.end, time_zone=time_zone, spot_prices=spot)
+    breakdown = price_session(
+        definition,
+        meter_readings=readings,
+        connected_at=request.start,
+        disconnected_at=request.end,
+        time_zone=time_zone,
+        spot_prices=spot,
+    )
     return Quote(plan, version, time_zone, breakdown, spot)

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ladeportal.db.base import utcnow
 from ladeportal.db.engine import unit_of_work
 from ladeportal.errors import Conflict, NotFound, ValidationFailed
+from ladeportal.limits import check_date
 from ladeportal.orgs.services import get_organization
 from ladeportal.platform.audit import Actor, record
 from ladeportal.pricing.models import GroupPricePlan, PricePlan, PricePlanVersion, PublicPricePlan, SessionPricing
@@ -60,17 +61,22 @@ async def list_plans(session: AsyncSession, org_id: uuid.UUID, *, include_archiv
 async def list_versions(session: AsyncSession, org_id: uuid.UUID, plan_id: uuid.UUID) -> list[PricePlanVersion]:
     """Every version of the plan, oldest first (the version history)."""
     await get_plan(session, org_id, plan_id)
-    return list((await session.scalars(
-        select(PricePlanVersion).where(PricePlanVersion.plan_id == plan_id).order_by(PricePlanVersion.number)
-    )).all())
+    return list(
+        (
+            await session.scalars(
+                select(PricePlanVersion).where(PricePlanVersion.plan_id == plan_id).order_by(PricePlanVersion.number)
+            )
+        ).all()
+    )
 
 
 async def get_version(
     session: AsyncSession, org_id: uuid.UUID, plan_id: uuid.UUID, version_id: uuid.UUID
 ) -> PricePlanVersion:
     await get_plan(session, org_id, plan_id)
-    version = await session.scalar(select(PricePlanVersion).where(
-        PricePlanVersion.id == version_id, PricePlanVersion.plan_id == plan_id))
+    version = await session.scalar(
+        select(PricePlanVersion).where(PricePlanVersion.id == version_id, PricePlanVersion.plan_id == plan_id)
+    )
     if version is None:
         raise NotFound("No such version of this price plan.")
     return version
@@ -100,8 +106,15 @@ def _freeze(definition: Mapping[str, Any]) -> str:
 
 
 async def create_plan(
-    session: AsyncSession, actor: Actor, org_id: uuid.UUID, name: str, definition: Mapping[str, Any], *,
-    description: str | None = None, effective_from: datetime | None = None, now: datetime | None = None,
+    session: AsyncSession,
+    actor: Actor,
+    org_id: uuid.UUID,
+    name: str,
+    definition: Mapping[str, Any],
+    *,
+    description: str | None = None,
+    effective_from: datetime | None = None,
+    now: datetime | None = None,
 ) -> PricePlan:
     """A new plan with its first version (see `add_version` for `definition` and `effective_from`)."""
     async with unit_of_work(session):
@@ -111,16 +124,29 @@ async def create_plan(
         plan = PricePlan(id=uuid.uuid4(), organization_id=org_id, name=name, description=description)
         session.add(plan)
         await session.flush()
-        version = await _new_version(session, actor, org.vat_rate_bp, org.currency, plan, definition,
-                                     effective_from, now or utcnow())
-        record(session, actor, "price_plan.create", "price_plan", plan.id, organization_id=org_id,
-               new={"name": name, "version": version.number})
+        version = await _new_version(
+            session, actor, org.vat_rate_bp, org.currency, plan, definition, effective_from, now or utcnow()
+        )
+        record(
+            session,
+            actor,
+            "price_plan.create",
+            "price_plan",
+            plan.id,
+            organization_id=org_id,
+            new={"name": name, "version": version.number},
+        )
     return plan
 
 
 async def update_plan(
-    session: AsyncSession, actor: Actor, org_id: uuid.UUID, plan_id: uuid.UUID, *,
-    name: str | None = None, description: str | None = None,
+    session: AsyncSession,
+    actor: Actor,
+    org_id: uuid.UUID,
+    plan_id: uuid.UUID,
+    *,
+    name: str | None = None,
+    description: str | None = None,
 ) -> PricePlan:
     """Rename or re-describe a plan; prices change only through a new version."""
     async with unit_of_work(session):
@@ -131,8 +157,16 @@ async def update_plan(
             await _ensure_unique_name(session, org_id, plan.name, plan.id)
         if description is not None:
             plan.description = description.strip() or None
-        record(session, actor, "price_plan.update", "price_plan", plan.id, organization_id=org_id, old=old,
-               new={"name": plan.name, "description": plan.description})
+        record(
+            session,
+            actor,
+            "price_plan.update",
+            "price_plan",
+            plan.id,
+            organization_id=org_id,
+            old=old,
+            new={"name": plan.name, "description": plan.description},
+        )
     return plan
 
 
@@ -140,10 +174,18 @@ async def archive_plan(session: AsyncSession, actor: Actor, org_id: uuid.UUID, p
     """Hide a plan no group or site uses any more; its versions stay for the sessions they priced."""
     async with unit_of_work(session):
         plan = await get_plan(session, org_id, plan_id)
-        in_use = await session.scalar(select(func.count()).select_from(GroupPricePlan).where(
-            GroupPricePlan.plan_id == plan_id)) or 0
-        in_use += await session.scalar(select(func.count()).select_from(PublicPricePlan).where(
-            PublicPricePlan.plan_id == plan_id)) or 0
+        in_use = (
+            await session.scalar(
+                select(func.count()).select_from(GroupPricePlan).where(GroupPricePlan.plan_id == plan_id)
+            )
+            or 0
+        )
+        in_use += (
+            await session.scalar(
+                select(func.count()).select_from(PublicPricePlan).where(PublicPricePlan.plan_id == plan_id)
+            )
+            or 0
+        )
         if in_use:
             raise Conflict(f"The plan is still assigned {in_use} time(s); assign another plan first.")
         plan.archived_at = plan.archived_at or utcnow()
@@ -152,8 +194,14 @@ async def archive_plan(session: AsyncSession, actor: Actor, org_id: uuid.UUID, p
 
 
 async def add_version(
-    session: AsyncSession, actor: Actor, org_id: uuid.UUID, plan_id: uuid.UUID, definition: Mapping[str, Any], *,
-    effective_from: datetime | None = None, now: datetime | None = None,
+    session: AsyncSession,
+    actor: Actor,
+    org_id: uuid.UUID,
+    plan_id: uuid.UUID,
+    definition: Mapping[str, Any],
+    *,
+    effective_from: datetime | None = None,
+    now: datetime | None = None,
 ) -> PricePlanVersion:
     """A price change: `definition` is the plan JSON of `plan_codec` (its `vat_rate_bp` and `currency`
     are taken from the organisation); it takes effect from `effective_from` (UTC, default now)."""
@@ -162,13 +210,19 @@ async def add_version(
         plan = await get_plan(session, org_id, plan_id)
         if plan.archived_at is not None:
             raise Conflict("The plan is archived; create a new plan instead.")
-        version = await _new_version(session, actor, org.vat_rate_bp, org.currency, plan, definition,
-                                     effective_from, now or utcnow())
+        version = await _new_version(
+            session, actor, org.vat_rate_bp, org.currency, plan, definition, effective_from, now or utcnow()
+        )
     return version
 
 
 async def delete_version(
-    session: AsyncSession, actor: Actor, org_id: uuid.UUID, plan_id: uuid.UUID, version_id: uuid.UUID, *,
+    session: AsyncSession,
+    actor: Actor,
+    org_id: uuid.UUID,
+    plan_id: uuid.UUID,
+    version_id: uuid.UUID,
+    *,
     now: datetime | None = None,
 ) -> None:
     """Withdraw a scheduled version before it takes effect; a version in force is history and stays."""
@@ -176,18 +230,30 @@ async def delete_version(
         version = await get_version(session, org_id, plan_id, version_id)
         if version.effective_from <= (now or utcnow()):
             raise Conflict("This version is already in force; add a new version to change the prices.")
-        used = await session.scalar(select(func.count()).select_from(SessionPricing).where(
-            SessionPricing.plan_version_id == version_id)) or 0
+        used = (
+            await session.scalar(
+                select(func.count()).select_from(SessionPricing).where(SessionPricing.plan_version_id == version_id)
+            )
+            or 0
+        )
         if used:
             raise Conflict(f"{used} session(s) were priced with this version; it cannot be withdrawn.")
-        record(session, actor, "price_plan_version.delete", "price_plan", plan_id, organization_id=org_id,
-               old={"version": version.number, "effective_from": version.effective_from.isoformat()})
+        record(
+            session,
+            actor,
+            "price_plan_version.delete",
+            "price_plan",
+            plan_id,
+            organization_id=org_id,
+            old={"version": version.number, "effective_from": version.effective_from.isoformat()},
+        )
         await session.delete(version)
 
 
 async def _ensure_unique_name(session: AsyncSession, org_id: uuid.UUID, name: str, plan_id: uuid.UUID | None) -> None:
-    clash = await session.scalar(select(PricePlan.id).where(
-        PricePlan.organization_id == org_id, func.lower(PricePlan.name) == name.lower()))
+    clash = await session.scalar(
+        select(PricePlan.id).where(PricePlan.organization_id == org_id, func.lower(PricePlan.name) == name.lower())
+    )
     if clash is not None and clash != plan_id:
         raise Conflict(f"A price plan named {name!r} already exists.", field="name")
 
@@ -201,35 +267,68 @@ def prepare_definition(definition: Mapping[str, Any], *, vat_rate_bp: int, curre
 
 
 async def _new_version(
-    session: AsyncSession, actor: Actor, vat_rate_bp: int, currency: str, plan: PricePlan,
-    definition: Mapping[str, Any], effective_from: datetime | None, now: datetime,
+    session: AsyncSession,
+    actor: Actor,
+    vat_rate_bp: int,
+    currency: str,
+    plan: PricePlan,
+    definition: Mapping[str, Any],
+    effective_from: datetime | None,
+    now: datetime,
 ) -> PricePlanVersion:
     decoded = prepare_definition(definition, vat_rate_bp=vat_rate_bp, currency=currency)
     moment = effective_from or now
     if moment.tzinfo is None:
-        raise ValidationFailed("effective_from needs a time zone (e.g. 2026-05-01T00:00:00+02:00).",
-                               field="effective_from")
+        raise ValidationFailed(
+            "effective_from needs a time zone (e.g. 2026-05-01T00:00:00+02:00).", field="effective_from"
+        )
+    check_date(moment, "effective_from")
     await _refuse_rewriting_priced_sessions(session, plan.id, moment)
-    if await session.scalar(select(PricePlanVersion.id).where(
-            PricePlanVersion.plan_id == plan.id, PricePlanVersion.effective_from == moment)) is not None:
+    if (
+        await session.scalar(
+            select(PricePlanVersion.id).where(
+                PricePlanVersion.plan_id == plan.id, PricePlanVersion.effective_from == moment
+            )
+        )
+        is not None
+    ):
         raise Conflict(f"Another version already takes effect at {moment.isoformat()}.", field="effective_from")
-    number = (await session.scalar(select(func.max(PricePlanVersion.number)).where(
-        PricePlanVersion.plan_id == plan.id)) or 0) + 1
-    version = PricePlanVersion(id=uuid.uuid4(), plan_id=plan.id, number=number, effective_from=moment,
-                               definition=plan_to_json(decoded), created_by=actor.label[:120])
+    number = (
+        await session.scalar(select(func.max(PricePlanVersion.number)).where(PricePlanVersion.plan_id == plan.id)) or 0
+    ) + 1
+    version = PricePlanVersion(
+        id=uuid.uuid4(),
+        plan_id=plan.id,
+        number=number,
+        effective_from=moment,
+        definition=plan_to_json(decoded),
+        created_by=actor.label[:120],
+    )
     session.add(version)
     try:
         await session.flush()
     except IntegrityError:
         raise Conflict("Someone else changed this plan at the same moment; try again.") from None
-    record(session, actor, "price_plan_version.create", "price_plan", plan.id, organization_id=plan.organization_id,
-           new={"version": number, "effective_from": moment.isoformat(), "definition": version.definition})
+    record(
+        session,
+        actor,
+        "price_plan_version.create",
+        "price_plan",
+        plan.id,
+        organization_id=plan.organization_id,
+        new={"version": number, "effective_from": moment.isoformat(), "definition": version.definition},
+    )
     return version
 
 
 async def _refuse_rewriting_priced_sessions(session: AsyncSession, plan_id: uuid.UUID, moment: datetime) -> None:
-    count, latest = (await session.execute(select(func.count(), func.max(SessionPricing.started_at)).where(
-        SessionPricing.plan_id == plan_id, SessionPricing.started_at >= moment))).one()
+    count, latest = (
+        await session.execute(
+            select(func.count(), func.max(SessionPricing.started_at)).where(
+                SessionPricing.plan_id == plan_id, SessionPricing.started_at >= moment
+            )
+        )
+    ).one()
     if count:
         raise ValidationFailed(
             f"{count} finished session(s) that started at or after {moment.isoformat()} are already priced with "

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ladeportal.orgs.models import Organization, Site
 from ladeportal.pricing.allocation import MeterReading as Reading
 from ladeportal.pricing.assignments import ResolvedPlan, resolve_plan_version
-from ladeportal.pricing.breakdown import CostBreakdown
+from ladeportal.pricing.breakdown import CostBreakdown, WarningCode
 from ladeportal.pricing.engine import price_session
 from ladeportal.pricing.plan_codec import plan_to_json
 from ladeportal.pricing.plans import SpotEnergyPrice
@@ -48,9 +48,24 @@ class SessionPrice:
     def needs_review(self) -> bool:
         return self.breakdown is None or self.breakdown.needs_review
 
+    @property
+    def spot_area(self) -> str | None:
+        energy = self.resolved.definition.plan.energy if self.resolved is not None else None
+        return energy.area if isinstance(energy, SpotEnergyPrice) else None
+
+    @property
+    def awaits_spot_prices(self) -> bool:
+        """Part of the energy was billed at the fallback price: no spot price was stored for it."""
+        return self.breakdown is not None and any(
+            w.code is WarningCode.SPOT_PRICE_MISSING for w in self.breakdown.warnings
+        )
+
 
 def cumulative_readings(
-    started_at: datetime, meter_start_wh: int | None, samples: Sequence[tuple[datetime, int]], ended_at: datetime,
+    started_at: datetime,
+    meter_start_wh: int | None,
+    samples: Sequence[tuple[datetime, int]],
+    ended_at: datetime,
     total_wh: int,
 ) -> list[Reading]:
     """A non-decreasing curve from 0 at the start to `total_wh` at the end, shaped by the registers in
@@ -70,21 +85,36 @@ def cumulative_readings(
 
 
 async def _registers(session: AsyncSession, session_id: int) -> list[tuple[datetime, int]]:
-    rows = (await session.execute(select(MeterReading.taken_at, MeterReading.energy_wh).where(
-        MeterReading.session_id == session_id, MeterReading.energy_wh.is_not(None),
-    ).order_by(MeterReading.taken_at))).all()
+    rows = (
+        await session.execute(
+            select(MeterReading.taken_at, MeterReading.energy_wh)
+            .where(
+                MeterReading.session_id == session_id,
+                MeterReading.energy_wh.is_not(None),
+            )
+            .order_by(MeterReading.taken_at)
+        )
+    ).all()
     return [(at, int(wh)) for at, wh in rows if wh is not None]
 
 
 async def price_charging_session(
-    session: AsyncSession, charging_session: ChargingSession, *, until: datetime, energy_wh: int,
+    session: AsyncSession,
+    charging_session: ChargingSession,
+    *,
+    until: datetime,
+    energy_wh: int,
+    resolved: ResolvedPlan | None = None,
 ) -> SessionPrice:
-    """Price `charging_session` as if it ended at `until` having delivered `energy_wh`."""
+    """Price `charging_session` as if it ended at `until` having delivered `energy_wh`, with the plan
+    version in force at its start or, when re-pricing, the `resolved` version that priced it before."""
     cs = charging_session
     site = await session.get(Site, cs.site_id)
     time_zone = site.time_zone if site is not None else "UTC"
-    resolved = await resolve_plan_version(
-        session, cs.organization_id, group_id=cs.group_id, site_id=cs.site_id, started_at=cs.started_at)
+    if resolved is None:
+        resolved = await resolve_plan_version(
+            session, cs.organization_id, group_id=cs.group_id, site_id=cs.site_id, started_at=cs.started_at
+        )
     if resolved is None:
         currency = await session.scalar(select(Organization.currency).where(Organization.id == cs.organization_id))
         return SessionPrice(None, None, [], time_zone, energy_wh, currency or "")
@@ -98,8 +128,14 @@ async def price_charging_session(
     # While running, the energy known is the one at the last reading; the time fee runs until `until`.
     energy_end = until if cs.stopped_at is not None else max(min(last_sample, until), cs.started_at)
     readings = cumulative_readings(cs.started_at, trusted_start, samples, energy_end, energy_wh)
-    breakdown = price_session(plan, meter_readings=readings, connected_at=cs.started_at, disconnected_at=until,
-                              time_zone=time_zone, spot_prices=spot)
+    breakdown = price_session(
+        plan,
+        meter_readings=readings,
+        connected_at=cs.started_at,
+        disconnected_at=until,
+        time_zone=time_zone,
+        spot_prices=spot,
+    )
     return SessionPrice(resolved, breakdown, spot, time_zone, energy_wh, breakdown.currency)
 
 
@@ -114,17 +150,30 @@ def snapshot_of(price: SessionPrice, charging_session: ChargingSession, priced_a
     }
     if price.resolved is None or price.breakdown is None:
         return {
-            **base, "status": NO_PLAN, "message": "no price plan applies to this session's group at this site",
-            "plan": None, "energy_wh": price.energy_wh, "net": 0, "vat": 0, "total": 0, "lines": [],
-            "currency": price.currency, "warnings": [], "needs_review": True, "spot_prices": [],
+            **base,
+            "status": NO_PLAN,
+            "message": "no price plan applies to this session's group at this site",
+            "plan": None,
+            "energy_wh": price.energy_wh,
+            "net": 0,
+            "vat": 0,
+            "total": 0,
+            "lines": [],
+            "currency": price.currency,
+            "warnings": [],
+            "needs_review": True,
+            "spot_prices": [],
         }
     resolved = price.resolved
     return {
         **base,
         "status": PRICED,
         "plan": {
-            "id": str(resolved.plan.id), "name": resolved.plan.name, "audience": resolved.audience,
-            "version_id": str(resolved.version.id), "version": resolved.version.number,
+            "id": str(resolved.plan.id),
+            "name": resolved.plan.name,
+            "audience": resolved.audience,
+            "version_id": str(resolved.version.id),
+            "version": resolved.version.number,
             "effective_from": resolved.version.effective_from.isoformat(),
             "definition": plan_to_json(resolved.definition),
         },

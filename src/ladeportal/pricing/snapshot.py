@@ -57,8 +57,12 @@ def line_json(line: CostLine, *, vat_rate_bp: int, includes_vat: bool) -> dict[s
 
 
 def warning_json(warning: PricingWarning) -> dict[str, Any]:
-    return {"code": warning.code.value, "message": warning.message,
-            "period_start": _iso(warning.period_start), "period_end": _iso(warning.period_end)}
+    return {
+        "code": warning.code.value,
+        "message": warning.message,
+        "period_start": _iso(warning.period_start),
+        "period_end": _iso(warning.period_end),
+    }
 
 
 def breakdown_json(breakdown: CostBreakdown) -> dict[str, Any]:
@@ -78,5 +82,7 @@ def breakdown_json(breakdown: CostBreakdown) -> dict[str, Any]:
 
 
 def spot_prices_json(prices: list[SpotPrice]) -> list[dict[str, Any]]:
-    return [{"start": p.start.isoformat(), "end": p.end.isoformat(), "price_per_kwh_excl_vat": str(p.price_per_kwh)}
-            for p in prices]
+    return [
+        {"start": p.start.isoformat(), "end": p.end.isoformat(), "price_per_kwh_excl_vat": str(p.price_per_kwh)}
+        for p in prices
+    ]

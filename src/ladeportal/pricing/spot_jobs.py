@@ -3,7 +3,8 @@
 The periodic job wakes every few minutes; what is due is decided from `spot_price_fetches`, so the
 back-off survives restarts and is shared by every worker process. Today's prices are fetched whenever
 missing; tomorrow's once the auction result is normally out (13:00 local time in the area). A failed
-attempt waits 5, 10, 20 ... minutes (at most two hours) before the next one.
+attempt waits 5, 10, 20 ... minutes (at most two hours) before the next one. Sessions billed at the
+fallback price while a day was missing are re-priced as soon as it is stored (see spot_imports).
 """
 
 from __future__ import annotations
@@ -19,16 +20,19 @@ from ladeportal.db.base import utcnow
 from ladeportal.db.engine import Database, unit_of_work
 from ladeportal.jobs.periodic import periodic
 from ladeportal.orgs.models import Organization, Site
+from ladeportal.platform.audit import Actor
 from ladeportal.pricing.models import SpotPriceFetch
-from ladeportal.pricing.spot_price_parsing import PRICE_CURRENCIES, SpotPriceError, area_time_zone
+from ladeportal.pricing.spot_imports import apply_day_prices
+from ladeportal.pricing.spot_price_parsing import SpotPriceError, area_time_zone, publishes
 from ladeportal.pricing.spot_prices import SpotPriceClient
-from ladeportal.pricing.spot_store import has_day, store_prices
+from ladeportal.pricing.spot_store import has_day
 
 log = logging.getLogger(__name__)
 
 PUBLISHED_AFTER = time(13, 0)
 FIRST_RETRY = timedelta(minutes=5)
 LONGEST_RETRY = timedelta(hours=2)
+ACTOR = Actor.system("spot-prices")
 
 
 @dataclass
@@ -51,17 +55,21 @@ def days_wanted(area: str, now: datetime) -> list[date]:
 
 
 async def areas_in_use(session: AsyncSession) -> list[tuple[str, str]]:
-    """(area, currency) of every site of a live organisation, in currencies the source publishes."""
-    rows = (await session.execute(
-        select(Site.price_area, Organization.currency).distinct()
-        .join(Organization, Organization.id == Site.organization_id)
-        .where(Organization.archived_at.is_(None))
-    )).all()
-    wanted = sorted({(area, currency) for area, currency in rows if currency in PRICE_CURRENCIES})
-    skipped = sorted({currency for _, currency in rows if currency not in PRICE_CURRENCIES})
+    """(area, currency) of every site of a live organisation, where the source publishes that currency
+    (NO areas in NOK and EUR, SE areas in SEK and EUR)."""
+    rows = (
+        await session.execute(
+            select(Site.price_area, Organization.currency)
+            .distinct()
+            .join(Organization, Organization.id == Site.organization_id)
+            .where(Organization.archived_at.is_(None))
+        )
+    ).all()
+    wanted = sorted({(area, currency) for area, currency in rows if publishes(area, currency)})
+    skipped = sorted({f"{area} {currency}" for area, currency in rows if not publishes(area, currency)})
     if skipped:
-        # The public source publishes NOK and EUR only; such plans bill their fallback price (flagged).
-        log.warning("no spot price source for currencies %s", ", ".join(skipped))
+        # No source publishes these; spot plans there bill their fallback price (flagged for review).
+        log.warning("no spot price source for %s", ", ".join(skipped))
     return wanted
 
 
@@ -77,8 +85,15 @@ async def fetch_due_prices(db: Database, client: SpotPriceClient, *, now: dateti
     return report
 
 
-async def _fetch_one(session: AsyncSession, client: SpotPriceClient, area: str, currency: str, day: date,
-                     now: datetime, report: FetchReport) -> None:
+async def _fetch_one(
+    session: AsyncSession,
+    client: SpotPriceClient,
+    area: str,
+    currency: str,
+    day: date,
+    now: datetime,
+    report: FetchReport,
+) -> None:
     # One transaction per area and day, so one failing day never undoes another's prices.
     async with unit_of_work(session):
         if await has_day(session, area, currency, day):
@@ -97,10 +112,9 @@ async def _fetch_one(session: AsyncSession, client: SpotPriceClient, area: str, 
             state.last_error = str(error)
             state.next_attempt_at = now + retry_delay(state.attempts)
             report.failed.append((area, currency, day, str(error)))
-            log.info("spot prices %s %s %s not fetched (attempt %d): %s", area, currency, day,
-                     state.attempts, error)
+            log.info("spot prices %s %s %s not fetched (attempt %d): %s", area, currency, day, state.attempts, error)
             return
-        await store_prices(session, area, currency, result.prices)
+        await apply_day_prices(session, ACTOR, result, now=now)
         state.last_error = None
         state.completed_at = now
         report.fetched.append((area, currency, day))
@@ -108,9 +122,7 @@ async def _fetch_one(session: AsyncSession, client: SpotPriceClient, area: str, 
 
 @periodic("pricing.fetch_spot_prices", every=timedelta(minutes=10))
 async def fetch_spot_prices_job(db: Database) -> None:
-    from ladeportal.settings import get_settings
-
-    async with SpotPriceClient(get_settings().spot_price_url) as client:
+    async with SpotPriceClient.from_settings() as client:
         report = await fetch_due_prices(db, client)
     if report.failed:
         log.warning("spot prices still missing: %s", ", ".join(f"{a} {c} {d}" for a, c, d, _ in report.failed))

@@ -45,14 +45,24 @@ async def store_prices(session: AsyncSession, area: str, currency: str, prices: 
     rows = sorted(prices, key=lambda p: p.start)
     if not rows:
         return 0
-    await session.execute(delete(SpotPriceInterval).where(
-        SpotPriceInterval.area == area, SpotPriceInterval.currency == currency,
-        SpotPriceInterval.starts_at >= rows[0].start, SpotPriceInterval.starts_at < rows[-1].end,
-    ))
+    await session.execute(
+        delete(SpotPriceInterval).where(
+            SpotPriceInterval.area == area,
+            SpotPriceInterval.currency == currency,
+            SpotPriceInterval.starts_at >= rows[0].start,
+            SpotPriceInterval.starts_at < rows[-1].end,
+        )
+    )
     now = utcnow()
     session.add_all(
-        SpotPriceInterval(area=area, currency=currency, starts_at=p.start, ends_at=p.end,
-                          price_nano_per_kwh=to_nano(p.price_per_kwh), fetched_at=now)
+        SpotPriceInterval(
+            area=area,
+            currency=currency,
+            starts_at=p.start,
+            ends_at=p.end,
+            price_nano_per_kwh=to_nano(p.price_per_kwh),
+            fetched_at=now,
+        )
         for p in rows
     )
     return len(rows)
@@ -62,10 +72,18 @@ async def load_prices(
     session: AsyncSession, area: str, currency: str, start: datetime, end: datetime
 ) -> list[SpotPrice]:
     """Stored intervals overlapping [start, end), in time order."""
-    rows = (await session.scalars(select(SpotPriceInterval).where(
-        SpotPriceInterval.area == area, SpotPriceInterval.currency == currency,
-        SpotPriceInterval.starts_at >= start - _LONGEST_INTERVAL, SpotPriceInterval.starts_at < end,
-    ).order_by(SpotPriceInterval.starts_at))).all()
+    rows = (
+        await session.scalars(
+            select(SpotPriceInterval)
+            .where(
+                SpotPriceInterval.area == area,
+                SpotPriceInterval.currency == currency,
+                SpotPriceInterval.starts_at >= start - _LONGEST_INTERVAL,
+                SpotPriceInterval.starts_at < end,
+            )
+            .order_by(SpotPriceInterval.starts_at)
+        )
+    ).all()
     return [SpotPrice(r.starts_at, r.ends_at, from_nano(r.price_nano_per_kwh)) for r in rows if r.ends_at > start]
 
 
@@ -78,10 +96,14 @@ async def load_series(
 async def has_day(session: AsyncSession, area: str, currency: str, day: date) -> bool:
     """True when the whole local day is stored (a partial day would silently bill fallback prices)."""
     start, end = local_day_bounds(area, day)
-    first, last = (await session.execute(select(
-        func.min(SpotPriceInterval.starts_at), func.max(SpotPriceInterval.ends_at)
-    ).where(
-        SpotPriceInterval.area == area, SpotPriceInterval.currency == currency,
-        SpotPriceInterval.starts_at >= start, SpotPriceInterval.starts_at < end,
-    ))).one()
+    first, last = (
+        await session.execute(
+            select(func.min(SpotPriceInterval.starts_at), func.max(SpotPriceInterval.ends_at)).where(
+                SpotPriceInterval.area == area,
+                SpotPriceInterval.currency == currency,
+                SpotPriceInterval.starts_at >= start,
+                SpotPriceInterval.starts_at < end,
+            )
+        )
+    ).one()
     return first == start and last == end

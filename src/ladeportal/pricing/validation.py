@@ -22,6 +22,13 @@ from ladeportal.pricing.timeline import MINUTES_PER_WEEK
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 _ORE = Decimal("0.01")
+# Bounds that keep every plan readable and every cost computable: far above any real tariff, far
+# below where Decimal arithmetic with 28 digits or the pages showing a price would break.
+MAX_AMOUNT = Decimal(100_000)
+MAX_FACTOR = Decimal(100)
+_FINEST = Decimal("0.000001")
+MAX_BANDS = 48
+MAX_GRACE_MINUTES = 7 * 24 * 60
 _Report = Callable[[str, str], None]
 _AmountCheck = Callable[[str, Decimal | None], None]
 
@@ -53,6 +60,10 @@ def validate_plan(plan: PlanVersion) -> None:
             problem(field, f"must be a finite Decimal amount, got {value!r}")
         elif value < 0:
             problem(field, f"must not be negative, got {value}")
+        elif value > (MAX_FACTOR if field.endswith("factor") else MAX_AMOUNT):
+            problem(field, f"must be at most {MAX_FACTOR if field.endswith('factor') else MAX_AMOUNT}")
+        elif value != value.quantize(_FINEST):
+            problem(field, "must have at most six decimals")
 
     if plan.currency not in SUPPORTED_CURRENCIES:
         supported = ", ".join(sorted(SUPPORTED_CURRENCIES))
@@ -63,7 +74,12 @@ def validate_plan(plan: PlanVersion) -> None:
         amount = getattr(plan, name)
         non_negative(name, amount)
         # Per-session amounts are billed as they are; a fraction of an øre could never be charged.
-        if isinstance(amount, Decimal) and amount.is_finite() and amount != amount.quantize(_ORE):
+        if (
+            isinstance(amount, Decimal)
+            and amount.is_finite()
+            and abs(amount) <= MAX_AMOUNT
+            and amount != amount.quantize(_ORE)
+        ):
             problem(name, f"must be whole øre (at most two decimals), got {amount}")
     if (
         not problems
@@ -111,6 +127,8 @@ def _check_time_fee(fee: TimeFee, problem: _Report, non_negative: _AmountCheck) 
     non_negative("time_fee.price_per_hour", fee.price_per_hour)
     if not isinstance(fee.grace_minutes, int) or fee.grace_minutes < 0:
         problem("time_fee.grace_minutes", f"must be whole minutes, 0 or more, got {fee.grace_minutes!r}")
+    elif fee.grace_minutes > MAX_GRACE_MINUTES:
+        problem("time_fee.grace_minutes", f"must be at most {MAX_GRACE_MINUTES} minutes (a week)")
     if fee.local_hours is not None and (not fee.local_hours or not fee.local_hours <= frozenset(range(24))):
         problem("time_fee.local_hours", "must be a non-empty set of hours from 0 to 23")
 
@@ -118,6 +136,9 @@ def _check_time_fee(fee: TimeFee, problem: _Report, non_negative: _AmountCheck) 
 def _check_bands(bands: tuple[PriceBand, ...], problem: _Report, non_negative: _AmountCheck) -> None:
     if not bands:
         problem("energy.bands", "add at least one band")
+        return
+    if len(bands) > MAX_BANDS:
+        problem("energy.bands", f"at most {MAX_BANDS} bands")
         return
     owners: list[list[int]] = [[] for _ in range(MINUTES_PER_WEEK)]
     for number, band in enumerate(bands, start=1):

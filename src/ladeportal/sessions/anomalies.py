@@ -21,6 +21,8 @@ START_ZERO_REBASED = "start_value_zero_rebased"
 TAG_NOT_ACCEPTED = "tag_not_accepted"
 NO_STOP_RECEIVED = "no_stop_received"
 CONFLICTING_DUPLICATE_STOP = "conflicting_duplicate_stop"
+# The charger named a connector it does not have in the portal (misconfigured charger or portal entry).
+UNKNOWN_CONNECTOR = "unknown_connector"
 
 # A fractional "Wh" reading that, read as kWh, lands within this much of the last register is taken as
 # a charger that reports kWh but labels it Wh.

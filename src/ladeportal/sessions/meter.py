@@ -13,27 +13,68 @@ from typing import Any
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
 MEASURANDS = (
-    ENERGY_REGISTER, "Energy.Active.Export.Register", "Energy.Reactive.Export.Register",
-    "Energy.Reactive.Import.Register", "Energy.Active.Export.Interval", "Energy.Active.Import.Interval",
-    "Energy.Reactive.Export.Interval", "Energy.Reactive.Import.Interval", "Power.Active.Export",
-    "Power.Active.Import", "Power.Offered", "Power.Reactive.Export", "Power.Reactive.Import", "Power.Factor",
-    "Current.Import", "Current.Export", "Current.Offered", "Voltage", "Frequency", "Temperature", "SoC", "RPM",
+    ENERGY_REGISTER,
+    "Energy.Active.Export.Register",
+    "Energy.Reactive.Export.Register",
+    "Energy.Reactive.Import.Register",
+    "Energy.Active.Export.Interval",
+    "Energy.Active.Import.Interval",
+    "Energy.Reactive.Export.Interval",
+    "Energy.Reactive.Import.Interval",
+    "Power.Active.Export",
+    "Power.Active.Import",
+    "Power.Offered",
+    "Power.Reactive.Export",
+    "Power.Reactive.Import",
+    "Power.Factor",
+    "Current.Import",
+    "Current.Export",
+    "Current.Offered",
+    "Voltage",
+    "Frequency",
+    "Temperature",
+    "SoC",
+    "RPM",
 )
 # Index 0 of each table is the OCPP default for an absent field.
 UNITS = (
-    "Wh", "kWh", "varh", "kvarh", "W", "kW", "VA", "kVA", "var", "kvar", "A", "V", "K", "Celcius",
-    "Celsius", "Fahrenheit", "Percent", "Hertz",
+    "Wh",
+    "kWh",
+    "varh",
+    "kvarh",
+    "W",
+    "kW",
+    "VA",
+    "kVA",
+    "var",
+    "kvar",
+    "A",
+    "V",
+    "K",
+    "Celcius",
+    "Celsius",
+    "Fahrenheit",
+    "Percent",
+    "Hertz",
 )
 PHASES = ("", "L1", "L2", "L3", "N", "L1-N", "L2-N", "L3-N", "L1-L2", "L2-L3", "L3-L1")
 CONTEXTS = (
-    "Sample.Periodic", "Sample.Clock", "Interruption.Begin", "Interruption.End", "Transaction.Begin",
-    "Transaction.End", "Trigger", "Other",
+    "Sample.Periodic",
+    "Sample.Clock",
+    "Interruption.Begin",
+    "Interruption.End",
+    "Transaction.Begin",
+    "Transaction.End",
+    "Trigger",
+    "Other",
 )
 LOCATIONS = ("Outlet", "Inlet", "Body", "Cable", "EV")
 FORMATS = ("Raw", "SignedData")
 
-_INDEX = {table: {name: i for i, name in enumerate(table)} for table in (MEASURANDS, UNITS, PHASES, CONTEXTS,
-                                                                          LOCATIONS, FORMATS)}
+_INDEX = {
+    table: {name: i for i, name in enumerate(table)}
+    for table in (MEASURANDS, UNITS, PHASES, CONTEXTS, LOCATIONS, FORMATS)
+}
 _M, _U, _P, _C, _L, _F = (_INDEX[t] for t in (MEASURANDS, UNITS, PHASES, CONTEXTS, LOCATIONS, FORMATS))
 
 
@@ -72,11 +113,18 @@ def _parse_one(item: dict[str, Any]) -> Reading:
         phase = sv.get("phase", "")
         location = sv.get("location", "Outlet")
         fmt = sv.get("format", "Raw")
-        samples.append([_M[measurand], value, _U[unit], _P[phase], _C[sv.get("context", "Sample.Periodic")],
-                        _L[location], _F[fmt]])
+        samples.append(
+            [_M[measurand], value, _U[unit], _P[phase], _C[sv.get("context", "Sample.Periodic")], _L[location], _F[fmt]]
+        )
         # Billing reads the total (no phase) import register at the outlet, in plain (unsigned) form.
-        if measurand == ENERGY_REGISTER and not phase and location == "Outlet" and fmt == "Raw" \
-                and unit in ("Wh", "kWh") and energy is None:
+        if (
+            measurand == ENERGY_REGISTER
+            and not phase
+            and location == "Outlet"
+            and fmt == "Raw"
+            and unit in ("Wh", "kWh")
+            and energy is None
+        ):
             wh = to_wh(value, unit)
             if wh is None:
                 unreadable = True
@@ -100,8 +148,14 @@ def to_wh(value: str, unit: str = "Wh") -> int | None:
 
 def unpack(sample: list[Any]) -> dict[str, str]:
     m, value, u, p, c, loc, f = sample
-    out = {"measurand": MEASURANDS[m], "value": value, "unit": UNITS[u], "context": CONTEXTS[c],
-           "location": LOCATIONS[loc], "format": FORMATS[f]}
+    out = {
+        "measurand": MEASURANDS[m],
+        "value": value,
+        "unit": UNITS[u],
+        "context": CONTEXTS[c],
+        "location": LOCATIONS[loc],
+        "format": FORMATS[f],
+    }
     if p:
         out["phase"] = PHASES[p]
     return out

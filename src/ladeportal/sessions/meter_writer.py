@@ -44,8 +44,12 @@ _INSERT = insert(_readings)
 _UPDATE = (
     update(_sessions)
     .where(_sessions.c.id == bindparam("b_id"))
-    .values(meter_last_wh=bindparam("b_last"), segment_start_wh=bindparam("b_segment"),
-            energy_carried_wh=bindparam("b_carried"), anomalies=bindparam("b_anomalies"))
+    .values(
+        meter_last_wh=bindparam("b_last"),
+        segment_start_wh=bindparam("b_segment"),
+        energy_carried_wh=bindparam("b_carried"),
+        anomalies=bindparam("b_anomalies"),
+    )
 )
 
 
@@ -62,13 +66,20 @@ class GroupCommit:
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._writing = False
 
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="group-commit")
 
-    async def stop(self) -> None:
+    async def stop(self, drain_seconds: float = 3.0) -> None:
+        """Write what was already submitted (for at most `drain_seconds`), then stop; anything left
+        fails, and its charger, never acknowledged, sends it again after reconnecting."""
         if self._task is not None:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + drain_seconds
+            while (self._writing or not self._queue.empty()) and loop.time() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
@@ -92,24 +103,31 @@ class GroupCommit:
             batch = [await self._queue.get()]
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
+            self._writing = True
             try:
-                results = await self._write(batch)
-            except Exception as exc:
-                if len(batch) == 1:
+                await self._write_batch(batch)
+            finally:
+                self._writing = False
+
+    async def _write_batch(self, batch: list[_Item]) -> None:
+        try:
+            results = await self._write(batch)
+        except Exception as exc:
+            if len(batch) == 1:
+                log.exception("group commit failed")
+                _fail(batch[0], exc)
+                return
+            # One bad item must not fail the others: write them one by one.
+            for item in batch:
+                try:
+                    results = await self._write([item])
+                except Exception as one_exc:
                     log.exception("group commit failed")
-                    _fail(batch[0], exc)
-                    continue
-                # One bad item must not fail the others: write them one by one.
-                for item in batch:
-                    try:
-                        results = await self._write([item])
-                    except Exception as one_exc:
-                        log.exception("group commit failed")
-                        _fail(item, one_exc)
-                    else:
-                        _settle([item], results)
-            else:
-                _settle(batch, results)
+                    _fail(item, one_exc)
+                else:
+                    _settle([item], results)
+        else:
+            _settle(batch, results)
 
     async def _write(self, batch: list[_Item]) -> list[Any]:
         # Group by writer, keeping arrival order inside each group (dicts keep insertion order).
@@ -137,19 +155,29 @@ def _fail(item: _Item, exc: BaseException) -> None:
         item.done.set_exception(exc)
 
 
-async def write_meter_batch(conn: AsyncConnection, items: list[tuple[list[dict[str, Any]], MeterState | None]],
-                            ) -> list[None]:
+async def write_meter_batch(
+    conn: AsyncConnection,
+    items: list[tuple[list[dict[str, Any]], MeterState | None]],
+) -> list[None]:
     rows = [row for item_rows, _ in items for row in item_rows]
     # The latest state per session wins when one batch holds several messages of a transaction.
     states = {state.session_id: state for _, state in items if state is not None}
     if rows:
         await conn.execute(_INSERT, rows)
     if states:
-        await conn.execute(_UPDATE, [
-            {"b_id": s.session_id, "b_last": s.meter_last_wh, "b_segment": s.segment_start_wh,
-             "b_carried": s.energy_carried_wh, "b_anomalies": list(s.anomalies)}
-            for s in states.values()
-        ])
+        await conn.execute(
+            _UPDATE,
+            [
+                {
+                    "b_id": s.session_id,
+                    "b_last": s.meter_last_wh,
+                    "b_segment": s.segment_start_wh,
+                    "b_carried": s.energy_carried_wh,
+                    "b_anomalies": list(s.anomalies),
+                }
+                for s in states.values()
+            ],
+        )
     return [None] * len(items)
 
 

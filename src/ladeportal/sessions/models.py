@@ -27,13 +27,20 @@ class ChargingSession(TimestampMixin, Base):
         # A retried StartTransaction carries a new message id but the same content: the database
         # refuses to start the same transaction twice.
         UniqueConstraint(
-            "charge_point_id", "connector_number", "started_at", "meter_start_wh", "id_tag",
+            "charge_point_id",
+            "connector_number",
+            "started_at",
+            "meter_start_wh",
+            "id_tag",
             name="uq_charging_sessions_start_content",
         ),
         Index("ix_charging_sessions_cp_connector_state", "charge_point_id", "connector_number", "state"),
         Index("ix_charging_sessions_org_started", "organization_id", "started_at"),
         # A charger's page lists its latest sessions; constant time however long its history is.
         Index("ix_charging_sessions_cp_started", "charge_point_id", "started_at"),
+        # The sessions page filters by site or group within a period, newest first.
+        Index("ix_charging_sessions_site_started", "site_id", "started_at"),
+        Index("ix_charging_sessions_group_started", "group_id", "started_at"),
     )
 
     # The id is the OCPP transactionId the charger gets back.

@@ -40,20 +40,32 @@ async def price_finished_session(session: AsyncSession, charging_session: Chargi
         raise  # the transaction itself is broken; the caller's rollback and the charger's retry handle it
     except Exception as error:
         log.exception("pricing session %s failed", cs.id)
-        cs.cost_snapshot = {"format": 1, "status": "error", "message": f"could not be priced: {error}",
-                            "priced_at": now.isoformat(), "needs_review": True}
+        cs.cost_snapshot = {
+            "format": 1,
+            "status": "error",
+            "message": f"could not be priced: {error}",
+            "priced_at": now.isoformat(),
+            "needs_review": True,
+        }
         cs.cost_total_minor = None
         cs.currency = None
         return
     cs.cost_snapshot = snapshot_of(price, cs, now)
     cs.cost_total_minor = price.breakdown.total if price.breakdown is not None else 0
     cs.currency = price.currency
-    await session.merge(SessionPricing(
-        session_id=cs.id, organization_id=cs.organization_id,
-        plan_id=price.resolved.plan.id if price.resolved else None,
-        plan_version_id=price.resolved.version.id if price.resolved else None,
-        started_at=cs.started_at, priced_at=now, needs_review=bool(cs.cost_snapshot["needs_review"]),
-    ))
+    await session.merge(
+        SessionPricing(
+            session_id=cs.id,
+            organization_id=cs.organization_id,
+            plan_id=price.resolved.plan.id if price.resolved else None,
+            plan_version_id=price.resolved.version.id if price.resolved else None,
+            started_at=cs.started_at,
+            priced_at=now,
+            needs_review=bool(cs.cost_snapshot["needs_review"]),
+            spot_area=price.spot_area,
+            awaits_spot_prices=price.awaits_spot_prices,
+        )
+    )
 
 
 async def running_estimate(
@@ -68,6 +80,6 @@ async def running_estimate(
     if cs.state == SessionState.stopped and cs.stopped_at is not None:
         return await price_charging_session(session, cs, until=cs.stopped_at, energy_wh=cs.energy_wh or 0)
     state = MeterState(cs.id, cs.meter_start_wh, cs.meter_last_wh, cs.segment_start_wh, cs.energy_carried_wh)
-    return await price_charging_session(session, cs, until=max(now or utcnow(), cs.started_at),
-                                        energy_wh=state.energy_wh)
-
+    return await price_charging_session(
+        session, cs, until=max(now or utcnow(), cs.started_at), energy_wh=state.energy_wh
+    )

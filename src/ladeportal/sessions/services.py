@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ladeportal.chargers.models import Connector
 from ladeportal.db.base import utcnow
 from ladeportal.db.engine import unit_of_work
 from ladeportal.members.access import AccessDecision, AccessStatus, decide_access
@@ -50,19 +51,33 @@ class StopResult:
 
 
 async def start_session(
-    session: AsyncSession, charger: ChargerRef, *, connector: int, id_tag: str, meter_start_wh: int,
-    started_at: datetime, reservation_id: int | None = None,
+    session: AsyncSession,
+    charger: ChargerRef,
+    *,
+    connector: int,
+    id_tag: str,
+    meter_start_wh: int,
+    started_at: datetime,
+    reservation_id: int | None = None,
 ) -> StartResult:
     async with unit_of_work(session):
         decision = await decide_access(
-            session, charger.organization_id, charger.site_id, id_tag, started_at,
+            session,
+            charger.organization_id,
+            charger.site_id,
+            id_tag,
+            started_at,
             charge_point_id=charger.charge_point_id,
         )
-        existing = await session.scalar(select(ChargingSession.id).where(
-            ChargingSession.charge_point_id == charger.charge_point_id,
-            ChargingSession.connector_number == connector, ChargingSession.started_at == started_at,
-            ChargingSession.meter_start_wh == meter_start_wh, ChargingSession.id_tag == id_tag,
-        ))
+        existing = await session.scalar(
+            select(ChargingSession.id).where(
+                ChargingSession.charge_point_id == charger.charge_point_id,
+                ChargingSession.connector_number == connector,
+                ChargingSession.started_at == started_at,
+                ChargingSession.meter_start_wh == meter_start_wh,
+                ChargingSession.id_tag == id_tag,
+            )
+        )
         if existing is not None:
             return StartResult(existing, decision, duplicate=True)
         state = MeterState(0, meter_start_wh, meter_start_wh, meter_start_wh)
@@ -74,31 +89,73 @@ async def start_session(
             if known > 0:
                 state.flag(anomalies.START_ZERO_REBASED)
                 state.meter_last_wh = state.segment_start_wh = known
+        if not await connector_exists(session, charger, connector):
+            # Accepted anyway (the car is charging), flagged so the owner fixes the charger's setup.
+            state.flag(anomalies.UNKNOWN_CONNECTOR)
         if decision.status != AccessStatus.accepted:
             # Recorded anyway: the charger may have let the car charge on its local authorisation.
             state.flag(anomalies.TAG_NOT_ACCEPTED)
         row = ChargingSession(
-            organization_id=charger.organization_id, site_id=charger.site_id,
-            charge_point_id=charger.charge_point_id, connector_number=connector, id_tag=id_tag,
-            tag_id=decision.tag_id, membership_id=decision.membership_id, group_id=decision.group_id,
-            auth_status=decision.status.value, reservation_id=reservation_id, state=SessionState.active,
-            started_at=started_at, meter_start_wh=meter_start_wh, meter_last_wh=state.meter_last_wh,
-            segment_start_wh=state.segment_start_wh, energy_carried_wh=0, anomalies=list(state.anomalies),
+            organization_id=charger.organization_id,
+            site_id=charger.site_id,
+            charge_point_id=charger.charge_point_id,
+            connector_number=connector,
+            id_tag=id_tag,
+            tag_id=decision.tag_id,
+            membership_id=decision.membership_id,
+            group_id=decision.group_id,
+            auth_status=decision.status.value,
+            reservation_id=reservation_id,
+            state=SessionState.active,
+            started_at=started_at,
+            meter_start_wh=meter_start_wh,
+            meter_last_wh=state.meter_last_wh,
+            segment_start_wh=state.segment_start_wh,
+            energy_carried_wh=0,
+            anomalies=list(state.anomalies),
         )
         session.add(row)
         await session.flush()
     return StartResult(row.id, decision, duplicate=False)
 
 
+async def connector_exists(session: AsyncSession, charger: ChargerRef, connector: int) -> bool:
+    return (
+        connector > 0
+        and await session.scalar(
+            select(Connector.id).where(
+                Connector.charge_point_id == charger.charge_point_id, Connector.number == connector
+            )
+        )
+        is not None
+    )
+
+
+async def connector_numbers(session: AsyncSession, charger: ChargerRef) -> frozenset[int]:
+    """The connectors the charger has in the portal (0, the charger as a whole, is always valid)."""
+    rows = await session.scalars(select(Connector.number).where(Connector.charge_point_id == charger.charge_point_id))
+    numbers = frozenset({0, *rows.all()})
+    await session.rollback()
+    return numbers
+
+
+UNKNOWN_CONNECTOR_REASON = "unknown connector"
+
+
 async def _close_unfinished(
     session: AsyncSession, charger: ChargerRef, connector: int, before: datetime, next_meter_start_wh: int
 ) -> None:
     """A new start on a connector whose previous transaction never got a Stop (lost for good)."""
-    rows = (await session.scalars(select(ChargingSession).where(
-        ChargingSession.charge_point_id == charger.charge_point_id,
-        ChargingSession.connector_number == connector, ChargingSession.state == SessionState.active,
-        ChargingSession.started_at <= before,
-    ))).all()
+    rows = (
+        await session.scalars(
+            select(ChargingSession).where(
+                ChargingSession.charge_point_id == charger.charge_point_id,
+                ChargingSession.connector_number == connector,
+                ChargingSession.state == SessionState.active,
+                ChargingSession.started_at <= before,
+            )
+        )
+    ).all()
     for row in rows:
         state = meter_state_of(row)
         state.flag(anomalies.NO_STOP_RECEIVED)
@@ -107,21 +164,54 @@ async def _close_unfinished(
         await _finish(session, row, state, stop_wh, before, "NoStopReceived", None)
 
 
+async def end_without_stop(session: AsyncSession, charge_point_id: uuid.UUID, at: datetime, reason: str) -> int:
+    """End the charger's running sessions whose StopTransaction can no longer come (the charger was
+    retired): at the last meter reading, flagged NoStopReceived. Runs in the caller's transaction."""
+    rows = (
+        await session.scalars(
+            select(ChargingSession).where(
+                ChargingSession.charge_point_id == charge_point_id,
+                ChargingSession.state == SessionState.active,
+            )
+        )
+    ).all()
+    for row in rows:
+        state = meter_state_of(row)
+        state.flag(anomalies.NO_STOP_RECEIVED)
+        await _finish(session, row, state, state.meter_last_wh, max(at, row.started_at), reason, None)
+    return len(rows)
+
+
 async def _last_known_register(session: AsyncSession, charger: ChargerRef, connector: int) -> int:
-    value = await session.scalar(select(func.max(ChargingSession.meter_last_wh)).where(
-        ChargingSession.charge_point_id == charger.charge_point_id,
-        ChargingSession.connector_number == connector,
-    ))
+    value = await session.scalar(
+        select(func.max(ChargingSession.meter_last_wh)).where(
+            ChargingSession.charge_point_id == charger.charge_point_id,
+            ChargingSession.connector_number == connector,
+        )
+    )
     return int(value or 0)
 
 
 def meter_state_of(row: ChargingSession) -> MeterState:
-    return MeterState(row.id, row.meter_start_wh, row.meter_last_wh, row.segment_start_wh,
-                      row.energy_carried_wh, list(row.anomalies or []))
+    return MeterState(
+        row.id,
+        row.meter_start_wh,
+        row.meter_last_wh,
+        row.segment_start_wh,
+        row.energy_carried_wh,
+        list(row.anomalies or []),
+    )
 
 
-async def _finish(session: AsyncSession, row: ChargingSession, state: MeterState, meter_stop_wh: int,
-                  stopped_at: datetime, reason: str | None, stop_id_tag: str | None) -> None:
+async def _finish(
+    session: AsyncSession,
+    row: ChargingSession,
+    state: MeterState,
+    meter_stop_wh: int,
+    stopped_at: datetime,
+    reason: str | None,
+    stop_id_tag: str | None,
+) -> None:
     energy = state.finish(meter_stop_wh)
     row.state = SessionState.stopped
     row.stopped_at = stopped_at
@@ -138,15 +228,26 @@ async def _finish(session: AsyncSession, row: ChargingSession, state: MeterState
 
 
 async def stop_session(
-    session: AsyncSession, charger: ChargerRef, *, transaction_id: int, meter_stop_wh: int,
-    stopped_at: datetime, reason: str | None, id_tag: str | None, readings: list[Reading],
+    session: AsyncSession,
+    charger: ChargerRef,
+    *,
+    transaction_id: int,
+    meter_stop_wh: int,
+    stopped_at: datetime,
+    reason: str | None,
+    id_tag: str | None,
+    readings: list[Reading],
     payload: dict[str, Any],
 ) -> StopResult:
     async with unit_of_work(session):
         decision = None
         if id_tag:
             decision = await decide_access(
-                session, charger.organization_id, charger.site_id, id_tag, stopped_at,
+                session,
+                charger.organization_id,
+                charger.site_id,
+                id_tag,
+                stopped_at,
                 charge_point_id=charger.charge_point_id,
             )
         row = await session.get(ChargingSession, transaction_id) if transaction_id > 0 else None
@@ -165,8 +266,11 @@ async def stop_session(
             # transactionData repeats what the start and MeterValues already brought (a Transaction.Begin
             # sample at least); only readings after those move the meter, else an old register value
             # would look like a meter reset.
-            latest = await session.scalar(select(func.max(MeterReading.taken_at)).where(
-                MeterReading.session_id == row.id, MeterReading.energy_wh.is_not(None)))
+            latest = await session.scalar(
+                select(func.max(MeterReading.taken_at)).where(
+                    MeterReading.session_id == row.id, MeterReading.energy_wh.is_not(None)
+                )
+            )
             await store_readings(session, charger, row.connector_number, row.id, readings)
             after = max(latest, row.started_at) if latest is not None else row.started_at
             for reading in readings:
@@ -176,8 +280,9 @@ async def stop_session(
     return StopResult("stopped", decision, row.id)
 
 
-async def store_readings(session: AsyncSession, charger: ChargerRef, connector: int, session_id: int | None,
-                         readings: list[Reading]) -> None:
+async def store_readings(
+    session: AsyncSession, charger: ChargerRef, connector: int, session_id: int | None, readings: list[Reading]
+) -> None:
     """Insert readings in the caller's transaction (a Core executemany: no ORM objects)."""
     if readings:
         rows = [reading_row(charger.charge_point_id, connector, session_id, r) for r in readings]
@@ -185,19 +290,44 @@ async def store_readings(session: AsyncSession, charger: ChargerRef, connector: 
 
 
 def reading_row(charge_point_id: uuid.UUID, connector: int, session_id: int | None, r: Reading) -> dict[str, Any]:
-    return {"charge_point_id": charge_point_id, "connector_number": connector, "session_id": session_id,
-            "taken_at": r.taken_at, "energy_wh": r.energy_wh, "samples": r.samples}
+    return {
+        "charge_point_id": charge_point_id,
+        "connector_number": connector,
+        "session_id": session_id,
+        "taken_at": r.taken_at,
+        "energy_wh": r.energy_wh,
+        "samples": r.samples,
+    }
 
 
-def park_orphan(session: AsyncSession, charger: ChargerRef, action: str, transaction_id: int | None,
-                reason: str, payload: dict[str, Any]) -> None:
-    session.add(OrphanMessage(charge_point_id=charger.charge_point_id, action=action,
-                              transaction_id=transaction_id, reason=reason, payload=payload,
-                              received_at=utcnow()))
+def park_orphan(
+    session: AsyncSession,
+    charger: ChargerRef,
+    action: str,
+    transaction_id: int | None,
+    reason: str,
+    payload: dict[str, Any],
+) -> None:
+    session.add(
+        OrphanMessage(
+            charge_point_id=charger.charge_point_id,
+            action=action,
+            transaction_id=transaction_id,
+            reason=reason,
+            payload=payload,
+            received_at=utcnow(),
+        )
+    )
 
 
-async def record_orphan(session: AsyncSession, charger: ChargerRef, action: str, transaction_id: int | None,
-                        reason: str, payload: dict[str, Any]) -> None:
+async def record_orphan(
+    session: AsyncSession,
+    charger: ChargerRef,
+    action: str,
+    transaction_id: int | None,
+    reason: str,
+    payload: dict[str, Any],
+) -> None:
     async with unit_of_work(session):
         park_orphan(session, charger, action, transaction_id, reason, payload)
 

@@ -154,8 +154,13 @@ class SimulatedCharger:
         delay = self.reconnect_delay
         while self._want_online:
             connection = OcppConnection(
-                self.url, self.charge_point_id, self.password, self._on_call, self.log,
-                call_timeout=self.call_timeout, compression=self.compression,
+                self.url,
+                self.charge_point_id,
+                self.password,
+                self._on_call,
+                self.log,
+                call_timeout=self.call_timeout,
+                compression=self.compression,
             )
             try:
                 await connection.open()
@@ -187,11 +192,13 @@ class SimulatedCharger:
             await self._report_statuses()
             # Only now: a driver action must not overtake the queued messages or the boot statuses.
             self.ready.set()
-            pump = asyncio.create_task(self.outbox.run(
-                self._send_queued,
-                lambda: self.config.get_int("TransactionMessageAttempts"),
-                self._retry_interval,
-            ))
+            pump = asyncio.create_task(
+                self.outbox.run(
+                    self._send_queued,
+                    lambda: self.config.get_int("TransactionMessageAttempts"),
+                    self._retry_interval,
+                )
+            )
             try:
                 await self._heartbeats()
             finally:
@@ -243,12 +250,15 @@ class SimulatedCharger:
         return self.replies.get(action)
 
     async def boot_notification(self) -> Payload:
-        reply = await self.call("BootNotification", {
-            "chargePointVendor": self.vendor,
-            "chargePointModel": self.model,
-            "chargePointSerialNumber": self.charge_point_id[-25:],
-            "firmwareVersion": self.firmware,
-        })
+        reply = await self.call(
+            "BootNotification",
+            {
+                "chargePointVendor": self.vendor,
+                "chargePointModel": self.model,
+                "chargePointSerialNumber": self.charge_point_id[-25:],
+                "firmwareVersion": self.firmware,
+            },
+        )
         self.boots += 1
         self.registration = reply.get("status")
         if self.registration == "Accepted" and reply.get("interval", 0) > 0:
@@ -258,8 +268,7 @@ class SimulatedCharger:
     async def heartbeat(self) -> Payload:
         return await self.call("Heartbeat", {})
 
-    async def data_transfer(self, vendor_id: str, message_id: str | None = None, data: str | None = None
-                            ) -> Payload:
+    async def data_transfer(self, vendor_id: str, message_id: str | None = None, data: str | None = None) -> Payload:
         payload: Payload = {"vendorId": vendor_id}
         if message_id is not None:
             payload["messageId"] = message_id
@@ -275,22 +284,28 @@ class SimulatedCharger:
 
     async def _send_status(self, connector: Connector) -> None:
         with contextlib.suppress(ConnectionLost, CallErrorReply, TimeoutError):
-            await self.call("StatusNotification", {
-                "connectorId": connector.connector_id,
-                "errorCode": connector.error_code,
-                "status": connector.status,
-                "timestamp": timestamp(self.clock()),
-            })
+            await self.call(
+                "StatusNotification",
+                {
+                    "connectorId": connector.connector_id,
+                    "errorCode": connector.error_code,
+                    "status": connector.status,
+                    "timestamp": timestamp(self.clock()),
+                },
+            )
             connector.reported_status = connector.status
 
     async def send_charge_point_status(self) -> None:
         with contextlib.suppress(ConnectionLost, CallErrorReply, TimeoutError):
-            await self.call("StatusNotification", {
-                "connectorId": 0,
-                "errorCode": "NoError",
-                "status": "Available" if self.operative else "Unavailable",
-                "timestamp": timestamp(self.clock()),
-            })
+            await self.call(
+                "StatusNotification",
+                {
+                    "connectorId": 0,
+                    "errorCode": "NoError",
+                    "status": "Available" if self.operative else "Unavailable",
+                    "timestamp": timestamp(self.clock()),
+                },
+            )
 
     async def _report_statuses(self) -> None:
         """After a boot every connector is reported; after a reconnect only what changed."""
@@ -306,9 +321,7 @@ class SimulatedCharger:
         if item.action != "StartTransaction" and transaction is not None:
             # The id exists only once the central system has answered the (maybe queued) start;
             # -1 tells it the start never got through, so it can reconcile the orphan.
-            payload["transactionId"] = (
-                transaction.transaction_id if transaction.transaction_id is not None else -1
-            )
+            payload["transactionId"] = transaction.transaction_id if transaction.transaction_id is not None else -1
         reply = await self.call(item.action, payload)
         if item.action == "StartTransaction" and transaction is not None:
             await self._on_start_reply(transaction, reply)
@@ -336,8 +349,7 @@ class SimulatedCharger:
         """Returns the idTagInfo this charger acts on, online or offline."""
         if self.online:
             local = self.authorize_locally(id_tag)
-            if local is not None and local.get("status") == "Accepted" and self.config.get_bool(
-                    "LocalPreAuthorize"):
+            if local is not None and local.get("status") == "Accepted" and self.config.get_bool("LocalPreAuthorize"):
                 return local
             try:
                 reply = await self.call("Authorize", {"idTag": id_tag})
@@ -396,12 +408,16 @@ class SimulatedCharger:
         connector.transaction = transaction
         connector.last_advance = now
         self.transactions.append(transaction)
-        item = self.outbox.put("StartTransaction", {
-            "connectorId": connector_id,
-            "idTag": id_tag,
-            "meterStart": transaction.meter_start,
-            "timestamp": timestamp(now),
-        }, transaction)
+        item = self.outbox.put(
+            "StartTransaction",
+            {
+                "connectorId": connector_id,
+                "idTag": id_tag,
+                "meterStart": transaction.meter_start,
+                "timestamp": timestamp(now),
+            },
+            transaction,
+        )
         self._start_sampler(connector)
         await self._then_status(item, connector_id, "Charging", wait)
         return transaction
@@ -411,13 +427,17 @@ class SimulatedCharger:
         info = reply.get("idTagInfo", {})
         transaction.id_tag_status = info.get("status")
         self._remember(transaction.id_tag, info)
-        if (transaction.id_tag_status != "Accepted" and transaction.active
-                and self.config.get_bool("StopTransactionOnInvalidId")):
+        if (
+            transaction.id_tag_status != "Accepted"
+            and transaction.active
+            and self.config.get_bool("StopTransactionOnInvalidId")
+        ):
             # Called from the outbox pump: queue the stop without waiting for it.
             await self.stop_transaction(transaction.connector_id, reason="DeAuthorized", wait=False)
 
-    async def stop_transaction(self, connector_id: int, reason: str = "Local", wait: bool = True,
-                               final_status: str | None = "Finishing") -> Transaction | None:
+    async def stop_transaction(
+        self, connector_id: int, reason: str = "Local", wait: bool = True, final_status: str | None = "Finishing"
+    ) -> Transaction | None:
         connector = self.connectors[connector_id]
         transaction = connector.transaction
         if transaction is None or not transaction.active:
@@ -433,11 +453,13 @@ class SimulatedCharger:
             "timestamp": timestamp(now),
             "reason": reason,
             "transactionData": [
-                {"timestamp": timestamp(transaction.started_at),
-                 "sampledValue": [{**connector.meter.register_value("Transaction.Begin"),
-                                   "value": str(transaction.meter_start)}]},
-                {"timestamp": timestamp(now),
-                 "sampledValue": [connector.meter.register_value("Transaction.End")]},
+                {
+                    "timestamp": timestamp(transaction.started_at),
+                    "sampledValue": [
+                        {**connector.meter.register_value("Transaction.Begin"), "value": str(transaction.meter_start)}
+                    ],
+                },
+                {"timestamp": timestamp(now), "sampledValue": [connector.meter.register_value("Transaction.End")]},
             ],
         }
         item = self.outbox.put("StopTransaction", payload, transaction)
@@ -447,8 +469,7 @@ class SimulatedCharger:
         await self._then_status(item, connector_id, final_status, wait)
         return transaction
 
-    async def _then_status(self, item: QueuedMessage, connector_id: int, status: str | None,
-                           wait: bool) -> None:
+    async def _then_status(self, item: QueuedMessage, connector_id: int, status: str | None, wait: bool) -> None:
         """Report the new status once the transaction message is answered, as chargers do."""
         if status is not None:
             self.connectors[connector_id].status = status
@@ -464,16 +485,16 @@ class SimulatedCharger:
         elif status is not None:
             self.spawn(report())
 
-    async def meter_tick(self, connector_id: int = 1, context: str = "Sample.Periodic",
-                         wait: bool = True) -> None:
+    async def meter_tick(self, connector_id: int = 1, context: str = "Sample.Periodic", wait: bool = True) -> None:
         """Take a sample now (energy advances with the clock) and send or queue MeterValues."""
         connector = self.connectors[connector_id]
         self._advance(connector)
         transaction = connector.transaction if connector.busy else None
         payload: Payload = {
             "connectorId": connector_id,
-            "meterValue": [{"timestamp": timestamp(self.clock()),
-                            "sampledValue": connector.meter.sampled_values(context)}],
+            "meterValue": [
+                {"timestamp": timestamp(self.clock()), "sampledValue": connector.meter.sampled_values(context)}
+            ],
         }
         if transaction is None:
             with contextlib.suppress(ConnectionLost, CallErrorReply, TimeoutError):
@@ -498,8 +519,7 @@ class SimulatedCharger:
         closed = asyncio.ensure_future(connection.closed.wait())
         waiting: set[asyncio.Future[Any]] = {item.done, closed}
         try:
-            await asyncio.wait(waiting, timeout=self.call_timeout * 2,
-                               return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(waiting, timeout=self.call_timeout * 2, return_when=asyncio.FIRST_COMPLETED)
         finally:
             closed.cancel()
 

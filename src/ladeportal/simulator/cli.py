@@ -30,9 +30,21 @@ def load_credentials(
     return {f"{id_prefix}{n:04d}": password for n in range(1, (chargers or 1) + 1)}
 
 
+def local_ocpp_url() -> str:
+    """The OCPP endpoint of `ladeportal serve` on this machine, wherever LADEPORTAL_HOST/PORT put it."""
+    from ladeportal.settings import get_settings, local_url
+
+    settings = get_settings()
+    return "ws://" + local_url(settings.host, settings.port).removeprefix("http://") + "/ocpp"
+
+
 @app.callback(invoke_without_command=True)
 def simulate(
-    url: str = typer.Option("ws://127.0.0.1:8000/ocpp", help="Central system URL; /{id} is appended."),
+    url: str | None = typer.Option(
+        None,
+        help="Central system URL; /{id} is appended. Default: this machine's server at "
+        "LADEPORTAL_HOST:LADEPORTAL_PORT (ws://127.0.0.1:8000/ocpp).",
+    ),
     chargers: int = typer.Option(0, help="How many chargers (0 = all in --credentials, else 1)."),
     credentials: Path | None = typer.Option(None, exists=True, help="JSON: charge point id -> password."),
     password_file: Path | None = typer.Option(None, exists=True, help="One password for all chargers."),
@@ -50,9 +62,15 @@ def simulate(
         raise typer.BadParameter(f"unknown scenario {scenario!r}")
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING)
     creds = load_credentials(credentials, password_file, chargers, id_prefix)
+    url = url or local_ocpp_url()
     simulator = Simulator(
-        url, creds, connectors=connectors, seed=seed, meter_interval=meter_interval,
-        scenario=scenario, tags=tuple(t for t in tags.split(",") if t),
+        url,
+        creds,
+        connectors=connectors,
+        seed=seed,
+        meter_interval=meter_interval,
+        scenario=scenario,
+        tags=tuple(t for t in tags.split(",") if t),
     )
     typer.echo(f"simulating {len(creds)} chargers against {url} (seed {seed}, scenario {scenario})")
     try:

@@ -13,9 +13,7 @@ class ConfigKey:
 
 
 def _defaults(connectors: int, meter_interval: int, heartbeat_interval: int) -> dict[str, ConfigKey]:
-    measurands = (
-        "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,SoC"
-    )
+    measurands = "Energy.Active.Import.Register,Power.Active.Import,Current.Import,Voltage,SoC"
     return {
         "AllowOfflineTxForUnknownId": ConfigKey("false", kind=bool),
         "AuthorizationCacheEnabled": ConfigKey("true", kind=bool),

@@ -44,7 +44,8 @@ class FrameLog:
 
     def sent_calls(self, action: str | None = None) -> list[list[Any]]:
         return [
-            frame for direction, frame in self.frames
+            frame
+            for direction, frame in self.frames
             if direction == "sent" and frame[0] == MessageType.CALL and action in (None, frame[2])
         ]
 
@@ -119,8 +120,7 @@ class OcppConnection:
             future: asyncio.Future[Payload] = asyncio.get_running_loop().create_future()
             self._pending = (message_id, action, future)
             try:
-                await self._send(ws, [MessageType.CALL, message_id, action, payload],
-                                 call(message_id, action, payload))
+                await self._send(ws, [MessageType.CALL, message_id, action, payload], call(message_id, action, payload))
                 async with asyncio.timeout(self._call_timeout):
                     return await future
             finally:
@@ -128,13 +128,15 @@ class OcppConnection:
 
     async def send_result(self, message_id: str, payload: Payload) -> None:
         if self._ws is not None:
-            await self._send(self._ws, [MessageType.CALLRESULT, message_id, payload],
-                             call_result(message_id, payload))
+            await self._send(self._ws, [MessageType.CALLRESULT, message_id, payload], call_result(message_id, payload))
 
     async def send_error(self, message_id: str, code: str, description: str = "") -> None:
         if self._ws is not None:
-            await self._send(self._ws, [MessageType.CALLERROR, message_id, code, description, {}],
-                             call_error(message_id, code, description))
+            await self._send(
+                self._ws,
+                [MessageType.CALLERROR, message_id, code, description, {}],
+                call_error(message_id, code, description),
+            )
 
     async def _send(self, ws: ClientConnection, frame: list[Any], text: str) -> None:
         self._log.add("sent", frame)

@@ -22,7 +22,8 @@ async def remote_start(charger: SimulatedCharger, payload: Payload) -> tuple[Pay
     wanted = payload.get("connectorId")
     candidates = [wanted] if wanted is not None else list(charger.connectors)
     free = [
-        n for n in candidates
+        n
+        for n in candidates
         if n in charger.connectors and charger.connectors[n].operative and not charger.connectors[n].busy
     ]
     if not free:
@@ -46,6 +47,7 @@ async def remote_stop(charger: SimulatedCharger, payload: Payload) -> tuple[Payl
     for connector in charger.connectors.values():
         transaction = connector.transaction
         if connector.busy and transaction is not None and transaction.transaction_id == transaction_id:
+
             async def stop(connector_id: int = connector.connector_id) -> None:
                 await charger.stop_transaction(connector_id, reason="Remote")
 
@@ -78,8 +80,7 @@ async def unlock_connector(charger: SimulatedCharger, payload: Payload) -> tuple
     return {"status": "Unlocked"}, stop
 
 
-async def change_availability(charger: SimulatedCharger, payload: Payload
-                              ) -> tuple[Payload, Followup | None]:
+async def change_availability(charger: SimulatedCharger, payload: Payload) -> tuple[Payload, Followup | None]:
     connector_id = int(payload["connectorId"])
     kind = payload["type"]
     if kind not in ("Inoperative", "Operative"):
@@ -123,14 +124,17 @@ async def get_configuration(charger: SimulatedCharger, payload: Payload) -> tupl
     return reply, None
 
 
-async def change_configuration(charger: SimulatedCharger, payload: Payload
-                               ) -> tuple[Payload, Followup | None]:
+async def change_configuration(charger: SimulatedCharger, payload: Payload) -> tuple[Payload, Followup | None]:
     return {"status": charger.config.change(str(payload["key"]), str(payload["value"]))}, None
 
 
 TRIGGERABLE = (
-    "BootNotification", "DiagnosticsStatusNotification", "FirmwareStatusNotification",
-    "Heartbeat", "MeterValues", "StatusNotification",
+    "BootNotification",
+    "DiagnosticsStatusNotification",
+    "FirmwareStatusNotification",
+    "Heartbeat",
+    "MeterValues",
+    "StatusNotification",
 )
 
 
@@ -170,8 +174,7 @@ async def clear_cache(charger: SimulatedCharger, payload: Payload) -> tuple[Payl
     return {"status": "Accepted"}, None
 
 
-async def get_local_list_version(charger: SimulatedCharger, payload: Payload
-                                 ) -> tuple[Payload, Followup | None]:
+async def get_local_list_version(charger: SimulatedCharger, payload: Payload) -> tuple[Payload, Followup | None]:
     if not charger.config.get_bool("LocalAuthListEnabled"):
         return {"listVersion": -1}, None  # -1: no local list on this charger
     return {"listVersion": charger.local_list.version}, None
@@ -196,6 +199,31 @@ async def data_transfer(charger: SimulatedCharger, payload: Payload) -> tuple[Pa
     if "data" in payload:
         reply["data"] = payload["data"]  # an echo lets a central system test the round trip
     return reply, None
+
+
+async def update_firmware(charger: SimulatedCharger, payload: Payload) -> tuple[Payload, Followup | None]:
+    """Accept (UpdateFirmware has an empty answer) and report the steps a real charger reports; the
+    simulator downloads nothing and keeps its firmware version."""
+    if not str(payload.get("location") or ""):
+        raise HandlerError("PropertyConstraintViolation", "location is required")
+
+    async def progress() -> None:
+        for status in ("Downloading", "Downloaded", "Installing", "Installed"):
+            await charger.call("FirmwareStatusNotification", {"status": status})
+
+    return {}, progress
+
+
+async def get_diagnostics(charger: SimulatedCharger, payload: Payload) -> tuple[Payload, Followup | None]:
+    """Name the file it would upload and report the upload (nothing is sent anywhere)."""
+    if not str(payload.get("location") or ""):
+        raise HandlerError("PropertyConstraintViolation", "location is required")
+
+    async def progress() -> None:
+        for status in ("Uploading", "Uploaded"):
+            await charger.call("DiagnosticsStatusNotification", {"status": status})
+
+    return {"fileName": f"diagnostics-{charger.charge_point_id}.log"}, progress
 
 
 def _fixed(reply: Payload) -> Handler:
@@ -225,6 +253,6 @@ HANDLERS: dict[str, Handler] = {
     "SetChargingProfile": _fixed({"status": "Rejected"}),
     "ClearChargingProfile": _fixed({"status": "Unknown"}),
     "GetCompositeSchedule": _fixed({"status": "Rejected"}),
-    "GetDiagnostics": _fixed({}),
-    "UpdateFirmware": _fixed({}),
+    "GetDiagnostics": get_diagnostics,
+    "UpdateFirmware": update_firmware,
 }

@@ -32,8 +32,9 @@ class Meter:
     def sampled_values(self, context: str = "Sample.Periodic") -> list[dict[str, Any]]:
         """The 9 sampled values of the benchmark shape: energy, power, 3x current, 3x voltage, SoC."""
 
-        def value(number: float, measurand: str, unit: str, phase: str | None = None,
-                  location: str = "Outlet") -> dict[str, Any]:
+        def value(
+            number: float, measurand: str, unit: str, phase: str | None = None, location: str = "Outlet"
+        ) -> dict[str, Any]:
             sample: dict[str, Any] = {
                 "value": f"{number:.1f}" if isinstance(number, float) else str(number),
                 "context": context,

@@ -20,9 +20,7 @@ class QueuedMessage:
     payload: Payload
     transaction: Transaction | None
     # Resolves to the reply, or None when the message was dropped after its last attempt.
-    done: asyncio.Future[Payload | None] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
+    done: asyncio.Future[Payload | None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     attempts: int = 0
 
 
@@ -83,9 +81,7 @@ class Outbox:
         self._added.clear()
         self._empty.set()
 
-    async def run(
-        self, send: Send, max_attempts: Callable[[], int], retry_interval: Callable[[], float]
-    ) -> None:
+    async def run(self, send: Send, max_attempts: Callable[[], int], retry_interval: Callable[[], float]) -> None:
         while True:
             await self._added.wait()
             await self.drain(send, max_attempts(), retry_interval())

@@ -15,6 +15,7 @@ from ladeportal.settings import Settings, get_settings
 from ladeportal.web import health, portal
 from ladeportal.web.api import router as api_router
 from ladeportal.web.errors import install_error_handlers
+from ladeportal.web.security_headers import SecurityHeadersMiddleware
 
 
 def create_app(settings: Settings | None = None, *, db: Database | None = None) -> FastAPI:
@@ -39,12 +40,14 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
         if db is None:
             await database.dispose()
 
+    # The API description maps every endpoint for a visitor too; production publishes it only on request.
+    docs = settings.api_docs_enabled
     app = FastAPI(
         title="Ladeportal",
         version=__version__,
         lifespan=lifespan,
-        openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        openapi_url="/api/v1/openapi.json" if docs else None,
+        docs_url="/api/v1/docs" if docs else None,
         redoc_url=None,
     )
     app.state.settings = settings
@@ -57,4 +60,6 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     # lifespan hooks.
     ocpp_asgi.install(app)
     portal.install(app)
+    # Added last, so it wraps everything else and sees every response, error pages included.
+    app.add_middleware(SecurityHeadersMiddleware, settings=settings)
     return app

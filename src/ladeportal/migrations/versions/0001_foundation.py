@@ -40,9 +40,7 @@ def upgrade() -> None:
         sa.Column("archived_at", ladeportal.db.base.UtcDateTime(timezone=True), nullable=True),
         sa.Column("created_at", ladeportal.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", ladeportal.db.base.UtcDateTime(timezone=True), nullable=False),
-        sa.CheckConstraint(
-            "vat_rate_bp >= 0 AND vat_rate_bp <= 10000", name=op.f("ck_organizations_vat_rate_range")
-        ),
+        sa.CheckConstraint("vat_rate_bp >= 0 AND vat_rate_bp <= 10000", name=op.f("ck_organizations_vat_rate_range")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organizations")),
         sa.UniqueConstraint("country", "org_number", name=op.f("uq_organizations_country_org_number")),
     )
@@ -106,9 +104,7 @@ def upgrade() -> None:
         sa.Column("entity_id", sa.String(length=40), nullable=False),
         sa.Column("old_values", sa.JSON(), nullable=True),
         sa.Column("new_values", sa.JSON(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["actor_user_id"], ["users.id"], name=op.f("fk_audit_events_actor_user_id_users")
-        ),
+        sa.ForeignKeyConstraint(["actor_user_id"], ["users.id"], name=op.f("fk_audit_events_actor_user_id_users")),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organizations.id"],
@@ -144,9 +140,7 @@ def upgrade() -> None:
         sa.Column("grid_phases", sa.Integer(), nullable=False),
         sa.Column("created_at", ladeportal.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", ladeportal.db.base.UtcDateTime(timezone=True), nullable=False),
-        sa.CheckConstraint(
-            "grid_limit_amps IS NULL OR grid_limit_amps > 0", name=op.f("ck_sites_grid_limit_positive")
-        ),
+        sa.CheckConstraint("grid_limit_amps IS NULL OR grid_limit_amps > 0", name=op.f("ck_sites_grid_limit_positive")),
         sa.CheckConstraint("grid_phases IN (1, 3)", name=op.f("ck_sites_grid_phases_1_or_3")),
         sa.ForeignKeyConstraint(
             ["organization_id"], ["organizations.id"], name=op.f("fk_sites_organization_id_organizations")
@@ -210,9 +204,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("ocpp_id", name=op.f("uq_charge_points_ocpp_id")),
     )
     with op.batch_alter_table("charge_points", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_charge_points_organization_id"), ["organization_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_charge_points_organization_id"), ["organization_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_charge_points_site_id"), ["site_id"], unique=False)
 
     op.create_table(
@@ -250,9 +242,7 @@ def upgrade() -> None:
         sa.Column("removed_at", ladeportal.db.base.UtcDateTime(timezone=True), nullable=True),
         sa.Column("created_at", ladeportal.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", ladeportal.db.base.UtcDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["group_id"], ["user_groups.id"], name=op.f("fk_memberships_group_id_user_groups")
-        ),
+        sa.ForeignKeyConstraint(["group_id"], ["user_groups.id"], name=op.f("fk_memberships_group_id_user_groups")),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organizations.id"],
@@ -260,9 +250,7 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_memberships_user_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_memberships")),
-        sa.UniqueConstraint(
-            "organization_id", "user_id", name=op.f("uq_memberships_organization_id_user_id")
-        ),
+        sa.UniqueConstraint("organization_id", "user_id", name=op.f("uq_memberships_organization_id_user_id")),
     )
     with op.batch_alter_table("memberships", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_memberships_group_id"), ["group_id"], unique=False)
@@ -308,9 +296,7 @@ def upgrade() -> None:
         sa.Column("expires_at", ladeportal.db.base.UtcDateTime(timezone=True), nullable=True),
         sa.Column("created_at", ladeportal.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", ladeportal.db.base.UtcDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["group_id"], ["user_groups.id"], name=op.f("fk_id_tags_group_id_user_groups")
-        ),
+        sa.ForeignKeyConstraint(["group_id"], ["user_groups.id"], name=op.f("fk_id_tags_group_id_user_groups")),
         sa.ForeignKeyConstraint(
             ["membership_id"], ["memberships.id"], name=op.f("fk_id_tags_membership_id_memberships")
         ),
@@ -336,8 +322,12 @@ def upgrade() -> None:
         sa.Column("created_at", ladeportal.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("last_used_at", ladeportal.db.base.UtcDateTime(timezone=True), nullable=True),
         sa.Column("revoked_at", ladeportal.db.base.UtcDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["created_by_user_id"], ["users.id"], name=op.f("fk_api_tokens_created_by_user_id_users")),
-        sa.ForeignKeyConstraint(["organization_id"], ["organizations.id"], name=op.f("fk_api_tokens_organization_id_organizations")),
+        sa.ForeignKeyConstraint(
+            ["created_by_user_id"], ["users.id"], name=op.f("fk_api_tokens_created_by_user_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"], ["organizations.id"], name=op.f("fk_api_tokens_organization_id_organizations")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
     )

@@ -30,7 +30,9 @@ def upgrade() -> None:
         sa.Column("expires_at", ladeportal.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("failed_attempts", sa.Integer(), nullable=False),
         sa.Column("used_at", ladeportal.db.base.UtcDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_login_codes_user_id_users"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_login_codes_user_id_users"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_login_codes")),
     )
     op.create_index("ix_login_codes_phone_created", "login_codes", ["phone", "created_at"], unique=False)
@@ -45,7 +47,9 @@ def upgrade() -> None:
         sa.Column("expires_at", ladeportal.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", ladeportal.db.base.UtcDateTime(timezone=True), nullable=True),
         sa.Column("user_agent", sa.String(length=200), nullable=True),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_portal_sessions_user_id_users"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_portal_sessions_user_id_users"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_portal_sessions")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_portal_sessions_token_hash")),
     )

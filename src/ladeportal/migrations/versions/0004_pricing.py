@@ -51,7 +51,9 @@ def upgrade() -> None:
         sa.Column("archived_at", ladeportal.db.base.UtcDateTime(timezone=True), nullable=True),
         sa.Column("created_at", ladeportal.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", ladeportal.db.base.UtcDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["organization_id"], ["organizations.id"], name=op.f("fk_price_plans_organization_id_organizations")),
+        sa.ForeignKeyConstraint(
+            ["organization_id"], ["organizations.id"], name=op.f("fk_price_plans_organization_id_organizations")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_price_plans")),
         sa.UniqueConstraint("organization_id", "name", name=op.f("uq_price_plans_organization_id_name")),
     )
@@ -64,14 +66,20 @@ def upgrade() -> None:
         sa.Column("site_id", sa.Uuid(), nullable=True),
         sa.Column("plan_id", sa.Uuid(), nullable=False),
         sa.Column("scope", sa.String(length=80), nullable=False),
-        sa.ForeignKeyConstraint(["group_id"], ["user_groups.id"], name=op.f("fk_group_price_plans_group_id_user_groups")),
-        sa.ForeignKeyConstraint(["organization_id"], ["organizations.id"], name=op.f("fk_group_price_plans_organization_id_organizations")),
+        sa.ForeignKeyConstraint(
+            ["group_id"], ["user_groups.id"], name=op.f("fk_group_price_plans_group_id_user_groups")
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"], ["organizations.id"], name=op.f("fk_group_price_plans_organization_id_organizations")
+        ),
         sa.ForeignKeyConstraint(["plan_id"], ["price_plans.id"], name=op.f("fk_group_price_plans_plan_id_price_plans")),
         sa.ForeignKeyConstraint(["site_id"], ["sites.id"], name=op.f("fk_group_price_plans_site_id_sites")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_group_price_plans")),
         sa.UniqueConstraint("scope", name=op.f("uq_group_price_plans_scope")),
     )
-    op.create_index(op.f("ix_group_price_plans_organization_id"), "group_price_plans", ["organization_id"], unique=False)
+    op.create_index(
+        op.f("ix_group_price_plans_organization_id"), "group_price_plans", ["organization_id"], unique=False
+    )
     op.create_index(op.f("ix_group_price_plans_plan_id"), "group_price_plans", ["plan_id"], unique=False)
     op.create_table(
         "price_plan_versions",
@@ -82,7 +90,9 @@ def upgrade() -> None:
         sa.Column("definition", sa.JSON(), nullable=False),
         sa.Column("created_at", ladeportal.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=120), nullable=False),
-        sa.ForeignKeyConstraint(["plan_id"], ["price_plans.id"], name=op.f("fk_price_plan_versions_plan_id_price_plans")),
+        sa.ForeignKeyConstraint(
+            ["plan_id"], ["price_plans.id"], name=op.f("fk_price_plan_versions_plan_id_price_plans")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_price_plan_versions")),
         sa.UniqueConstraint("plan_id", "effective_from", name=op.f("uq_price_plan_versions_plan_id_effective_from")),
         sa.UniqueConstraint("plan_id", "number", name=op.f("uq_price_plan_versions_plan_id_number")),
@@ -95,13 +105,19 @@ def upgrade() -> None:
         sa.Column("site_id", sa.Uuid(), nullable=True),
         sa.Column("plan_id", sa.Uuid(), nullable=False),
         sa.Column("scope", sa.String(length=80), nullable=False),
-        sa.ForeignKeyConstraint(["organization_id"], ["organizations.id"], name=op.f("fk_public_price_plans_organization_id_organizations")),
-        sa.ForeignKeyConstraint(["plan_id"], ["price_plans.id"], name=op.f("fk_public_price_plans_plan_id_price_plans")),
+        sa.ForeignKeyConstraint(
+            ["organization_id"], ["organizations.id"], name=op.f("fk_public_price_plans_organization_id_organizations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["plan_id"], ["price_plans.id"], name=op.f("fk_public_price_plans_plan_id_price_plans")
+        ),
         sa.ForeignKeyConstraint(["site_id"], ["sites.id"], name=op.f("fk_public_price_plans_site_id_sites")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_public_price_plans")),
         sa.UniqueConstraint("scope", name=op.f("uq_public_price_plans_scope")),
     )
-    op.create_index(op.f("ix_public_price_plans_organization_id"), "public_price_plans", ["organization_id"], unique=False)
+    op.create_index(
+        op.f("ix_public_price_plans_organization_id"), "public_price_plans", ["organization_id"], unique=False
+    )
     op.create_index(op.f("ix_public_price_plans_plan_id"), "public_price_plans", ["plan_id"], unique=False)
     op.create_table(
         "session_pricings",
@@ -112,10 +128,18 @@ def upgrade() -> None:
         sa.Column("started_at", ladeportal.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("priced_at", ladeportal.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("needs_review", sa.Boolean(), nullable=False),
-        sa.ForeignKeyConstraint(["organization_id"], ["organizations.id"], name=op.f("fk_session_pricings_organization_id_organizations")),
+        sa.ForeignKeyConstraint(
+            ["organization_id"], ["organizations.id"], name=op.f("fk_session_pricings_organization_id_organizations")
+        ),
         sa.ForeignKeyConstraint(["plan_id"], ["price_plans.id"], name=op.f("fk_session_pricings_plan_id_price_plans")),
-        sa.ForeignKeyConstraint(["plan_version_id"], ["price_plan_versions.id"], name=op.f("fk_session_pricings_plan_version_id_price_plan_versions")),
-        sa.ForeignKeyConstraint(["session_id"], ["charging_sessions.id"], name=op.f("fk_session_pricings_session_id_charging_sessions")),
+        sa.ForeignKeyConstraint(
+            ["plan_version_id"],
+            ["price_plan_versions.id"],
+            name=op.f("fk_session_pricings_plan_version_id_price_plan_versions"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["session_id"], ["charging_sessions.id"], name=op.f("fk_session_pricings_session_id_charging_sessions")
+        ),
         sa.PrimaryKeyConstraint("session_id", name=op.f("pk_session_pricings")),
     )
     op.create_index(op.f("ix_session_pricings_organization_id"), "session_pricings", ["organization_id"], unique=False)

@@ -24,15 +24,27 @@ def upgrade() -> None:
         "local_list_versions",
         sa.Column("organization_id", sa.Uuid(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(["organization_id"], ["organizations.id"], name=op.f("fk_local_list_versions_organization_id_organizations")),
+        sa.ForeignKeyConstraint(
+            ["organization_id"], ["organizations.id"], name=op.f("fk_local_list_versions_organization_id_organizations")
+        ),
         sa.PrimaryKeyConstraint("organization_id", name=op.f("pk_local_list_versions")),
     )
     op.create_table(
         "group_charge_points",
         sa.Column("group_id", sa.Uuid(), nullable=False),
         sa.Column("charge_point_id", sa.Uuid(), nullable=False),
-        sa.ForeignKeyConstraint(["charge_point_id"], ["charge_points.id"], name=op.f("fk_group_charge_points_charge_point_id_charge_points"), ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["group_id"], ["user_groups.id"], name=op.f("fk_group_charge_points_group_id_user_groups"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["charge_point_id"],
+            ["charge_points.id"],
+            name=op.f("fk_group_charge_points_charge_point_id_charge_points"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["group_id"],
+            ["user_groups.id"],
+            name=op.f("fk_group_charge_points_group_id_user_groups"),
+            ondelete="CASCADE",
+        ),
         sa.PrimaryKeyConstraint("group_id", "charge_point_id", name=op.f("pk_group_charge_points")),
     )
     with op.batch_alter_table("memberships", schema=None) as batch_op:

@@ -27,7 +27,9 @@ def upgrade() -> None:
         sa.Column("entries", sa.JSON(), nullable=False),
         sa.Column("updated_at", ladeportal.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["charge_point_id"], ["charge_points.id"], name=op.f("fk_charger_local_lists_charge_point_id_charge_points"),
+            ["charge_point_id"],
+            ["charge_points.id"],
+            name=op.f("fk_charger_local_lists_charge_point_id_charge_points"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("charge_point_id", name=op.f("pk_charger_local_lists")),

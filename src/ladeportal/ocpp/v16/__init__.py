@@ -38,16 +38,36 @@ HANDLERS = {
 
 # Adding a command is adding its name: schemas for request and answer come from the ocpp package.
 COMMANDS = [
-    "RemoteStartTransaction", "RemoteStopTransaction", "Reset", "UnlockConnector", "ChangeAvailability",
-    "GetConfiguration", "ChangeConfiguration", "TriggerMessage", "ClearCache", "GetLocalListVersion",
-    "SendLocalList", "DataTransfer", "GetDiagnostics", "UpdateFirmware", "ReserveNow", "CancelReservation",
-    "SetChargingProfile", "ClearChargingProfile", "GetCompositeSchedule",
+    "RemoteStartTransaction",
+    "RemoteStopTransaction",
+    "Reset",
+    "UnlockConnector",
+    "ChangeAvailability",
+    "GetConfiguration",
+    "ChangeConfiguration",
+    "TriggerMessage",
+    "ClearCache",
+    "GetLocalListVersion",
+    "SendLocalList",
+    "DataTransfer",
+    "GetDiagnostics",
+    "UpdateFirmware",
+    "ReserveNow",
+    "CancelReservation",
+    "SetChargingProfile",
+    "ClearChargingProfile",
+    "GetCompositeSchedule",
 ]
 
 # Security-whitepaper messages that a 1.6 charger may send but we do not handle yet.
-UNSUPPORTED = frozenset({
-    "SecurityEventNotification", "SignCertificate", "LogStatusNotification", "SignedFirmwareStatusNotification",
-})
+UNSUPPORTED = frozenset(
+    {
+        "SecurityEventNotification",
+        "SignCertificate",
+        "LogStatusNotification",
+        "SignedFirmwareStatusNotification",
+    }
+)
 
 _incoming, _commands = schema_actions(SCHEMA_PACKAGE, HANDLERS, COMMANDS)
 VERSION = ProtocolVersion(SUBPROTOCOL, ERROR_CODES, _incoming, _commands, UNSUPPORTED)

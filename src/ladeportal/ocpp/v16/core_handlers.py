@@ -26,17 +26,22 @@ PENDING_RETRY_SECONDS = 60
 
 async def boot_notification(conn: ChargerConnection, p: Payload) -> Payload:
     info = BootInfo(
-        vendor=p["chargePointVendor"], model=p["chargePointModel"],
+        vendor=p["chargePointVendor"],
+        model=p["chargePointModel"],
         serial_number=p.get("chargePointSerialNumber") or p.get("chargeBoxSerialNumber"),
-        firmware_version=p.get("firmwareVersion"), protocol=conn.version.subprotocol,
+        firmware_version=p.get("firmwareVersion"),
+        protocol=conn.version.subprotocol,
     )
     # Group commit: a reconnect storm's boots share transactions (acknowledged after the commit).
     state = await conn.gateway.writes.submit(write_boot_batch, (conn.identity.charge_point_id, info, utcnow()))
     if state == CommissioningState.active:
         return {"status": "Accepted", "currentTime": now_iso(), "interval": conn.gateway.heartbeat_interval}
     if state == CommissioningState.pending:
-        return {"status": "Pending", "currentTime": now_iso(),
-                "interval": min(PENDING_RETRY_SECONDS, conn.gateway.heartbeat_interval)}
+        return {
+            "status": "Pending",
+            "currentTime": now_iso(),
+            "interval": min(PENDING_RETRY_SECONDS, conn.gateway.heartbeat_interval),
+        }
     return {"status": "Rejected", "currentTime": now_iso(), "interval": conn.gateway.heartbeat_interval}
 
 
@@ -47,10 +52,20 @@ async def heartbeat(conn: ChargerConnection, p: Payload) -> Payload:
 
 async def status_notification(conn: ChargerConnection, p: Payload) -> Payload:
     reported = p.get("timestamp")
-    await conn.gateway.writes.submit(write_status_batch, StatusReport(
-        conn.identity.charge_point_id, p["connectorId"], p["status"], p["errorCode"], p.get("info"),
-        p.get("vendorErrorCode"), parse_timestamp(reported) if reported else None, utcnow(),
-    ))
+    await conn.check_connector("StatusNotification", p["connectorId"], p)
+    await conn.gateway.writes.submit(
+        write_status_batch,
+        StatusReport(
+            conn.identity.charge_point_id,
+            p["connectorId"],
+            p["status"],
+            p["errorCode"],
+            p.get("info"),
+            p.get("vendorErrorCode"),
+            parse_timestamp(reported) if reported else None,
+            utcnow(),
+        ),
+    )
     return {}
 
 

@@ -49,7 +49,11 @@ async def authorize(conn: ChargerConnection, p: Payload) -> Payload:
     ident = conn.identity
     async with conn.gateway.db.session() as session:
         decision = await decide_access(
-            session, ident.organization_id, ident.site_id, p["idTag"], utcnow(),
+            session,
+            ident.organization_id,
+            ident.site_id,
+            p["idTag"],
+            utcnow(),
             charge_point_id=ident.charge_point_id,
         )
         await _note_unknown(session, conn, p["idTag"], decision)
@@ -59,8 +63,12 @@ async def authorize(conn: ChargerConnection, p: Payload) -> Payload:
 async def start_transaction(conn: ChargerConnection, p: Payload) -> Payload:
     async with conn.gateway.db.session() as session:
         result = await start_session(
-            session, conn.identity.ref, connector=p["connectorId"], id_tag=p["idTag"],
-            meter_start_wh=p["meterStart"], started_at=parse_timestamp(p["timestamp"]),
+            session,
+            conn.identity.ref,
+            connector=p["connectorId"],
+            id_tag=p["idTag"],
+            meter_start_wh=p["meterStart"],
+            started_at=parse_timestamp(p["timestamp"]),
             reservation_id=p.get("reservationId"),
         )
         if not result.duplicate:
@@ -74,15 +82,22 @@ async def stop_transaction(conn: ChargerConnection, p: Payload) -> Payload:
         conn.transactions.pop(transaction_id, None)
     async with conn.gateway.db.session() as session:
         result = await stop_session(
-            session, conn.identity.ref, transaction_id=transaction_id, meter_stop_wh=p["meterStop"],
-            stopped_at=parse_timestamp(p["timestamp"]), reason=p.get("reason"), id_tag=p.get("idTag"),
-            readings=parse_meter_values(p.get("transactionData") or []), payload=dict(p),
+            session,
+            conn.identity.ref,
+            transaction_id=transaction_id,
+            meter_stop_wh=p["meterStop"],
+            stopped_at=parse_timestamp(p["timestamp"]),
+            reason=p.get("reason"),
+            id_tag=p.get("idTag"),
+            readings=parse_meter_values(p.get("transactionData") or []),
+            payload=dict(p),
         )
     return {"idTagInfo": id_tag_info(result.decision)} if result.decision is not None else {}
 
 
 async def meter_values(conn: ChargerConnection, p: Payload) -> Payload:
     readings = parse_meter_values(p["meterValue"])
+    await conn.check_connector("MeterValues", p["connectorId"], p)
     transaction_id = p.get("transactionId")
     state = None
     if transaction_id is not None:
@@ -93,8 +108,14 @@ async def meter_values(conn: ChargerConnection, p: Payload) -> Payload:
             async with conn.gateway.db.session() as session:
                 state = await load_meter_state(session, conn.identity.ref, transaction_id)
                 if state is None:
-                    await record_orphan(session, conn.identity.ref, "MeterValues", transaction_id,
-                                        "no active transaction of this charger", dict(p))
+                    await record_orphan(
+                        session,
+                        conn.identity.ref,
+                        "MeterValues",
+                        transaction_id,
+                        "no active transaction of this charger",
+                        dict(p),
+                    )
                     return {}
             conn.transactions[transaction_id] = state
         for reading in readings:

@@ -14,7 +14,12 @@ router.include_router(chargers.router)
 router.include_router(members.router)
 
 # Routers of areas that register themselves (OCPP commands, pricing); each module has `router`.
-for _name in ("ladeportal.web.api.chargers_commands", "ladeportal.web.api.pricing"):
+for _name in (
+    "ladeportal.web.api.chargers_commands",
+    "ladeportal.web.api.chargers_tools",
+    "ladeportal.web.api.pricing",
+    "ladeportal.web.api.sessions",
+):
     try:
         router.include_router(importlib.import_module(_name).router)
     except ModuleNotFoundError as exc:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 
 from ladeportal.chargers import services
 from ladeportal.chargers.models import ChargePoint
-from ladeportal.web.api.schemas import ChargePointIn, ChargePointOut, NewChargePointOut
+from ladeportal.web.api.schemas import ChargePointIn, ChargePointOut, ChargePointSettingsIn, NewChargePointOut
 from ladeportal.web.deps import OrgAdmin, OrgStaff, SessionDep
 
 router = APIRouter(tags=["chargers"])
@@ -45,6 +45,21 @@ async def add_charger(
 
 @router.get("/orgs/{org_id}/chargers/{charger_id}", response_model=ChargePointOut)
 async def get_charger(org_id: uuid.UUID, charger_id: uuid.UUID, session: SessionDep, who: OrgStaff) -> ChargePoint:
+    return await services.get_charge_point(session, who.organization_id, charger_id)
+
+
+@router.patch("/orgs/{org_id}/chargers/{charger_id}", response_model=ChargePointOut)
+async def update_charger(
+    org_id: uuid.UUID, charger_id: uuid.UUID, body: ChargePointSettingsIn, session: SessionDep, who: OrgAdmin
+) -> ChargePoint:
+    if "fallback_subprotocol" in body.model_fields_set:
+        await services.set_fallback_subprotocol(
+            session, who.actor, who.organization_id, charger_id, body.fallback_subprotocol
+        )
+    if "name" in body.model_fields_set:
+        await services.rename_charge_point(session, who.actor, who.organization_id, charger_id, body.name)
+    if body.site_id is not None:
+        await services.move_charge_point(session, who.actor, who.organization_id, charger_id, body.site_id)
     return await services.get_charge_point(session, who.organization_id, charger_id)
 
 

@@ -6,11 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from ladeportal.chargers import commands
+from ladeportal.limits import MAX_PAGE_SIZE
 from ladeportal.web.deps import OrgAdmin, SessionDep
 
 router = APIRouter(tags=["charger commands"])
@@ -38,15 +39,27 @@ class CommandLogOut(BaseModel):
 
 
 def _out(result: commands.CommandResult) -> dict[str, Any]:
-    return {"command_id": result.command_id, "action": result.action, "state": result.state.value,
-            "response": result.response, "error_code": result.error_code,
-            "error_description": result.error_description}
+    return {
+        "command_id": result.command_id,
+        "action": result.action,
+        "state": result.state.value,
+        "response": result.response,
+        "error_code": result.error_code,
+        "error_description": result.error_description,
+    }
 
 
-@router.post("/orgs/{org_id}/chargers/{charger_id}/commands/{name}", response_model=CommandOut,
-             responses={409: {"description": "Charger not connected"}, 504: {"description": "No answer in time"}})
+@router.post(
+    "/orgs/{org_id}/chargers/{charger_id}/commands/{name}",
+    response_model=CommandOut,
+    responses={409: {"description": "Charger not connected"}, 504: {"description": "No answer in time"}},
+)
 async def send_command(
-    org_id: uuid.UUID, charger_id: uuid.UUID, name: str, session: SessionDep, who: OrgAdmin,
+    org_id: uuid.UUID,
+    charger_id: uuid.UUID,
+    name: str,
+    session: SessionDep,
+    who: OrgAdmin,
     payload: dict[str, Any] | None = Body(default=None),
 ) -> Any:
     """Send an OCPP command (the body is its request payload; SendLocalList without a body pushes the
@@ -61,9 +74,25 @@ async def send_command(
 
 
 @router.get("/orgs/{org_id}/chargers/{charger_id}/commands", response_model=list[CommandLogOut])
-async def command_log(org_id: uuid.UUID, charger_id: uuid.UUID, session: SessionDep, who: OrgAdmin,
-                      limit: int = 50) -> list[dict[str, Any]]:
-    rows = await commands.list_commands(session, who.organization_id, charger_id, min(max(limit, 1), 500))
-    return [{"id": r.id, "action": r.action, "payload": r.payload, "state": r.state.value, "response": r.response,
-             "error_code": r.error_code, "actor_label": r.actor_label, "created_at": r.created_at,
-             "finished_at": r.finished_at} for r in rows]
+async def command_log(
+    org_id: uuid.UUID,
+    charger_id: uuid.UUID,
+    session: SessionDep,
+    who: OrgAdmin,
+    limit: int = Query(50, ge=1, le=MAX_PAGE_SIZE),
+) -> list[dict[str, Any]]:
+    rows = await commands.list_commands(session, who.organization_id, charger_id, limit)
+    return [
+        {
+            "id": r.id,
+            "action": r.action,
+            "payload": r.payload,
+            "state": r.state.value,
+            "response": r.response,
+            "error_code": r.error_code,
+            "actor_label": r.actor_label,
+            "created_at": r.created_at,
+            "finished_at": r.finished_at,
+        }
+        for r in rows
+    ]

@@ -11,6 +11,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Response, UploadFile
 
+from ladeportal.limits import MAX_PAGE, MAX_PAGE_SIZE, MAX_SEARCH_CHARS
 from ladeportal.members import groups, services, tags
 from ladeportal.members.export import export_members
 from ladeportal.members.group_changes import GroupChanges, delete_group, move_members, update_group
@@ -43,17 +44,32 @@ router = APIRouter(tags=["members"])
 
 
 def _member_out(m: Membership) -> MemberOut:
+    # Only the membership's fields and the number the organisation itself used: never the person's
+    # own record, which another organisation may have filled in.
     return MemberOut(
-        id=m.id, user_id=m.user_id, phone=m.user.phone, name=m.user.name, email=m.user.email,
-        role=m.role.value, state=m.state.value, group_id=m.group_id, parking_spot=m.parking_spot,
+        id=m.id,
+        user_id=m.user_id,
+        phone=m.user.phone,
+        name=m.name,
+        email=m.email,
+        notes=m.notes,
+        role=m.role.value,
+        state=m.state.value,
+        group_id=m.group_id,
+        parking_spot=m.parking_spot,
+        activated_at=m.activated_at,
     )
 
 
 def _report_out(report: ImportReport) -> ImportReportOut:
     return ImportReportOut(
-        committed=report.committed, counts=report.counts, ignored_columns=report.ignored_columns,
-        rows=[ImportRowOut(line=r.line, status=r.status.value, phone=r.phone, message=r.message, changes=r.changes)
-              for r in report.rows],
+        committed=report.committed,
+        counts=report.counts,
+        ignored_columns=report.ignored_columns,
+        rows=[
+            ImportRowOut(line=r.line, status=r.status.value, phone=r.phone, message=r.message, changes=r.changes)
+            for r in report.rows
+        ],
     )
 
 
@@ -75,30 +91,46 @@ async def add_member(org_id: uuid.UUID, body: MemberIn, session: SessionDep, who
 
 @router.get("/orgs/{org_id}/members/search", response_model=MemberPageOut)
 async def search(
-    org_id: uuid.UUID, session: SessionDep, who: OrgStaff, q: str | None = None, group_id: uuid.UUID | None = None,
-    state: str | None = None, tag: str | None = None, page: int = 1, page_size: int = Query(50, le=500),
+    org_id: uuid.UUID,
+    session: SessionDep,
+    who: OrgStaff,
+    q: str | None = Query(None, max_length=MAX_SEARCH_CHARS),
+    group_id: uuid.UUID | None = None,
+    state: str | None = Query(None, max_length=20),
+    tag: str | None = Query(None, max_length=40),
+    page: int = Query(1, ge=1, le=MAX_PAGE),
+    page_size: int = Query(50, ge=1, le=MAX_PAGE_SIZE),
 ) -> MemberPageOut:
     result = await search_members(session, who.organization_id, MemberQuery(q, group_id, state, tag, page, page_size))
     items = [
-        MemberRowOut(**_member_out(row.membership).model_dump(), tags=[t.uid for t in row.tags],
-                     invited_at=row.membership.invited_at, invite_count=row.membership.invite_count,
-                     last_login_at=row.membership.user.last_login_at)
+        MemberRowOut(
+            **_member_out(row.membership).model_dump(),
+            tags=[t.uid for t in row.tags],
+            invited_at=row.membership.invited_at,
+            invite_count=row.membership.invite_count,
+        )
         for row in result.items
     ]
-    return MemberPageOut(items=items, total=result.total, page=result.page, page_size=result.page_size,
-                         pages=result.pages)
+    return MemberPageOut(
+        items=items, total=result.total, page=result.page, page_size=result.page_size, pages=result.pages
+    )
 
 
 @router.get("/orgs/{org_id}/members/export")
 async def export(
-    org_id: uuid.UUID, session: SessionDep, who: OrgStaff, format: Literal["csv", "xlsx"] = "xlsx",
+    org_id: uuid.UUID,
+    session: SessionDep,
+    who: OrgStaff,
+    format: Literal["csv", "xlsx"] = "xlsx",
     language: Literal["nb", "en", "sv"] = "nb",
 ) -> Response:
     data = await export_members(session, who.organization_id, format, language)
-    media = "text/csv; charset=utf-8" if format == "csv" else (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    return Response(data, media_type=media,
-                    headers={"Content-Disposition": f'attachment; filename="members.{format}"'})
+    media = (
+        "text/csv; charset=utf-8"
+        if format == "csv"
+        else ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    )
+    return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="members.{format}"'})
 
 
 @router.post("/orgs/{org_id}/members/import/dry-run", response_model=ImportReportOut)
@@ -109,10 +141,20 @@ async def import_dry_run(org_id: uuid.UUID, file: UploadFile, session: SessionDe
 
 @router.post("/orgs/{org_id}/members/import", response_model=ImportReportOut)
 async def import_commit(
-    org_id: uuid.UUID, file: UploadFile, session: SessionDep, who: OrgAdmin, skip_invalid_rows: bool = False,
+    org_id: uuid.UUID,
+    file: UploadFile,
+    session: SessionDep,
+    who: OrgAdmin,
+    skip_invalid_rows: bool = False,
 ) -> ImportReportOut:
-    report = await import_members(session, who.actor, who.organization_id, await _read(file), file.filename or "",
-                                  skip_invalid_rows=skip_invalid_rows)
+    report = await import_members(
+        session,
+        who.actor,
+        who.organization_id,
+        await _read(file),
+        file.filename or "",
+        skip_invalid_rows=skip_invalid_rows,
+    )
     return _report_out(report)
 
 
@@ -167,8 +209,9 @@ async def list_groups(org_id: uuid.UUID, session: SessionDep, who: OrgStaff) -> 
 
 @router.post("/orgs/{org_id}/groups", response_model=GroupOut, status_code=201, tags=["groups"])
 async def create_group(org_id: uuid.UUID, body: GroupIn, session: SessionDep, who: OrgAdmin) -> object:
-    return await groups.create_group(session, who.actor, who.organization_id, body.name, body.description,
-                                     body.site_ids, body.charge_point_ids)
+    return await groups.create_group(
+        session, who.actor, who.organization_id, body.name, body.description, body.site_ids, body.charge_point_ids
+    )
 
 
 @router.put("/orgs/{org_id}/groups/{group_id}", response_model=GroupOut, tags=["groups"])
@@ -201,16 +244,27 @@ async def tags_dry_run(org_id: uuid.UUID, file: UploadFile, session: SessionDep,
 
 @router.post("/orgs/{org_id}/tags/import", response_model=ImportReportOut, tags=["rfid"])
 async def tags_import(
-    org_id: uuid.UUID, file: UploadFile, session: SessionDep, who: OrgAdmin, skip_invalid_rows: bool = False,
+    org_id: uuid.UUID,
+    file: UploadFile,
+    session: SessionDep,
+    who: OrgAdmin,
+    skip_invalid_rows: bool = False,
 ) -> ImportReportOut:
-    report = await import_tags(session, who.actor, who.organization_id, await _read(file), file.filename or "",
-                               skip_invalid_rows=skip_invalid_rows)
+    report = await import_tags(
+        session,
+        who.actor,
+        who.organization_id,
+        await _read(file),
+        file.filename or "",
+        skip_invalid_rows=skip_invalid_rows,
+    )
     return _report_out(report)
 
 
 @router.put("/orgs/{org_id}/tags/{tag_id}", response_model=TagOut, tags=["rfid"])
-async def change_tag(org_id: uuid.UUID, tag_id: uuid.UUID, body: TagUpdateIn, session: SessionDep,
-                     who: OrgAdmin) -> object:
+async def change_tag(
+    org_id: uuid.UUID, tag_id: uuid.UUID, body: TagUpdateIn, session: SessionDep, who: OrgAdmin
+) -> object:
     changes = tags.TagChanges(**body.model_dump())
     return await tags.update_tag(session, who.actor, who.organization_id, tag_id, changes)
 

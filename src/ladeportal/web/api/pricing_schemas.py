@@ -14,6 +14,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ladeportal.pricing.quotes import MOST_SAMPLES
+from ladeportal.pricing.validation import MAX_BANDS
+
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -29,7 +32,7 @@ class FreeEnergyIn(_In):
 
 
 class BandIn(_In):
-    weekdays: list[int] = Field(description="0 = Monday … 6 = Sunday")
+    weekdays: list[int] = Field(description="0 = Monday … 6 = Sunday", max_length=7)
     start: str = Field(examples=["22:00"])
     end: str = Field(examples=["06:00"], description="exclusive; not after start = runs past midnight")
     price_per_kwh: Decimal
@@ -38,7 +41,7 @@ class BandIn(_In):
 
 class TimeOfDayEnergyIn(_In):
     type: Literal["time_of_day"]
-    bands: list[BandIn]
+    bands: list[BandIn] = Field(max_length=MAX_BANDS)
 
 
 class SpotEnergyIn(_In):
@@ -57,7 +60,7 @@ EnergyIn = Annotated[FixedEnergyIn | FreeEnergyIn | TimeOfDayEnergyIn | SpotEner
 class TimeFeeIn(_In):
     price_per_hour: Decimal
     grace_minutes: int = 0
-    local_hours: list[int] | None = None
+    local_hours: list[int] | None = Field(default=None, max_length=24)
 
 
 class PlanDefinitionIn(_In):
@@ -141,7 +144,7 @@ class QuoteIn(_In):
     start: datetime
     end: datetime
     energy_wh: int | None = Field(default=None, ge=0)
-    meter_samples: list[MeterSampleIn] = Field(default_factory=list)
+    meter_samples: list[MeterSampleIn] = Field(default_factory=list, max_length=MOST_SAMPLES)
     site_id: uuid.UUID | None = None
     version_id: uuid.UUID | None = None
 

@@ -7,6 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ladeportal.limits import MAX_IDS_PER_REQUEST
+
 
 class Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -82,7 +84,16 @@ class ChargePointOut(Out):
     firmware_version: str | None
     commissioning_state: str
     last_seen_at: datetime | None
+    fallback_subprotocol: str | None = None
     connectors: list[ConnectorOut]
+
+
+class ChargePointSettingsIn(BaseModel):
+    # The protocol for connections that offer no subprotocol (older chargers); null closes them.
+    fallback_subprotocol: str | None = Field(default=None, max_length=16)
+    # Each field changes only when it is in the body: the name (null clears it), the site (same organisation).
+    name: str | None = Field(default=None, max_length=120)
+    site_id: uuid.UUID | None = None
 
 
 class ChargePointIn(BaseModel):
@@ -100,32 +111,39 @@ class NewChargePointOut(BaseModel):
 
 
 class MemberIn(BaseModel):
+    """Name, e-mail, notes and parking spot are this organisation's own record of the member."""
+
     phone: str = Field(max_length=40)
     name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=254)
+    notes: str | None = Field(default=None, max_length=1000)
     role: str = "member"
     group_id: uuid.UUID | None = None
-    language: str | None = None
+    language: str | None = Field(default=None, description="Only for a number new to the platform.")
     parking_spot: str | None = Field(default=None, max_length=40)
 
 
 class MemberOut(BaseModel):
+    """What this organisation knows about its member; nothing from the person's other memberships."""
+
     id: uuid.UUID
     user_id: uuid.UUID
     phone: str | None
     name: str | None
     email: str | None
+    notes: str | None
     role: str
     state: str
     group_id: uuid.UUID | None
     parking_spot: str | None
+    activated_at: datetime | None = Field(description="First sign-in while a member of this organisation.")
 
 
 class GroupIn(BaseModel):
     name: str = Field(max_length=80)
     description: str | None = Field(default=None, max_length=500)
-    site_ids: list[uuid.UUID] | None = None
-    charge_point_ids: list[uuid.UUID] | None = None
+    site_ids: list[uuid.UUID] | None = Field(default=None, max_length=MAX_IDS_PER_REQUEST)
+    charge_point_ids: list[uuid.UUID] | None = Field(default=None, max_length=MAX_IDS_PER_REQUEST)
 
 
 class GroupOut(Out):
@@ -155,21 +173,23 @@ class TagOut(Out):
 
 
 class MemberPatch(BaseModel):
-    """Only the fields present in the request change; null or "" clears name, e-mail, parking spot."""
+    """Only the fields present in the request change; null or "" clears name, e-mail, notes, parking
+    spot. The person's own settings (number, language) are theirs to change, so they are refused here."""
+
+    model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, max_length=254)
+    notes: str | None = Field(default=None, max_length=1000)
     role: str | None = None
     group_id: uuid.UUID | None = None
     parking_spot: str | None = Field(default=None, max_length=40)
-    language: str | None = None
 
 
 class MemberRowOut(MemberOut):
     tags: list[str]
     invited_at: datetime | None
     invite_count: int
-    last_login_at: datetime | None
 
 
 class MemberPageOut(BaseModel):
@@ -203,8 +223,8 @@ class MoveMembersIn(BaseModel):
 class GroupUpdateIn(BaseModel):
     name: str = Field(max_length=80)
     description: str | None = Field(default=None, max_length=500)
-    site_ids: list[uuid.UUID] | None = None
-    charge_point_ids: list[uuid.UUID] | None = None
+    site_ids: list[uuid.UUID] | None = Field(default=None, max_length=MAX_IDS_PER_REQUEST)
+    charge_point_ids: list[uuid.UUID] | None = Field(default=None, max_length=MAX_IDS_PER_REQUEST)
 
 
 class TagUpdateIn(BaseModel):

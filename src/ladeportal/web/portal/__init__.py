@@ -40,12 +40,14 @@ PAGE_MODULES = (
     "ladeportal.web.portal.pages.sites",
     "ladeportal.web.portal.pages.chargers",
     "ladeportal.web.portal.pages.charger_detail",
+    "ladeportal.web.portal.pages.charger_tools",
     "ladeportal.web.portal.pages.settings",
     "ladeportal.web.portal.pages.operator",
     "ladeportal.web.portal.pages.users",
     "ladeportal.web.portal.pages.groups",
     "ladeportal.web.portal.pages.rfid",
     "ladeportal.web.portal.pages.prices",
+    "ladeportal.web.portal.pages.sessions",
 )
 
 

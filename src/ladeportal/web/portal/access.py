@@ -70,8 +70,9 @@ class OrgContext:
 
 def policy_of(request: Request) -> SessionPolicy:
     settings = settings_of(request)
-    return SessionPolicy(idle=timedelta(minutes=settings.session_idle_minutes),
-                         absolute=timedelta(hours=settings.session_absolute_hours))
+    return SessionPolicy(
+        idle=timedelta(minutes=settings.session_idle_minutes), absolute=timedelta(hours=settings.session_absolute_hours)
+    )
 
 
 async def load_viewer(request: Request, session: AsyncSession) -> Viewer | None:
@@ -84,13 +85,20 @@ async def load_viewer(request: Request, session: AsyncSession) -> Viewer | None:
     if row is not None:
         user = await session.get(User, row.user_id)
         if user is not None and user.anonymised_at is None:
-            memberships = (await session.execute(
-                select(Organization, Membership.role).join(Membership, Membership.organization_id == Organization.id)
-                .where(Membership.user_id == user.id, Membership.role.in_(STAFF),
-                       Membership.removed_at.is_(None), Membership.state != MembershipState.blocked,
-                       Organization.archived_at.is_(None))
-                .order_by(Organization.legal_name)
-            )).all()
+            memberships = (
+                await session.execute(
+                    select(Organization, Membership.role)
+                    .join(Membership, Membership.organization_id == Organization.id)
+                    .where(
+                        Membership.user_id == user.id,
+                        Membership.role.in_(STAFF),
+                        Membership.removed_at.is_(None),
+                        Membership.state != MembershipState.blocked,
+                        Organization.archived_at.is_(None),
+                    )
+                    .order_by(Organization.legal_name)
+                )
+            ).all()
             operator = await session.scalar(
                 select(OperatorAccount.id).where(OperatorAccount.user_id == user.id, OperatorAccount.active.is_(True))
             )

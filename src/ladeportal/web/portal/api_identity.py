@@ -23,8 +23,7 @@ async def cookie_identity(request: Request, session: AsyncSession) -> Identity |
         return None
     from ladeportal.auth.sessions import resolve_session
 
-    row = await resolve_session(session, token, policy_of(request),
-                                touch=request.headers.get(BACKGROUND_HEADER) != "1")
+    row = await resolve_session(session, token, policy_of(request), touch=request.headers.get(BACKGROUND_HEADER) != "1")
     if row is None:
         return None
     user = await session.get(User, row.user_id)

@@ -5,13 +5,17 @@ results. Every query is bounded (a charger accumulates years of history)."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.chargers.history_models import ChargerCommand, ChargerNotification, CommandState, ConnectorStatusEvent
+from ladeportal.chargers.maintenance import LatestStatus, latest_statuses
 from ladeportal.chargers.models import ChargePoint
+from ladeportal.chargers.power import grid_limit_w, live_power
 from ladeportal.chargers.services import get_charge_point
 from ladeportal.db.base import utcnow
 from ladeportal.i18n import N_
@@ -42,15 +46,50 @@ ANOMALY_LABELS = {
 
 # Commands as the portal names them; others show their OCPP action name.
 COMMAND_LABELS = {
-    "Reset": N_("Restart"), "UnlockConnector": N_("Unlock connector"),
-    "ChangeAvailability": N_("Change availability"), "RemoteStartTransaction": N_("Remote start"),
-    "RemoteStopTransaction": N_("Remote stop"), "SendLocalList": N_("Send access list"),
+    "Reset": N_("Restart"),
+    "UnlockConnector": N_("Unlock connector"),
+    "ChangeAvailability": N_("Change availability"),
+    "RemoteStartTransaction": N_("Remote start"),
+    "RemoteStopTransaction": N_("Remote stop"),
+    "SendLocalList": N_("Send access list"),
+    "UpdateFirmware": N_("Firmware update"),
+    "GetDiagnostics": N_("Diagnostics upload"),
+}
+# What the charger reports while it updates its firmware or uploads its diagnostics (OCPP 1.6 enums).
+MAINTENANCE_LABELS = {
+    "Idle": N_("Idle"),
+    "Downloading": N_("Downloading"),
+    "Downloaded": N_("Downloaded"),
+    "DownloadFailed": N_("Download failed"),
+    "Installing": N_("Installing"),
+    "Installed": N_("Installed"),
+    "InstallationFailed": N_("Installation failed"),
+    "Uploading": N_("Uploading"),
+    "Uploaded": N_("Uploaded"),
+    "UploadFailed": N_("Upload failed"),
 }
 COMMAND_STATES = {
-    CommandState.queued: N_("Waiting"), CommandState.sent: N_("Waiting for the answer"),
-    CommandState.answered: N_("Done"), CommandState.failed: N_("Refused"), CommandState.timeout: N_("No answer"),
+    CommandState.queued: N_("Waiting"),
+    CommandState.sent: N_("Waiting for the answer"),
+    CommandState.answered: N_("Done"),
+    CommandState.failed: N_("Refused"),
+    CommandState.timeout: N_("No answer"),
     CommandState.not_connected: N_("Not connected"),
 }
+
+
+def local_input_value(moment: datetime, time_zone: str) -> str:
+    """A moment as a datetime-local form field shows it, in the site's time zone."""
+    return moment.astimezone(ZoneInfo(time_zone)).strftime("%Y-%m-%dT%H:%M")
+
+
+def parse_local_input(raw: str, time_zone: str) -> datetime | None:
+    """A datetime-local form value, read in the site's time zone; None if it is not one."""
+    try:
+        moment = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=ZoneInfo(time_zone)) if moment.tzinfo is None else moment
 
 
 def delivered_wh(s: ChargingSession) -> int:
@@ -68,6 +107,9 @@ class ChargerStatus:
     site_name: str
     time_zone: str
     state: str
+    power_w: int  # drawn now by its running sessions
+    site_id: uuid.UUID
+    grid_limit_w: int | None
 
 
 @dataclass
@@ -77,46 +119,86 @@ class ChargerDetail(ChargerStatus):
     status_history: list[ConnectorStatusEvent]
     commands: list[ChargerCommand]
     notifications: list[ChargerNotification]
+    maintenance: dict[str, LatestStatus] = field(default_factory=dict)
 
 
-async def charger_status(session: AsyncSession, org_id: uuid.UUID, charger_id: uuid.UUID,
-                         heartbeat_seconds: int) -> ChargerStatus:
+async def charger_status(
+    session: AsyncSession, org_id: uuid.UUID, charger_id: uuid.UUID, heartbeat_seconds: int
+) -> ChargerStatus:
     cp = await get_charge_point(session, org_id, charger_id)  # NotFound for other tenants' chargers
     site = await session.get(Site, cp.site_id)
     assert site is not None  # charge_points.site_id is a foreign key
-    return ChargerStatus(charge_point=cp, site_name=site.name, time_zone=site.time_zone,
-                         state=charger_state(cp, utcnow(), heartbeat_seconds))
+    power = await live_power(session, org_id, charge_point_ids=[cp.id])
+    return ChargerStatus(
+        charge_point=cp,
+        site_name=site.name,
+        time_zone=site.time_zone,
+        state=charger_state(cp, utcnow(), heartbeat_seconds),
+        power_w=power.charger(cp.id),
+        site_id=site.id,
+        grid_limit_w=grid_limit_w(site.grid_limit_amps, site.grid_phases),
+    )
 
 
-async def charger_detail(session: AsyncSession, org_id: uuid.UUID, charger_id: uuid.UUID,
-                         heartbeat_seconds: int) -> ChargerDetail:
+async def charger_detail(
+    session: AsyncSession, org_id: uuid.UUID, charger_id: uuid.UUID, heartbeat_seconds: int
+) -> ChargerDetail:
     status = await charger_status(session, org_id, charger_id, heartbeat_seconds)
     cp = status.charge_point
     by_charger = (ChargingSession.organization_id == org_id, ChargingSession.charge_point_id == cp.id)
     # Running sessions are few (one per connector) but may have started long ago, so they are read
     # apart from the latest finished ones.
-    active = (await session.scalars(
-        select(ChargingSession).where(*by_charger, ChargingSession.state == SessionState.active)
-        .order_by(ChargingSession.connector_number)
-    )).all()
-    recent = (await session.scalars(
-        select(ChargingSession).where(*by_charger, ChargingSession.state != SessionState.active)
-        .order_by(ChargingSession.started_at.desc()).limit(RECENT_SESSIONS)
-    )).all()
-    history = (await session.scalars(
-        select(ConnectorStatusEvent).where(ConnectorStatusEvent.charge_point_id == cp.id)
-        .order_by(ConnectorStatusEvent.received_at.desc(), ConnectorStatusEvent.id.desc()).limit(HISTORY)
-    )).all()
-    commands = (await session.scalars(
-        select(ChargerCommand).where(ChargerCommand.organization_id == org_id, ChargerCommand.charge_point_id == cp.id)
-        .order_by(ChargerCommand.created_at.desc(), ChargerCommand.id.desc()).limit(COMMANDS)
-    )).all()
-    notifications = (await session.scalars(
-        select(ChargerNotification).where(ChargerNotification.charge_point_id == cp.id)
-        .order_by(ChargerNotification.received_at.desc(), ChargerNotification.id.desc()).limit(NOTIFICATIONS)
-    )).all()
+    active = (
+        await session.scalars(
+            select(ChargingSession)
+            .where(*by_charger, ChargingSession.state == SessionState.active)
+            .order_by(ChargingSession.connector_number)
+        )
+    ).all()
+    recent = (
+        await session.scalars(
+            select(ChargingSession)
+            .where(*by_charger, ChargingSession.state != SessionState.active)
+            .order_by(ChargingSession.started_at.desc())
+            .limit(RECENT_SESSIONS)
+        )
+    ).all()
+    history = (
+        await session.scalars(
+            select(ConnectorStatusEvent)
+            .where(ConnectorStatusEvent.charge_point_id == cp.id)
+            .order_by(ConnectorStatusEvent.received_at.desc(), ConnectorStatusEvent.id.desc())
+            .limit(HISTORY)
+        )
+    ).all()
+    commands = (
+        await session.scalars(
+            select(ChargerCommand)
+            .where(ChargerCommand.organization_id == org_id, ChargerCommand.charge_point_id == cp.id)
+            .order_by(ChargerCommand.created_at.desc(), ChargerCommand.id.desc())
+            .limit(COMMANDS)
+        )
+    ).all()
+    notifications = (
+        await session.scalars(
+            select(ChargerNotification)
+            .where(ChargerNotification.charge_point_id == cp.id)
+            .order_by(ChargerNotification.received_at.desc(), ChargerNotification.id.desc())
+            .limit(NOTIFICATIONS)
+        )
+    ).all()
     return ChargerDetail(
-        charge_point=cp, site_name=status.site_name, time_zone=status.time_zone, state=status.state,
-        active_sessions=list(active), recent_sessions=list(recent), status_history=list(history),
-        commands=list(commands), notifications=list(notifications),
+        charge_point=cp,
+        site_name=status.site_name,
+        time_zone=status.time_zone,
+        state=status.state,
+        power_w=status.power_w,
+        site_id=status.site_id,
+        grid_limit_w=status.grid_limit_w,
+        active_sessions=list(active),
+        recent_sessions=list(recent),
+        status_history=list(history),
+        commands=list(commands),
+        notifications=list(notifications),
+        maintenance=await latest_statuses(session, org_id, cp.id),
     )

@@ -9,18 +9,19 @@ charger or connector entities; only the few chargers it names are read with thei
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ladeportal.alerts.listing import AlertView, open_alerts
 from ladeportal.chargers.models import ChargePoint, CommissioningState, Connector
 from ladeportal.db.base import utcnow
 from ladeportal.orgs.models import Organization, Site
 from ladeportal.sessions.models import ChargingSession, OrphanMessage
-from ladeportal.web.portal.readmodels import CHARGING, STATES, state_of
+from ladeportal.web.portal.readmodels import CHARGING, FREE, STATES, state_of
 
 # The dashboard names at most this many chargers per problem and links to the filtered list for the rest.
 NAMED = 8
@@ -57,6 +58,9 @@ class Dashboard:
     orphans: int
     flagged_sessions: int
     flagged: list[FlaggedSession]
+    # Open alerts (alerts area): how many, and the newest of them by name.
+    alerts_open: int = 0
+    alerts: list[AlertView] = field(default_factory=list)
 
     @property
     def all_well(self) -> bool:
@@ -69,39 +73,65 @@ def local_midnight(now: datetime, time_zone: str, *, month: bool = False) -> dat
     return start.astimezone(ZoneInfo("UTC"))
 
 
-async def _states(session: AsyncSession, org_id: uuid.UUID, now: datetime,
-                  heartbeat_seconds: int) -> dict[uuid.UUID, str]:
+async def _states(
+    session: AsyncSession, org_id: uuid.UUID, now: datetime, heartbeat_seconds: int
+) -> dict[uuid.UUID, str]:
     def any_connector(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return func.max(case((condition, 1), else_=0))
 
     query = (
-        select(ChargePoint.id, ChargePoint.commissioning_state, ChargePoint.last_seen_at,
-               any_connector(Connector.status == "Faulted"), any_connector(Connector.status.in_(CHARGING)),
-               any_connector(Connector.status != "Unknown"))
+        select(
+            ChargePoint.id,
+            ChargePoint.commissioning_state,
+            ChargePoint.last_seen_at,
+            any_connector(Connector.status == "Faulted"),
+            any_connector(Connector.status.in_(CHARGING)),
+            any_connector(Connector.status == FREE),
+            any_connector(Connector.status == "Unavailable"),
+            any_connector(Connector.status.not_in(("Unknown", "Unavailable", FREE))),
+        )
         .outerjoin(Connector, Connector.charge_point_id == ChargePoint.id)
         .where(ChargePoint.organization_id == org_id, ChargePoint.commissioning_state != CommissioningState.retired)
         .group_by(ChargePoint.id, ChargePoint.commissioning_state, ChargePoint.last_seen_at)
     )
     states = {}
-    for cp_id, commissioning, last_seen_at, faulted, charging, known in (await session.execute(query)).all():
-        # The same decision as the chargers list, fed with a stand-in set of statuses.
-        statuses = {"Faulted"} if faulted else {"Charging"} if charging else {"Available"} if known else set()
+    rows = (await session.execute(query)).all()
+    for cp_id, commissioning, last_seen_at, faulted, charging, free, unavailable, occupied in rows:
+        # The same decision as the chargers list, fed with a stand-in set of statuses: only a connector
+        # that is Available counts as free (an Unavailable one is not).
+        statuses = (
+            {"Faulted"}
+            if faulted
+            else {"Charging"}
+            if charging
+            else {FREE}
+            if free
+            else {"Preparing"}
+            if occupied
+            else {"Unavailable"}
+            if unavailable
+            else set()
+        )
         states[cp_id] = state_of(commissioning, last_seen_at, statuses, now, heartbeat_seconds)
     return states
 
 
-async def _named(session: AsyncSession, org_id: uuid.UUID, states: dict[uuid.UUID, str],
-                 state: str) -> list[ProblemCharger]:
+async def _named(
+    session: AsyncSession, org_id: uuid.UUID, states: dict[uuid.UUID, str], state: str
+) -> list[ProblemCharger]:
     ids = [cp_id for cp_id, s in states.items() if s == state]
     if not ids:
         return []
     label = func.coalesce(ChargePoint.name, ChargePoint.ocpp_id)
-    rows = (await session.execute(
-        select(ChargePoint.id, label, Site.name, Site.time_zone, ChargePoint.last_seen_at)
-        .join(Site, Site.id == ChargePoint.site_id)
-        .where(ChargePoint.organization_id == org_id, ChargePoint.id.in_(ids))
-        .order_by(Site.name, label).limit(NAMED)
-    )).all()
+    rows = (
+        await session.execute(
+            select(ChargePoint.id, label, Site.name, Site.time_zone, ChargePoint.last_seen_at)
+            .join(Site, Site.id == ChargePoint.site_id)
+            .where(ChargePoint.organization_id == org_id, ChargePoint.id.in_(ids))
+            .order_by(Site.name, label)
+            .limit(NAMED)
+        )
+    ).all()
     return [ProblemCharger(cp_id, text, site, tz, state, seen) for cp_id, text, site, tz, seen in rows]
 
 
@@ -115,27 +145,40 @@ async def _sessions(session: AsyncSession, org: Organization, now: datetime) -> 
     )
     # One range scan of ix_charging_sessions_org_started from the first of the month answers both
     # (today never starts before the month does).
-    today, energy = (await session.execute(
-        select(func.coalesce(func.sum(case((ChargingSession.started_at >= day, 1), else_=0)), 0),
-               func.coalesce(func.sum(case((ChargingSession.started_at >= month, delivered), else_=0)), 0))
-        .where(ChargingSession.organization_id == org.id, ChargingSession.started_at >= month)
-    )).one()
+    today, energy = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(case((ChargingSession.started_at >= day, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((ChargingSession.started_at >= month, delivered), else_=0)), 0),
+            ).where(ChargingSession.organization_id == org.id, ChargingSession.started_at >= month)
+        )
+    ).one()
     return int(today), int(energy)
 
 
 async def _flagged(session: AsyncSession, org_id: uuid.UUID, now: datetime) -> tuple[int, list[FlaggedSession]]:
     flagged = (
-        ChargingSession.organization_id == org_id, ChargingSession.started_at >= now - ANOMALY_WINDOW,
+        ChargingSession.organization_id == org_id,
+        ChargingSession.started_at >= now - ANOMALY_WINDOW,
         func.json_array_length(ChargingSession.anomalies) > 0,
     )
     count = await session.scalar(select(func.count()).select_from(ChargingSession).where(*flagged))
     label = func.coalesce(ChargePoint.name, ChargePoint.ocpp_id)
-    rows = (await session.execute(
-        select(ChargingSession.id, ChargingSession.charge_point_id, label, ChargingSession.started_at,
-               ChargingSession.anomalies)
-        .join(ChargePoint, ChargePoint.id == ChargingSession.charge_point_id)
-        .where(*flagged).order_by(ChargingSession.started_at.desc()).limit(NAMED)
-    )).all()
+    rows = (
+        await session.execute(
+            select(
+                ChargingSession.id,
+                ChargingSession.charge_point_id,
+                label,
+                ChargingSession.started_at,
+                ChargingSession.anomalies,
+            )
+            .join(ChargePoint, ChargePoint.id == ChargingSession.charge_point_id)
+            .where(*flagged)
+            .order_by(ChargingSession.started_at.desc())
+            .limit(NAMED)
+        )
+    ).all()
     return int(count or 0), [FlaggedSession(*row) for row in rows]
 
 
@@ -147,14 +190,22 @@ async def dashboard(session: AsyncSession, org: Organization, heartbeat_seconds:
         counts[state] = counts.get(state, 0) + 1
     sessions_today, energy = await _sessions(session, org, now)
     orphans = await session.scalar(
-        select(func.count()).select_from(OrphanMessage)
+        select(func.count())
+        .select_from(OrphanMessage)
         .join(ChargePoint, ChargePoint.id == OrphanMessage.charge_point_id)
         .where(ChargePoint.organization_id == org.id, OrphanMessage.resolved_at.is_(None))
     )
     flagged_count, flagged = await _flagged(session, org.id, now)
+    alerts_open, alerts = await open_alerts(session, org.id, org.time_zone)
     return Dashboard(
-        counts=counts, sessions_today=sessions_today, energy_month_wh=energy,
+        counts=counts,
+        sessions_today=sessions_today,
+        energy_month_wh=energy,
         faulted=await _named(session, org.id, states, "faulted"),
         offline=await _named(session, org.id, states, "offline"),
-        orphans=int(orphans or 0), flagged_sessions=flagged_count, flagged=flagged,
+        orphans=int(orphans or 0),
+        flagged_sessions=flagged_count,
+        flagged=flagged,
+        alerts_open=alerts_open,
+        alerts=alerts,
     )

@@ -13,6 +13,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from ladeportal.errors import DomainError, NotFound, PermissionDenied
 from ladeportal.i18n import gettext
+from ladeportal.logging_setup import mark_logged
 from ladeportal.web.portal.access import LoginRequired
 from ladeportal.web.portal.templating import render
 
@@ -29,8 +30,12 @@ def error_page(request: Request, status_code: int, detail: str | None = None) ->
         return PlainTextResponse(gettext(detail or "Something went wrong."), status_code=status_code)
     pages = {404: "portal/errors/404.html", 500: "portal/errors/500.html"}
     template = pages.get(status_code, "portal/errors/other.html")
-    return render(request, template, {"status_code": status_code, "detail": gettext(detail) if detail else None},
-                  status_code=status_code)
+    return render(
+        request,
+        template,
+        {"status_code": status_code, "detail": gettext(detail) if detail else None},
+        status_code=status_code,
+    )
 
 
 def install_portal_error_handlers(app: FastAPI) -> None:
@@ -62,7 +67,8 @@ def install_portal_error_handlers(app: FastAPI) -> None:
         return error_page(request, status, None if status == 404 else exc.message)
 
     async def server_error(request: Request, exc: Exception) -> Response:
-        log.exception("portal page failed: %s", request.url.path, exc_info=exc)
+        log.exception("request failed: %s %s", request.method, request.url.path, exc_info=exc)
+        mark_logged(exc)
         if not is_portal(request):
             return PlainTextResponse("Internal Server Error", status_code=500)
         try:

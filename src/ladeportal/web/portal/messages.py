@@ -24,4 +24,13 @@ DOMAIN_MESSAGES = (
     N_("No such charger."),
     N_("No such token."),
     N_("A retired charger cannot change state; add it again."),
+    # chargers/maintenance.py and chargers/remote.py
+    N_("Enter a full address that starts with http://, https:// or ftp://."),
+    N_("Choose a date and time."),
+    N_("No such member."),
+    N_("This member has no active tag, so a session cannot be started for them. Give them a tag first."),
+    N_("The charger is not active."),
+    N_("This member may not charge at this charger (blocked, expired or not in a group that may use it)."),
+    N_("No such session."),
+    N_("The session has already ended."),
 )

@@ -32,8 +32,19 @@ class NavSection:
 
 # The order the issue lists them in; sections take these slots when they register.
 ORDER = {
-    "dashboard": 10, "sites": 15, "chargers": 20, "users": 30, "groups": 40, "rfid": 50, "prices": 60,
-    "sessions": 70, "reports": 80, "invoicing": 90, "payouts": 100, "subscription": 110, "settings": 120,
+    "dashboard": 10,
+    "sites": 15,
+    "chargers": 20,
+    "users": 30,
+    "groups": 40,
+    "rfid": 50,
+    "prices": 60,
+    "sessions": 70,
+    "reports": 80,
+    "invoicing": 90,
+    "payouts": 100,
+    "subscription": 110,
+    "settings": 120,
 }
 
 _SECTIONS: dict[str, NavSection] = {}

@@ -2,9 +2,13 @@
 
 Session cookie: a random token, HttpOnly, SameSite=Lax, Secure when cookie_secure is set (then also
 with the __Host- prefix, which forbids a sibling subdomain from planting it).
-CSRF: a random value in an HttpOnly cookie, and in every form (and HTMX header) an HMAC of it under
-the server secret. A forged cross-site form cannot know that HMAC; the cookie is replaced at sign-in
-and sign-out so a token from before cannot be replayed across the boundary.
+CSRF: a random value in an HttpOnly cookie, and in every form (and HTMX header) an HMAC of it and of
+the browser's session token under the server secret. A forged cross-site form cannot know that HMAC;
+the cookie is replaced at sign-in and sign-out so a token from before cannot be replayed across the
+boundary, and because the session token is part of it, a token (and cookie) taken from one browser
+session is refused in another, even by an attacker who can plant cookies from a sibling subdomain.
+Device: a random id in a long-lived cookie; a browser that has signed in with a number gets its own
+login-code allowance for that number (see auth/limits.py).
 """
 
 from __future__ import annotations
@@ -37,14 +41,20 @@ def cookie_name(request: Request, base: str) -> str:
 
 def set_cookie(request: Request, response: Response, base: str, value: str, max_age: int | None) -> None:
     response.set_cookie(
-        cookie_name(request, base), value, max_age=max_age, path="/", httponly=True, samesite="lax",
+        cookie_name(request, base),
+        value,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="lax",
         secure=settings_of(request).cookie_secure,
     )
 
 
 def delete_cookie(request: Request, response: Response, base: str) -> None:
-    response.delete_cookie(cookie_name(request, base), path="/", httponly=True, samesite="lax",
-                           secure=settings_of(request).cookie_secure)
+    response.delete_cookie(
+        cookie_name(request, base), path="/", httponly=True, samesite="lax", secure=settings_of(request).cookie_secure
+    )
 
 
 def session_token(request: Request) -> str | None:
@@ -53,7 +63,8 @@ def session_token(request: Request) -> str | None:
 
 def _csrf_digest(request: Request, cookie_value: str) -> str:
     key = settings_of(request).secret_key.get_secret_value().encode()
-    return hmac.new(key, b"csrf:" + cookie_value.encode(), hashlib.sha256).hexdigest()
+    bound_to = (session_token(request) or "").encode()
+    return hmac.new(key, b"csrf:" + cookie_value.encode() + b"\x00" + bound_to, hashlib.sha256).hexdigest()
 
 
 def csrf_token(request: Request) -> str:
@@ -96,6 +107,25 @@ async def verify_csrf(request: Request) -> None:
         submitted = value if isinstance(value, str) else None
     if not csrf_valid(request, submitted):
         raise HTTPException(status_code=403, detail=CSRF_FAILED)
+
+
+DEVICE_COOKIE = "lp_device"
+DEVICE_COOKIE_MAX_AGE = 400 * 86400  # browsers cap cookie lifetimes at 400 days
+
+
+def device_id(request: Request) -> str:
+    """This browser's device id, creating one (sent with the response) on its first visit."""
+    value = getattr(request.state, "device_new", None) or request.cookies.get(cookie_name(request, DEVICE_COOKIE))
+    if not value or len(value) > 64:
+        value = secrets.token_urlsafe(24)
+        request.state.device_new = value
+    return str(value)
+
+
+def attach_device_cookie(request: Request, response: Response) -> None:
+    value = getattr(request.state, "device_new", None)
+    if value:
+        set_cookie(request, response, DEVICE_COOKIE, value, max_age=DEVICE_COOKIE_MAX_AGE)
 
 
 def client_address(request: Request) -> str:

@@ -28,8 +28,17 @@ WEB_DIR = Path(__file__).resolve().parent.parent
 TEMPLATES_DIR = WEB_DIR / "templates"
 STATIC_DIR = WEB_DIR / "static"
 # Tabler colour of each charger state's badge (a global: the badge is drawn once per listed charger).
-STATE_COLOURS = {"available": "green", "charging": "blue", "faulted": "red", "offline": "secondary",
-                 "pending": "yellow", "unknown": "secondary", "retired": "secondary"}
+STATE_COLOURS = {
+    "available": "green",
+    "charging": "blue",
+    "faulted": "red",
+    "offline": "secondary",
+    "occupied": "azure",
+    "unavailable": "orange",
+    "pending": "yellow",
+    "unknown": "secondary",
+    "retired": "secondary",
+}
 
 
 @lru_cache(maxsize=1)
@@ -55,12 +64,19 @@ def environment() -> jinja2.Environment:
     # every language; newstyle gettext escapes and %-formats safely.
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(
-        money=formatting.money, number=formatting.number, kwh=formatting.energy_kwh,
-        datetime=formatting.local_datetime, time=formatting.local_time, date=formatting.local_date,
-        phone=display_mobile, tojson_attr=lambda value: json.dumps(value),
+        money=formatting.money,
+        number=formatting.number,
+        kwh=formatting.energy_kwh,
+        kw=formatting.power_kw,
+        datetime=formatting.local_datetime,
+        time=formatting.local_time,
+        date=formatting.local_date,
+        phone=display_mobile,
+        tojson_attr=lambda value: json.dumps(value),
     )
-    env.globals.update(languages=i18n.LANGUAGES, asset_version=asset_version, csrf_field=CSRF_FIELD,
-                       state_colours=STATE_COLOURS)
+    env.globals.update(
+        languages=i18n.LANGUAGES, asset_version=asset_version, csrf_field=CSRF_FIELD, state_colours=STATE_COLOURS
+    )
     return env
 
 
@@ -81,7 +97,11 @@ def page_context(request: Request, extra: dict[str, Any]) -> dict[str, Any]:
 
 
 def render(
-    request: Request, template: str, context: dict[str, Any] | None = None, *, status_code: int = 200,
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     html = environment().get_template(template).render(page_context(request, context or {}))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from ladeportal.alerts.kinds import LABELS as ALERT_LABELS
 from ladeportal.i18n import N_
 from ladeportal.web.deps import SessionDep
 from ladeportal.web.portal import charger_model, dashboard_model, readmodels
@@ -20,6 +21,13 @@ register_section(NavSection("dashboard", N_("Dashboard"), "/", ORDER["dashboard"
 @router.get("/portal/o/{org_id}/")
 async def dashboard(request: Request, here: StaffPage, session: SessionDep) -> Response:
     data = await dashboard_model.dashboard(session, here.org, settings_of(request).ocpp_heartbeat_interval)
-    return render(request, "portal/dashboard.html", {
-        "d": data, "state_labels": readmodels.STATE_LABELS, "anomaly_labels": charger_model.ANOMALY_LABELS,
-    })
+    return render(
+        request,
+        "portal/dashboard.html",
+        {
+            "d": data,
+            "state_labels": readmodels.STATE_LABELS,
+            "anomaly_labels": charger_model.ANOMALY_LABELS,
+            "alert_labels": ALERT_LABELS,
+        },
+    )

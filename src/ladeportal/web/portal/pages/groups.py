@@ -19,6 +19,7 @@ from ladeportal.web.deps import SessionDep
 from ladeportal.web.portal.access import AdminPage, OrgContext, StaffPage
 from ladeportal.web.portal.flash import redirect
 from ladeportal.web.portal.nav import ORDER, NavSection, register_section
+from ladeportal.web.portal.pages.group_price import router as group_price_router
 from ladeportal.web.portal.pages.members_common import parse_uuid
 from ladeportal.web.portal.pages.members_messages import errors_of, translate
 from ladeportal.web.portal.pages.members_views import chargers_of, group_rows
@@ -47,7 +48,9 @@ async def _read_form(request: Request) -> GroupForm:
         return value.strip() if isinstance(value, str) else ""
 
     return GroupForm(
-        name=text("name"), description=text("description"), access="chosen" if text("access") == "chosen" else "all",
+        name=text("name"),
+        description=text("description"),
+        access="chosen" if text("access") == "chosen" else "all",
         site_ids=tuple(v for v in form.getlist("site_ids") if isinstance(v, str)),
         charge_point_ids=tuple(v for v in form.getlist("charge_point_ids") if isinstance(v, str)),
     )
@@ -57,26 +60,46 @@ def _changes(form: GroupForm) -> GroupChanges:
     def ids(values: tuple[str, ...], field: str) -> list[uuid.UUID]:
         parsed = [parse_uuid(v) for v in values]
         if None in parsed:
-            raise NotFound("One or more sites do not exist in this organisation." if field == "site_ids"
-                           else "One or more chargers do not exist in this organisation.", field=field)
+            raise NotFound(
+                "One or more sites do not exist in this organisation."
+                if field == "site_ids"
+                else "One or more chargers do not exist in this organisation.",
+                field=field,
+            )
         return [p for p in parsed if p is not None]
 
     if form.access == "all":
         return GroupChanges(form.name, form.description)
     sites, chargers = ids(form.site_ids, "site_ids"), ids(form.charge_point_ids, "charge_point_ids")
     if not sites and not chargers:
-        raise ValidationFailed(N_("Choose at least one site or charger, or let the group use all sites."),
-                               field="site_ids")
+        raise ValidationFailed(
+            N_("Choose at least one site or charger, or let the group use all sites."), field="site_ids"
+        )
     return GroupChanges(form.name, form.description, sites, chargers)
 
 
-async def _form_page(request: Request, here: OrgContext, session: SessionDep, form: GroupForm,
-                     errors: dict[str, str], group: UserGroup | None = None, status_code: int = 200) -> Response:
-    return render(request, "portal/groups/form.html", {
-        "form": form, "values": {"name": form.name, "description": form.description}, "errors": errors,
-        "group": group, "sites": await list_sites(session, here.org.id),
-        "chargers": await chargers_of(session, here.org.id),
-    }, status_code=status_code)
+async def _form_page(
+    request: Request,
+    here: OrgContext,
+    session: SessionDep,
+    form: GroupForm,
+    errors: dict[str, str],
+    group: UserGroup | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "portal/groups/form.html",
+        {
+            "form": form,
+            "values": {"name": form.name, "description": form.description},
+            "errors": errors,
+            "group": group,
+            "sites": await list_sites(session, here.org.id),
+            "chargers": await chargers_of(session, here.org.id),
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/portal/o/{org_id}/groups")
@@ -94,8 +117,15 @@ async def create(request: Request, here: AdminPage, session: SessionDep) -> Resp
     form = await _read_form(request)
     try:
         changes = _changes(form)
-        group = await create_group(session, here.actor, here.org.id, changes.name, changes.description,
-                                   changes.site_ids, changes.charge_point_ids)
+        group = await create_group(
+            session,
+            here.actor,
+            here.org.id,
+            changes.name,
+            changes.description,
+            changes.site_ids,
+            changes.charge_point_ids,
+        )
     except (ValidationFailed, Conflict, NotFound) as exc:
         await session.rollback()
         return await _form_page(request, here, session, form, errors_of(exc), status_code=422)
@@ -106,7 +136,9 @@ async def create(request: Request, here: AdminPage, session: SessionDep) -> Resp
 async def edit(request: Request, group_id: uuid.UUID, here: AdminPage, session: SessionDep) -> Response:
     group = await get_group(session, here.org.id, group_id)
     form = GroupForm(
-        group.name, group.description or "", "all" if group.all_sites else "chosen",
+        group.name,
+        group.description or "",
+        "all" if group.all_sites else "chosen",
         tuple(str(s) for s in await group_site_ids(session, group)),
         tuple(str(c) for c in await group_charge_point_ids(session, group)),
     )
@@ -130,9 +162,12 @@ async def save(request: Request, group_id: uuid.UUID, here: AdminPage, session: 
 async def confirm_delete(request: Request, group_id: uuid.UUID, here: AdminPage, session: SessionDep) -> Response:
     group = await get_group(session, here.org.id, group_id)
     if group.is_default:
-        return redirect(request, f"{here.base}/groups",
-                        translate("The default group cannot be deleted; members without a group belong to it."),
-                        "warning")
+        return redirect(
+            request,
+            f"{here.base}/groups",
+            translate("The default group cannot be deleted; members without a group belong to it."),
+            "warning",
+        )
     rows = await group_rows(session, here.org.id)
     row = next(r for r in rows if r.group.id == group.id)
     default = next(r.group for r in rows if r.group.is_default)
@@ -149,3 +184,7 @@ async def delete(request: Request, group_id: uuid.UUID, here: AdminPage, session
         await session.rollback()
         return redirect(request, f"{here.base}/groups", translate(exc.message), "warning")
     return redirect(request, f"{here.base}/groups", gettext("Group %(name)s deleted.") % {"name": name})
+
+
+# After the fixed paths above ("/groups/new"), so that "new" is never read as a group id.
+router.include_router(group_price_router)

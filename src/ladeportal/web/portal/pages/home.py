@@ -46,6 +46,12 @@ async def switch_language(request: Request, session: SessionDep, viewer: Optiona
     if viewer is not None:
         await set_language(session, viewer.user.id, language)
     response = redirect(request, target)
-    response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 86400, path="/", samesite="lax",
-                        secure=settings_of(request).cookie_secure)
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        language,
+        max_age=365 * 86400,
+        path="/",
+        samesite="lax",
+        secure=settings_of(request).cookie_secure,
+    )
     return response

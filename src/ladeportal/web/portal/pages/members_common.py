@@ -11,6 +11,7 @@ from fastapi import Request
 
 from ladeportal.errors import ValidationFailed
 from ladeportal.i18n import N_
+from ladeportal.limits import check_date
 
 
 def parse_uuid(raw: str | None, *, field: str | None = None, message: str = "") -> uuid.UUID | None:
@@ -40,6 +41,7 @@ def parse_expiry_date(raw: str | None, time_zone: str, field: str = "expires_on"
         day = date.fromisoformat(text)
     except ValueError:
         raise ValidationFailed(N_("Give the expiry as a date, e.g. 2026-12-31."), field=field) from None
+    check_date(day, field)
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(time_zone))
 
 

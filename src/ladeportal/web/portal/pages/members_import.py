@@ -33,7 +33,7 @@ from ladeportal.members.member_import import (
     dry_run_member_import,
     import_members,
 )
-from ladeportal.members.tabular import MAX_BYTES, read_table
+from ladeportal.members.tabular import MAX_BYTES, load_table
 from ladeportal.members.tag_import import TAG_COLUMNS, dry_run_tag_import, import_tags
 from ladeportal.web.deps import get_db
 from ladeportal.web.portal.access import AdminPage, OrgContext
@@ -49,12 +49,18 @@ rfid_router = APIRouter()
 MARKER = "<!--lp-import-stream-->"
 # What the changes column says, for the field names the import reports.
 CHANGE_LABELS = {
-    "name": N_("name"), "email": N_("e-mail"), "group": N_("group"), "parking_spot": N_("parking spot"),
-    "membership_id": N_("member"), "group_id": N_("group"), "label": N_("label"), "expires_at": N_("expiry"),
+    "name": N_("name"),
+    "email": N_("e-mail"),
+    "group": N_("group"),
+    "parking_spot": N_("parking spot"),
+    "notes": N_("notes"),
+    "membership_id": N_("member"),
+    "group_id": N_("group"),
+    "label": N_("label"),
+    "expires_at": N_("expiry"),
 }
 KINDS: dict[str, dict[str, Any]] = {
-    "users": {"columns": MEMBER_COLUMNS, "required": ("phone",), "title": N_("Import users"),
-              "back": "/users"},
+    "users": {"columns": MEMBER_COLUMNS, "required": ("phone",), "title": N_("Import users"), "back": "/users"},
     "rfid": {"columns": TAG_COLUMNS, "required": ("uid",), "title": N_("Import RFID tags"), "back": "/rfid"},
 }
 Work = Callable[[ProgressCallback], Awaitable[ImportReport]]
@@ -71,9 +77,17 @@ def change_text(change: str) -> str:
 
 
 def _upload_page(request: Request, kind: str, errors: dict[str, str], status_code: int = 200) -> Response:
-    return render(request, "portal/users/import.html", {
-        "kind": kind, "title": KINDS[kind]["title"], "back": KINDS[kind]["back"], "errors": errors,
-    }, status_code=status_code)
+    return render(
+        request,
+        "portal/users/import.html",
+        {
+            "kind": kind,
+            "title": KINDS[kind]["title"],
+            "back": KINDS[kind]["back"],
+            "errors": errors,
+        },
+        status_code=status_code,
+    )
 
 
 async def upload_form(request: Request, here: AdminPage) -> Response:
@@ -91,7 +105,7 @@ async def dry_run(request: Request, here: AdminPage) -> Response:
     try:
         # The file's shape (format, header, columns) is checked before the page starts streaming,
         # so such a mistake is shown next to the file field with the right status code.
-        read_table(content, filename, KINDS[kind]["columns"], KINDS[kind]["required"])
+        await load_table(content, filename, KINDS[kind]["columns"], KINDS[kind]["required"])
     except ValidationFailed as exc:
         return _upload_page(request, kind, errors_of(exc), 422)
     db = get_db(request)
@@ -124,11 +138,19 @@ async def run_import(request: Request, here: AdminPage) -> Response:
     async def work(progress: ProgressCallback) -> ImportReport:
         async with db.session() as session:
             if kind == "users":
-                return await import_members(session, here.actor, here.org.id, content, filename,
-                                            skip_invalid_rows=skip_invalid, send_invites=send_invites,
-                                            progress=progress)
-            return await import_tags(session, here.actor, here.org.id, content, filename,
-                                     skip_invalid_rows=skip_invalid)
+                return await import_members(
+                    session,
+                    here.actor,
+                    here.org.id,
+                    content,
+                    filename,
+                    skip_invalid_rows=skip_invalid,
+                    send_invites=send_invites,
+                    progress=progress,
+                )
+            return await import_tags(
+                session, here.actor, here.org.id, content, filename, skip_invalid_rows=skip_invalid
+            )
 
     return _stream(request, here, kind, work, {"dry_run": False, "filename": filename})
 
@@ -139,19 +161,30 @@ def _fragment(request: Request, template: str, context: dict[str, Any]) -> str:
 
 def _step(progress: ImportProgress) -> str:
     percent = 100 if not progress.total else min(100, round(100 * progress.done / progress.total))
-    label = (gettext("Checking rows: %(done)d of %(total)d") if progress.phase == "checking"
-             else gettext("Saving: %(done)d of %(total)d")) % {"done": min(progress.done, progress.total),
-                                                                "total": progress.total}
-    return (f'<div class="import-step" data-phase="{progress.phase}"><div class="progress mb-1">'
-            f'<div class="progress-bar" style="width: {percent}%"></div></div>'
-            f'<small class="text-secondary">{Markup.escape(label)}</small></div>\n')
+    label = (
+        gettext("Checking rows: %(done)d of %(total)d")
+        if progress.phase == "checking"
+        else gettext("Saving: %(done)d of %(total)d")
+    ) % {"done": min(progress.done, progress.total), "total": progress.total}
+    return (
+        f'<div class="import-step" data-phase="{progress.phase}"><div class="progress mb-1">'
+        f'<div class="progress-bar" style="width: {percent}%"></div></div>'
+        f'<small class="text-secondary">{Markup.escape(label)}</small></div>\n'
+    )
 
 
 def _stream(request: Request, here: OrgContext, kind: str, work: Work, context: dict[str, Any]) -> Response:
-    shell = render(request, "portal/users/import_run.html", {
-        "kind": kind, "title": KINDS[kind]["title"], "back": KINDS[kind]["back"],
-        "dry_run": context["dry_run"], "filename": context["filename"],
-    })
+    shell = render(
+        request,
+        "portal/users/import_run.html",
+        {
+            "kind": kind,
+            "title": KINDS[kind]["title"],
+            "back": KINDS[kind]["back"],
+            "dry_run": context["dry_run"],
+            "filename": context["filename"],
+        },
+    )
     head, tail = bytes(shell.body).decode("utf-8").split(MARKER, 1)
 
     async def body() -> AsyncIterator[str]:
@@ -170,8 +203,14 @@ def _stream(request: Request, here: OrgContext, kind: str, work: Work, context: 
                     getter.cancel()
         finally:
             _keep(task)
-        result: dict[str, Any] = {**context, "kind": kind, "back": KINDS[kind]["back"], "change_text": change_text,
-                                  "translate": translate, "error": None}
+        result: dict[str, Any] = {
+            **context,
+            "kind": kind,
+            "back": KINDS[kind]["back"],
+            "change_text": change_text,
+            "translate": translate,
+            "error": None,
+        }
         try:
             result["report"] = task.result()
         except DomainError as exc:
@@ -186,8 +225,9 @@ def _stream(request: Request, here: OrgContext, kind: str, work: Work, context: 
             yield f'</div></div><div class="alert alert-danger">{Markup.escape(gettext("Something went wrong."))}</div>'
         yield tail
 
-    response = StreamingResponse(body(), media_type="text/html; charset=utf-8",
-                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    response = StreamingResponse(
+        body(), media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    )
     response.raw_headers.extend((k, v) for k, v in shell.raw_headers if k == b"set-cookie")
     return response
 

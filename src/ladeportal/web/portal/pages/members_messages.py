@@ -19,35 +19,53 @@ _V = r"(?P<value>.+)"
 _PATTERNS: tuple[tuple[str, str], ...] = (
     (rf"{_V} is not a phone number\.", N_("%(value)s is not a phone number.")),
     (rf"{_V} is not a valid phone number\.", N_("%(value)s is not a valid phone number.")),
-    (rf"{_V} is not a mobile number; the login code is sent by SMS\.",
-     N_("%(value)s is not a mobile number; the login code is sent by SMS.")),
+    (
+        rf"{_V} is not a mobile number; the login code is sent by SMS\.",
+        N_("%(value)s is not a mobile number; the login code is sent by SMS."),
+    ),
     (rf"{_V} is not an e-mail address\.", N_("%(value)s is not an e-mail address.")),
     (rf"{_V} is already a member of this organisation\.", N_("%(value)s is already a member of this organisation.")),
     (rf"{_V} is not a member of this organisation\.", N_("%(value)s is not a member of this organisation.")),
     (rf"{_V} is not a member; add the member first\.", N_("%(value)s is not a member; add the member first.")),
     (r"At most (?P<value>\d+) characters\.", N_("At most %(value)s characters.")),
-    (r"An invitation was sent less than 10 minutes ago; try again in (?P<value>\d+) min\.",
-     N_("An invitation was sent less than 10 minutes ago; try again in %(value)s min.")),
+    (
+        r"An invitation was sent less than 10 minutes ago; try again in (?P<value>\d+) min\.",
+        N_("An invitation was sent less than 10 minutes ago; try again in %(value)s min."),
+    ),
     (rf"A group named {_V} already exists\.", N_("A group named %(value)s already exists.")),
-    (rf"{_V} is not an RFID UID \(8-20 hexadecimal digits, e\.g\. 04A1B2C3\)\.",
-     N_("%(value)s is not an RFID UID (8-20 hexadecimal digits, e.g. 04A1B2C3).")),
+    (
+        rf"{_V} is not an RFID UID \(8-20 hexadecimal digits, e\.g\. 04A1B2C3\)\.",
+        N_("%(value)s is not an RFID UID (8-20 hexadecimal digits, e.g. 04A1B2C3)."),
+    ),
     (r"Tag (?P<value>\w+) is already registered\.", N_("Tag %(value)s is already registered.")),
-    (r"Tag (?P<value>\w+) is registered to another organisation\.",
-     N_("Tag %(value)s is registered to another organisation.")),
+    (
+        r"Tag (?P<value>\w+) is registered to another organisation\.",
+        N_("Tag %(value)s is registered to another organisation."),
+    ),
     (r"Tag (?P<value>\w+) is also on line (?P<line>\d+)\.", N_("Tag %(value)s is also on line %(line)s.")),
     (r"The same number as line (?P<line>\d+)\.", N_("The same number as line %(line)s.")),
     (rf"No group named {_V}; create it first\.", N_("No group named %(value)s; create it first.")),
     (rf"No group named {_V}\.", N_("No group named %(value)s.")),
-    (rf"{_V} is not a date \(use 2026-12-31 or 31\.12\.2026\)\.",
-     N_("%(value)s is not a date (use 2026-12-31 or 31.12.2026).")),
-    (r"(?P<value>\d+) row\(s\) have errors; fix them, or import the valid rows only\.",
-     N_("%(value)s row(s) have errors; fix them, or import the valid rows only.")),
-    (r"Two columns mean the same thing \((?P<value>\w+)\): keep one of them\.",
-     N_("Two columns mean the same thing (%(value)s): keep one of them.")),
-    (r"Missing column\(s\) (?P<value>[\w, ]+)\. Accepted headers: (?P<line>.+)\.",
-     N_("Missing column(s) %(value)s. Accepted headers: %(line)s.")),
-    (r"The CSV file is malformed near line (?P<line>\d+): (?P<value>.+)\.",
-     N_("The CSV file is malformed near line %(line)s: %(value)s.")),
+    (
+        rf"{_V} is not a date \(use 2026-12-31 or 31\.12\.2026\)\.",
+        N_("%(value)s is not a date (use 2026-12-31 or 31.12.2026)."),
+    ),
+    (
+        r"(?P<value>\d+) row\(s\) have errors; fix them, or import the valid rows only\.",
+        N_("%(value)s row(s) have errors; fix them, or import the valid rows only."),
+    ),
+    (
+        r"Two columns mean the same thing \((?P<value>\w+)\): keep one of them\.",
+        N_("Two columns mean the same thing (%(value)s): keep one of them."),
+    ),
+    (
+        r"Missing column\(s\) (?P<value>[\w, ]+)\. Accepted headers: (?P<line>.+)\.",
+        N_("Missing column(s) %(value)s. Accepted headers: %(line)s."),
+    ),
+    (
+        r"The CSV file is malformed near line (?P<line>\d+): (?P<value>.+)\.",
+        N_("The CSV file is malformed near line %(line)s: %(value)s."),
+    ),
 )
 _COMPILED = tuple((re.compile(pattern), template) for pattern, template in _PATTERNS)
 

@@ -1,4 +1,5 @@
-"""One member: edit (name, e-mail, role, group, parking spot, language), resend the invitation,
+"""One member: edit (name, e-mail, notes, role, group, parking spot: this organisation's record of
+them, never the person's own), resend the invitation,
 block/unblock and remove, each state change behind a confirmation page (a plain form, so it works
 without JavaScript and a misclick cannot lock a resident out)."""
 
@@ -9,6 +10,7 @@ import uuid
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from ladeportal.db.base import utcnow
 from ladeportal.errors import Conflict, NotFound, ValidationFailed
 from ladeportal.i18n import N_, gettext
 from ladeportal.members import services
@@ -17,6 +19,7 @@ from ladeportal.members.invites import resend_invite
 from ladeportal.members.lookup import get_membership
 from ladeportal.members.member_edit import MemberChanges, edit_member
 from ladeportal.members.models import Membership, MembershipState, Role
+from ladeportal.members.tag_state import refusal_of
 from ladeportal.members.tags import list_tags
 from ladeportal.web.deps import SessionDep
 from ladeportal.web.portal.access import AdminPage, OrgContext
@@ -29,9 +32,11 @@ from ladeportal.web.portal.templating import render
 router = APIRouter()
 
 ROLE_LABELS = {Role.member: N_("Member"), Role.org_admin: N_("Administrator"), Role.finance: N_("Finance")}
-LANGUAGE_LABELS = {"nb": "Norsk bokmål", "en": "English", "sv": "Svenska"}
-STATE_LABELS = {MembershipState.invited: N_("Invited"), MembershipState.active: N_("Logged in"),
-                MembershipState.blocked: N_("Blocked")}
+STATE_LABELS = {
+    MembershipState.invited: N_("Invited"),
+    MembershipState.active: N_("Logged in"),
+    MembershipState.blocked: N_("Blocked"),
+}
 # The confirmation pages: what the button says and what happens.
 ACTIONS = {
     "block": (N_("Block member"), N_("Block")),
@@ -41,22 +46,48 @@ ACTIONS = {
 
 
 def _values(membership: Membership) -> dict[str, str]:
-    user = membership.user
-    return {"name": user.name or "", "email": user.email or "", "role": membership.role.value,
-            "group_id": str(membership.group_id or ""), "parking_spot": membership.parking_spot or "",
-            "language": user.language}
+    return {
+        "name": membership.name or "",
+        "email": membership.email or "",
+        "notes": membership.notes or "",
+        "role": membership.role.value,
+        "group_id": str(membership.group_id or ""),
+        "parking_spot": membership.parking_spot or "",
+    }
 
 
-async def _edit_page(request: Request, here: OrgContext, session: SessionDep, membership: Membership,
-                     values: dict[str, str], errors: dict[str, str], status_code: int = 200) -> Response:
+async def _edit_page(
+    request: Request,
+    here: OrgContext,
+    session: SessionDep,
+    membership: Membership,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
     groups = await list_groups(session, here.org.id)
     default_id = next((str(g.id) for g in groups if g.is_default), "")
-    return render(request, "portal/users/edit.html", {
-        "ms": membership, "user": membership.user, "values": values, "errors": errors, "groups": groups,
-        "default_group_id": default_id, "role_labels": ROLE_LABELS, "language_labels": LANGUAGE_LABELS,
-        "state_labels": STATE_LABELS, "tags": await list_tags(session, here.org.id, membership_id=membership.id),
-        "is_self": membership.user_id == here.viewer.user.id,
-    }, status_code=status_code)
+    tags = await list_tags(session, here.org.id, membership_id=membership.id)
+    now = utcnow()
+    refusals = {t.id: refusal_of(t, membership.state, membership.removed_at is not None, now) for t in tags}
+    return render(
+        request,
+        "portal/users/edit.html",
+        {
+            "ms": membership,
+            "user": membership.user,
+            "values": values,
+            "errors": errors,
+            "groups": groups,
+            "default_group_id": default_id,
+            "role_labels": ROLE_LABELS,
+            "state_labels": STATE_LABELS,
+            "tags": tags,
+            "tag_refusals": refusals,
+            "is_self": membership.user_id == here.viewer.user.id,
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/portal/o/{org_id}/users/{member_id}")
@@ -75,10 +106,20 @@ async def save_member(request: Request, member_id: uuid.UUID, here: AdminPage, s
             # An admin who demotes themselves loses this page halfway through; another admin can.
             raise ValidationFailed(N_("You cannot change your own role; ask another administrator."), field="role")
         group_id = parse_uuid(values.get("group_id"), field="group_id", message=N_("Choose a group from the list."))
-        await edit_member(session, here.actor, here.org.id, membership.id, MemberChanges(
-            name=values.get("name"), email=values.get("email"), role=role, group_id=group_id,
-            parking_spot=values.get("parking_spot"), language=values.get("language", membership.user.language),
-        ))
+        await edit_member(
+            session,
+            here.actor,
+            here.org.id,
+            membership.id,
+            MemberChanges(
+                name=values.get("name"),
+                email=values.get("email"),
+                notes=values.get("notes"),
+                role=role,
+                group_id=group_id,
+                parking_spot=values.get("parking_spot"),
+            ),
+        )
     except (ValidationFailed, Conflict, NotFound) as exc:
         await session.rollback()
         # Fresh objects: the rollback expired the loaded ones, and their lazy reloads would need IO
@@ -86,8 +127,11 @@ async def save_member(request: Request, member_id: uuid.UUID, here: AdminPage, s
         session.expunge_all()
         membership = await get_membership(session, here.org.id, member_id)
         return await _edit_page(request, here, session, membership, values, errors_of(exc), 422)
-    return redirect(request, f"{here.base}/users", gettext("Changes to %(who)s saved.") % {
-        "who": values.get("name") or membership.user.phone})
+    return redirect(
+        request,
+        f"{here.base}/users",
+        gettext("Changes to %(who)s saved.") % {"who": values.get("name") or membership.user.phone},
+    )
 
 
 @router.post("/portal/o/{org_id}/users/{member_id}/invite")
@@ -101,8 +145,9 @@ async def resend(request: Request, member_id: uuid.UUID, here: AdminPage, sessio
     except Conflict as exc:
         await session.rollback()
         return redirect(request, back, translate(exc.message), "warning")
-    return redirect(request, back, gettext("A new invitation was sent to %(phone)s.") % {
-        "phone": membership.user.phone})
+    return redirect(
+        request, back, gettext("A new invitation was sent to %(phone)s.") % {"phone": membership.user.phone}
+    )
 
 
 def _allowed(action: str, membership: Membership) -> bool:
@@ -114,8 +159,9 @@ def _allowed(action: str, membership: Membership) -> bool:
 
 
 @router.get("/portal/o/{org_id}/users/{member_id}/{action}")
-async def confirm(request: Request, member_id: uuid.UUID, action: str, here: AdminPage,
-                  session: SessionDep) -> Response:
+async def confirm(
+    request: Request, member_id: uuid.UUID, action: str, here: AdminPage, session: SessionDep
+) -> Response:
     if action not in ACTIONS:
         raise NotFound("No such page.")
     membership = await get_membership(session, here.org.id, member_id)
@@ -123,22 +169,36 @@ async def confirm(request: Request, member_id: uuid.UUID, action: str, here: Adm
         return redirect(request, f"{here.base}/users/{member_id}")
     tags = await list_tags(session, here.org.id, membership_id=membership.id)
     title, button = ACTIONS[action]
-    return render(request, "portal/users/confirm.html", {
-        "ms": membership, "user": membership.user, "action": action, "title": title, "button": button,
-        "tag_count": len(tags), "is_self": membership.user_id == here.viewer.user.id,
-    })
+    return render(
+        request,
+        "portal/users/confirm.html",
+        {
+            "ms": membership,
+            "user": membership.user,
+            "action": action,
+            "title": title,
+            "button": button,
+            "tag_count": len(tags),
+            "is_self": membership.user_id == here.viewer.user.id,
+        },
+    )
 
 
 @router.post("/portal/o/{org_id}/users/{member_id}/{action}")
-async def change_state(request: Request, member_id: uuid.UUID, action: str, here: AdminPage,
-                       session: SessionDep) -> Response:
+async def change_state(
+    request: Request, member_id: uuid.UUID, action: str, here: AdminPage, session: SessionDep
+) -> Response:
     if action not in ACTIONS:
         raise NotFound("No such page.")
     membership = await get_membership(session, here.org.id, member_id)
-    who = membership.user.name or membership.user.phone or ""
+    who = membership.name or membership.user.phone or ""
     if membership.user_id == here.viewer.user.id and action != "unblock":
-        return redirect(request, f"{here.base}/users/{member_id}",
-                        gettext("You cannot block or remove yourself; ask another administrator."), "warning")
+        return redirect(
+            request,
+            f"{here.base}/users/{member_id}",
+            gettext("You cannot block or remove yourself; ask another administrator."),
+            "warning",
+        )
     if not _allowed(action, membership):
         return redirect(request, f"{here.base}/users/{member_id}")
     if action == "block":

@@ -17,16 +17,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.chargers.history_models import ChargerCommand, CommandState, UnknownTagSighting
 from ladeportal.chargers.models import ChargePoint, ChargerLocalList, CommissioningState
+from ladeportal.db.base import utcnow
+from ladeportal.members.access import TagRefusal
 from ladeportal.members.local_list import local_list_version
 from ladeportal.members.models import (
     GroupChargePoint,
     GroupSite,
     IdTag,
     Membership,
-    TagState,
     User,
     UserGroup,
 )
+from ladeportal.members.tag_state import refusal_of, works_condition
 from ladeportal.orgs.models import Site
 
 TAG_PAGE_SIZE = 50
@@ -42,26 +44,38 @@ class GroupRow:
 
 
 async def group_rows(session: AsyncSession, org_id: uuid.UUID) -> list[GroupRow]:
-    groups = list((await session.scalars(
-        select(UserGroup).where(UserGroup.organization_id == org_id, UserGroup.deleted_at.is_(None))
-        .order_by(UserGroup.is_default.desc(), UserGroup.name)
-    )).all())
-    counts = dict((await session.execute(
-        select(Membership.group_id, func.count()).where(
-            Membership.organization_id == org_id, Membership.removed_at.is_(None)
-        ).group_by(Membership.group_id)
-    )).all())
+    groups = list(
+        (
+            await session.scalars(
+                select(UserGroup)
+                .where(UserGroup.organization_id == org_id, UserGroup.deleted_at.is_(None))
+                .order_by(UserGroup.is_default.desc(), UserGroup.name)
+            )
+        ).all()
+    )
+    counts = dict(
+        (
+            await session.execute(
+                select(Membership.group_id, func.count())
+                .where(Membership.organization_id == org_id, Membership.removed_at.is_(None))
+                .group_by(Membership.group_id)
+            )
+        ).all()
+    )
     site_names: dict[uuid.UUID, list[str]] = {g.id: [] for g in groups}
     for group_id, name in await session.execute(
-        select(GroupSite.group_id, Site.name).join(Site, Site.id == GroupSite.site_id)
-        .where(Site.organization_id == org_id).order_by(Site.name)
+        select(GroupSite.group_id, Site.name)
+        .join(Site, Site.id == GroupSite.site_id)
+        .where(Site.organization_id == org_id)
+        .order_by(Site.name)
     ):
         site_names.setdefault(group_id, []).append(name)
     charger_names: dict[uuid.UUID, list[str]] = {g.id: [] for g in groups}
     for group_id, cp_name, ocpp_id in await session.execute(
         select(GroupChargePoint.group_id, ChargePoint.name, ChargePoint.ocpp_id)
         .join(ChargePoint, ChargePoint.id == GroupChargePoint.charge_point_id)
-        .where(ChargePoint.organization_id == org_id).order_by(ChargePoint.name, ChargePoint.ocpp_id)
+        .where(ChargePoint.organization_id == org_id)
+        .order_by(ChargePoint.name, ChargePoint.ocpp_id)
     ):
         charger_names.setdefault(group_id, []).append(cp_name or ocpp_id)
     rows = []
@@ -73,11 +87,17 @@ async def group_rows(session: AsyncSession, org_id: uuid.UUID) -> list[GroupRow]
 
 
 async def chargers_of(session: AsyncSession, org_id: uuid.UUID) -> list[ChargePoint]:
-    return list((await session.scalars(
-        select(ChargePoint).where(
-            ChargePoint.organization_id == org_id, ChargePoint.commissioning_state != CommissioningState.retired
-        ).order_by(ChargePoint.name, ChargePoint.ocpp_id)
-    )).all())
+    return list(
+        (
+            await session.scalars(
+                select(ChargePoint)
+                .where(
+                    ChargePoint.organization_id == org_id, ChargePoint.commissioning_state != CommissioningState.retired
+                )
+                .order_by(ChargePoint.name, ChargePoint.ocpp_id)
+            )
+        ).all()
+    )
 
 
 @dataclass
@@ -87,6 +107,7 @@ class TagRow:
     member_name: str | None
     member_phone: str | None
     group_name: str | None
+    refusal: TagRefusal | None = None  # None: the tag works; see members.tag_state
 
 
 @dataclass
@@ -104,17 +125,25 @@ async def tag_page(
     session: AsyncSession, org_id: uuid.UUID, *, text: str = "", state: str = "", page: int = 1
 ) -> TagPage:
     conditions: list[ColumnElement[bool]] = [IdTag.organization_id == org_id]
-    if state in (TagState.active.value, TagState.blocked.value):
-        conditions.append(IdTag.state == TagState(state))
+    now = utcnow()
+    # "Active" and "Blocked" as chargers see them: a blocked member's card is not active.
+    if state == "active":
+        conditions.append(works_condition(now))
+    elif state == "blocked":
+        conditions.append(~works_condition(now))
     elif state == "visitor":
         conditions.append(IdTag.membership_id.is_(None))
     if text:
         uid = "".join(ch for ch in text if ch not in " :-").upper()
         like = f"%{text.replace('%', '').replace('_', '')}%"
-        conditions.append(or_(IdTag.uid.contains(uid, autoescape=True), IdTag.label.ilike(like),
-                              User.name.ilike(like)))
+        conditions.append(
+            or_(IdTag.uid.contains(uid, autoescape=True), IdTag.label.ilike(like), Membership.name.ilike(like))
+        )
     base = (
-        select(IdTag, Membership.id, User.name, User.phone, UserGroup.name)
+        # The member's name as this organisation knows it (the membership's, not the person's own).
+        select(
+            IdTag, Membership.id, Membership.name, User.phone, UserGroup.name, Membership.state, Membership.removed_at
+        )
         .outerjoin(Membership, Membership.id == IdTag.membership_id)
         .outerjoin(User, User.id == Membership.user_id)
         .outerjoin(UserGroup, UserGroup.id == IdTag.group_id)
@@ -122,7 +151,14 @@ async def tag_page(
     )
     total = int(await session.scalar(select(func.count()).select_from(base.subquery())) or 0)
     rows = await session.execute(base.order_by(IdTag.uid).limit(TAG_PAGE_SIZE).offset((page - 1) * TAG_PAGE_SIZE))
-    return TagPage([TagRow(*row) for row in rows.all()], total, page)
+    return TagPage(
+        [
+            TagRow(tag, member_id, name, phone, group, refusal_of(tag, state, removed_at is not None, now))
+            for tag, member_id, name, phone, group, state, removed_at in rows.all()
+        ],
+        total,
+        page,
+    )
 
 
 @dataclass
@@ -145,13 +181,16 @@ async def unknown_tags(session: AsyncSession, org_id: uuid.UUID) -> list[Sightin
         .order_by(UnknownTagSighting.last_seen_at.desc(), UnknownTagSighting.id)
         .limit(UNKNOWN_LIMIT)
     )
-    return [Sighting(s.id, s.uid, name or ocpp_id, s.first_seen_at, s.last_seen_at, s.seen_count)
-            for s, name, ocpp_id in rows.all()]
+    return [
+        Sighting(s.id, s.uid, name or ocpp_id, s.first_seen_at, s.last_seen_at, s.seen_count)
+        for s, name, ocpp_id in rows.all()
+    ]
 
 
 async def get_sighting(session: AsyncSession, org_id: uuid.UUID, sighting_id: int) -> UnknownTagSighting | None:
     return await session.scalar(
-        select(UnknownTagSighting).join(ChargePoint, ChargePoint.id == UnknownTagSighting.charge_point_id)
+        select(UnknownTagSighting)
+        .join(ChargePoint, ChargePoint.id == UnknownTagSighting.charge_point_id)
         .where(UnknownTagSighting.id == sighting_id, ChargePoint.organization_id == org_id)
     )
 
@@ -171,17 +210,22 @@ async def local_list_sync(session: AsyncSession, org_id: uuid.UUID) -> tuple[int
     latest = (
         select(ChargerCommand.charge_point_id, func.max(ChargerCommand.id).label("id"))
         .where(ChargerCommand.organization_id == org_id, ChargerCommand.action == "SendLocalList")
-        .group_by(ChargerCommand.charge_point_id).subquery()
+        .group_by(ChargerCommand.charge_point_id)
+        .subquery()
     )
-    commands = {c.charge_point_id: c for c in (await session.scalars(
-        select(ChargerCommand).join(latest, latest.c.id == ChargerCommand.id)
-    )).all()}
+    commands = {
+        c.charge_point_id: c
+        for c in (await session.scalars(select(ChargerCommand).join(latest, latest.c.id == ChargerCommand.id))).all()
+    }
     held: dict[uuid.UUID, int] = {
         cp_id: held_version
-        for cp_id, held_version in (await session.execute(
-            select(ChargerLocalList.charge_point_id, ChargerLocalList.version)
-            .where(ChargerLocalList.charge_point_id.in_([cp.id for cp in chargers]))
-        )).all()
+        for cp_id, held_version in (
+            await session.execute(
+                select(ChargerLocalList.charge_point_id, ChargerLocalList.version).where(
+                    ChargerLocalList.charge_point_id.in_([cp.id for cp in chargers])
+                )
+            )
+        ).all()
     }
     rows = []
     for cp in chargers:

@@ -64,9 +64,16 @@ def _now_local(here: OrgContext) -> str:
     return utcnow().astimezone(ZoneInfo(here.org.time_zone)).strftime(LOCAL_MINUTE)
 
 
-async def _form_page(request: Request, here: OrgContext, session: SessionDep, form: PlanForm,
-                     errors: dict[str, str], overview: PlanOverview | None = None, status_code: int = 200,
-                     at_least: int = 0) -> Response:
+async def _form_page(
+    request: Request,
+    here: OrgContext,
+    session: SessionDep,
+    form: PlanForm,
+    errors: dict[str, str],
+    overview: PlanOverview | None = None,
+    status_code: int = 200,
+    at_least: int = 0,
+) -> Response:
     sites = await list_sites(session, here.org.id)
     areas = sorted(PRICE_AREAS, key=lambda a: (not a.startswith(here.org.country), a))
     values = dict(form.values)
@@ -75,11 +82,21 @@ async def _form_page(request: Request, here: OrgContext, session: SessionDep, fo
     if not values.get("effective_from"):
         values["effective_from"] = values["effective_default"] = _now_local(here)
     bands = shown_rows(form.bands, at_least)
-    return render(request, "portal/prices/form.html", {
-        "values": values, "bands": bands, "errors": errors, "overview": overview, "price_areas": areas,
-        "site_areas": sorted({s.price_area for s in sites}), "energy_labels": ENERGY_LABELS,
-        "day_names": [N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun")],
-    }, status_code=status_code)
+    return render(
+        request,
+        "portal/prices/form.html",
+        {
+            "values": values,
+            "bands": bands,
+            "errors": errors,
+            "overview": overview,
+            "price_areas": areas,
+            "site_areas": sorted({s.price_area for s in sites}),
+            "energy_labels": ENERGY_LABELS,
+            "day_names": [N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun")],
+        },
+        status_code=status_code,
+    )
 
 
 def _added_band_row(values: dict[str, str]) -> int:
@@ -107,22 +124,30 @@ async def create_plan(request: Request, here: AdminPage, session: SessionDep) ->
     form = read_plan_form(await request.form())
     if "add_band" in await request.form():
         return await _form_page(request, here, session, form, {}, at_least=_added_band_row(form.values))
-    parsed = parse_plan(form, vat_rate_bp=here.org.vat_rate_bp, currency=here.org.currency,
-                        time_zone=here.org.time_zone)
+    parsed = parse_plan(
+        form, vat_rate_bp=here.org.vat_rate_bp, currency=here.org.currency, time_zone=here.org.time_zone
+    )
     errors = dict(parsed.errors)
     if not form.values.get("name"):
         errors["name"] = gettext("The plan needs a name.")
     if not errors:
         try:
-            plan = await services.create_plan(session, here.actor, here.org.id, form.values["name"],
-                                              parsed.definition, description=form.values.get("description") or None,
-                                              effective_from=parsed.effective_from)
+            plan = await services.create_plan(
+                session,
+                here.actor,
+                here.org.id,
+                form.values["name"],
+                parsed.definition,
+                description=form.values.get("description") or None,
+                effective_from=parsed.effective_from,
+            )
         except (ValidationFailed, Conflict) as exc:
             await session.rollback()
             errors = domain_errors(exc, here.org.time_zone)
         else:
-            return redirect(request, f"{here.base}/prices/{plan.id}",
-                            gettext("Price plan %(name)s created.") % {"name": plan.name})
+            return redirect(
+                request, f"{here.base}/prices/{plan.id}", gettext("Price plan %(name)s created.") % {"name": plan.name}
+            )
     return await _form_page(request, here, session, form, errors, status_code=422)
 
 
@@ -136,8 +161,12 @@ async def plan_page(request: Request, plan_id: uuid.UUID, here: StaffPage, sessi
 async def edit_plan(request: Request, plan_id: uuid.UUID, here: AdminPage, session: SessionDep) -> Response:
     overview = await _overview(here, session, plan_id)
     if overview.plan.archived_at is not None:
-        return redirect(request, f"{here.base}/prices/{plan_id}",
-                        gettext("The plan is archived; create a new plan instead."), "warning")
+        return redirect(
+            request,
+            f"{here.base}/prices/{plan_id}",
+            gettext("The plan is archived; create a new plan instead."),
+            "warning",
+        )
     # Start from the newest version: a change usually builds on the last one decided, even if scheduled.
     latest = overview.versions[-1].version
     return await _form_page(request, here, session, form_from_definition(latest.definition), {}, overview)
@@ -149,13 +178,15 @@ async def add_version(request: Request, plan_id: uuid.UUID, here: AdminPage, ses
     form = read_plan_form(await request.form())
     if "add_band" in await request.form():
         return await _form_page(request, here, session, form, {}, overview, at_least=_added_band_row(form.values))
-    parsed = parse_plan(form, vat_rate_bp=here.org.vat_rate_bp, currency=here.org.currency,
-                        time_zone=here.org.time_zone)
+    parsed = parse_plan(
+        form, vat_rate_bp=here.org.vat_rate_bp, currency=here.org.currency, time_zone=here.org.time_zone
+    )
     errors = dict(parsed.errors)
     if not errors:
         try:
-            version = await services.add_version(session, here.actor, here.org.id, plan_id, parsed.definition,
-                                                 effective_from=parsed.effective_from)
+            version = await services.add_version(
+                session, here.actor, here.org.id, plan_id, parsed.definition, effective_from=parsed.effective_from
+            )
         except (ValidationFailed, Conflict) as exc:
             await session.rollback()
             errors = domain_errors(exc, here.org.time_zone)
@@ -167,22 +198,26 @@ async def add_version(request: Request, plan_id: uuid.UUID, here: AdminPage, ses
 
 def _version_saved(effective_from: datetime, here: OrgContext) -> str:
     return gettext("New prices saved; they apply from %(when)s.") % {
-        "when": local_datetime(effective_from, here.org.time_zone)}
+        "when": local_datetime(effective_from, here.org.time_zone)
+    }
 
 
 @router.post(f"{_BASE}/{{plan_id}}/versions/{{version_id}}/delete")
-async def withdraw_version(request: Request, plan_id: uuid.UUID, version_id: uuid.UUID, here: AdminPage,
-                           session: SessionDep) -> Response:
+async def withdraw_version(
+    request: Request, plan_id: uuid.UUID, version_id: uuid.UUID, here: AdminPage, session: SessionDep
+) -> Response:
     version = await services.get_version(session, here.org.id, plan_id, version_id)
     number = version.number
     try:
         await services.delete_version(session, here.actor, here.org.id, plan_id, version_id)
     except Conflict as exc:
         await session.rollback()
-        return redirect(request, f"{here.base}/prices/{plan_id}", translate(exc.message, here.org.time_zone),
-                        "warning")
-    return redirect(request, f"{here.base}/prices/{plan_id}",
-                    gettext("Scheduled version %(number)s withdrawn.") % {"number": number})
+        return redirect(request, f"{here.base}/prices/{plan_id}", translate(exc.message, here.org.time_zone), "warning")
+    return redirect(
+        request,
+        f"{here.base}/prices/{plan_id}",
+        gettext("Scheduled version %(number)s withdrawn.") % {"number": number},
+    )
 
 
 @router.get(f"{_BASE}/{{plan_id}}/archive")
@@ -200,6 +235,10 @@ async def archive(request: Request, plan_id: uuid.UUID, here: AdminPage, session
     except Conflict as exc:
         await session.rollback()
         overview = await _overview(here, session, plan_id)
-        return render(request, "portal/prices/archive.html", {
-            "overview": overview, "errors": {GENERAL: translate(exc.message, here.org.time_zone)}}, status_code=409)
+        return render(
+            request,
+            "portal/prices/archive.html",
+            {"overview": overview, "errors": {GENERAL: translate(exc.message, here.org.time_zone)}},
+            status_code=409,
+        )
     return redirect(request, f"{here.base}/prices", gettext("Price plan %(name)s archived.") % {"name": name})

@@ -22,6 +22,7 @@ from ladeportal.web.deps import SessionDep
 from ladeportal.web.portal.access import AdminPage, OrgContext, StaffPage
 from ladeportal.web.portal.flash import redirect
 from ladeportal.web.portal.forms import form_values
+from ladeportal.web.portal.pages.price_removal import confirm_removal
 from ladeportal.web.portal.pages.prices_messages import translate
 from ladeportal.web.portal.templating import render
 
@@ -51,8 +52,14 @@ def _id(raw: str | None) -> uuid.UUID | None:
         raise NotFound("No such price plan.") from None
 
 
-async def _page(request: Request, here: OrgContext, session: SessionDep, values: dict[str, str] | None = None,
-                errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
+async def _page(
+    request: Request,
+    here: OrgContext,
+    session: SessionDep,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     plans = await services.list_plans(session, here.org.id, include_archived=True)
     by_id = {p.id: p for p in plans}
     sites = await list_sites(session, here.org.id)
@@ -63,20 +70,47 @@ async def _page(request: Request, here: OrgContext, session: SessionDep, values:
 
     group_rows = await assignments.group_assignments(session, here.org.id)
     groups = [
-        GroupAssignments(g, ordered([Assignment(site_by_id.get(r.site_id) if r.site_id else None, by_id[r.plan_id])
-                                     for r in group_rows if r.group_id == g.id]))
+        GroupAssignments(
+            g,
+            ordered(
+                [
+                    Assignment(site_by_id.get(r.site_id) if r.site_id else None, by_id[r.plan_id])
+                    for r in group_rows
+                    if r.group_id == g.id
+                ]
+            ),
+        )
         for g in await list_groups(session, here.org.id)
     ]
-    public = ordered([Assignment(site_by_id.get(r.site_id) if r.site_id else None, by_id[r.plan_id])
-                      for r in await assignments.public_assignments(session, here.org.id)])
-    return render(request, "portal/prices/assignments.html", {
-        "groups": groups, "public": public, "sites": sites,
-        "plans": [p for p in plans if p.archived_at is None], "values": values or {}, "errors": errors or {},
-    }, status_code=status_code)
+    public = ordered(
+        [
+            Assignment(site_by_id.get(r.site_id) if r.site_id else None, by_id[r.plan_id])
+            for r in await assignments.public_assignments(session, here.org.id)
+        ]
+    )
+    return render(
+        request,
+        "portal/prices/assignments.html",
+        {
+            "groups": groups,
+            "public": public,
+            "sites": sites,
+            "plans": [p for p in plans if p.archived_at is None],
+            "values": values or {},
+            "errors": errors or {},
+        },
+        status_code=status_code,
+    )
 
 
-async def _failed(request: Request, here: OrgContext, session: SessionDep, values: dict[str, str],
-                  exc: ValidationFailed | Conflict, prefix: str) -> Response:
+async def _failed(
+    request: Request,
+    here: OrgContext,
+    session: SessionDep,
+    values: dict[str, str],
+    exc: ValidationFailed | Conflict,
+    prefix: str,
+) -> Response:
     await session.rollback()
     field = f"{prefix}_{exc.field}" if exc.field else f"{prefix}_plan_id"
     return await _page(request, here, session, values, {field: translate(exc.message, here.org.time_zone)}, 422)
@@ -105,6 +139,26 @@ async def assign_group(request: Request, here: AdminPage, session: SessionDep) -
     return redirect(request, f"{here.base}/prices/assignments", gettext("The group's plan is saved."))
 
 
+@router.get(f"{_BASE}/groups/remove")
+async def confirm_unassign_group(
+    request: Request, here: AdminPage, session: SessionDep, group_id: str | None = None, site_id: str | None = None
+) -> Response:
+    group_uuid, site_uuid = _id(group_id), _id(site_id)
+    if group_uuid is None:
+        raise NotFound("No such group.")
+    group = await get_group(session, here.org.id, group_uuid)  # 404 for another organisation's group or site
+    site = await get_site(session, here.org.id, site_uuid) if site_uuid is not None else None
+    return await confirm_removal(
+        request,
+        here,
+        session,
+        group=group,
+        site=site,
+        action=f"{here.base}/prices/assignments/groups/remove",
+        back=f"{here.base}/prices/assignments",
+    )
+
+
 @router.post(f"{_BASE}/groups/remove")
 async def unassign_group(request: Request, here: AdminPage, session: SessionDep) -> Response:
     values = await form_values(request)
@@ -118,8 +172,9 @@ async def unassign_group(request: Request, here: AdminPage, session: SessionDep)
         await assignments.unassign_group_plan(session, here.actor, here.org.id, group_id, site_id=site_id)
     except NotFound as exc:  # already removed, e.g. in another tab
         await session.rollback()
-        return redirect(request, f"{here.base}/prices/assignments", translate(exc.message, here.org.time_zone),
-                        "warning")
+        return redirect(
+            request, f"{here.base}/prices/assignments", translate(exc.message, here.org.time_zone), "warning"
+        )
     return redirect(request, f"{here.base}/prices/assignments", gettext("The group's plan is removed."))
 
 
@@ -136,6 +191,23 @@ async def assign_public(request: Request, here: AdminPage, session: SessionDep) 
     return redirect(request, f"{here.base}/prices/assignments", gettext("The public plan is saved."))
 
 
+@router.get(f"{_BASE}/public/remove")
+async def confirm_unassign_public(
+    request: Request, here: AdminPage, session: SessionDep, site_id: str | None = None
+) -> Response:
+    site_uuid = _id(site_id)
+    site = await get_site(session, here.org.id, site_uuid) if site_uuid is not None else None
+    return await confirm_removal(
+        request,
+        here,
+        session,
+        group=None,
+        site=site,
+        action=f"{here.base}/prices/assignments/public/remove",
+        back=f"{here.base}/prices/assignments",
+    )
+
+
 @router.post(f"{_BASE}/public/remove")
 async def unassign_public(request: Request, here: AdminPage, session: SessionDep) -> Response:
     values = await form_values(request)
@@ -146,6 +218,7 @@ async def unassign_public(request: Request, here: AdminPage, session: SessionDep
         await assignments.unassign_public_plan(session, here.actor, here.org.id, site_id=site_id)
     except NotFound as exc:  # already removed, e.g. in another tab
         await session.rollback()
-        return redirect(request, f"{here.base}/prices/assignments", translate(exc.message, here.org.time_zone),
-                        "warning")
+        return redirect(
+            request, f"{here.base}/prices/assignments", translate(exc.message, here.org.time_zone), "warning"
+        )
     return redirect(request, f"{here.base}/prices/assignments", gettext("The public plan is removed."))

@@ -37,12 +37,17 @@ from ladeportal.web.portal.templating import render
 
 router = APIRouter()
 
-LINE_LABELS = {LineKind.ENERGY: N_("Energy"), LineKind.TIME: N_("Time fee"), LineKind.START_FEE: N_("Start fee"),
-               LineKind.MINIMUM: N_("Up to the minimum per session"),
-               LineKind.MAXIMUM: N_("Down to the maximum per session")}
+LINE_LABELS = {
+    LineKind.ENERGY: N_("Energy"),
+    LineKind.TIME: N_("Time fee"),
+    LineKind.START_FEE: N_("Start fee"),
+    LineKind.MINIMUM: N_("Up to the minimum per session"),
+    LineKind.MAXIMUM: N_("Down to the maximum per session"),
+}
 WARNING_LABELS = {
-    WarningCode.SPOT_PRICE_MISSING: N_("No spot price is published for part of this time yet; the plan's "
-                                       "fallback price was used there."),
+    WarningCode.SPOT_PRICE_MISSING: N_(
+        "No spot price is published for part of this time yet; the plan's fallback price was used there."
+    ),
     WarningCode.METER_WENT_BACKWARDS: N_("A meter reading went backwards."),
     WarningCode.TOO_FEW_METER_READINGS: N_("No energy to bill."),
     WarningCode.DISCONNECTED_BEFORE_CONNECTED: N_("The session ends before it starts."),
@@ -84,20 +89,34 @@ def _line(line: CostLine, currency: str) -> LineView:
         detail = f"{number(line.quantity, 2)} kWh × {_price(line.unit_price, currency)}"
     elif line.unit is Unit.MINUTE:
         detail = gettext("%(minutes)s min × %(price)s per hour") % {
-            "minutes": number(line.quantity), "price": _price(line.unit_price * 60, currency)}
+            "minutes": number(line.quantity),
+            "price": _price(line.unit_price * 60, currency),
+        }
     else:
         detail = ""
     label = gettext(LINE_LABELS[line.kind])
-    return LineView(f"{label} ({line.label})" if line.label else label, detail, line.period_start, line.period_end,
-                    line.net, line.vat, line.gross)
+    return LineView(
+        f"{label} ({line.label})" if line.label else label,
+        detail,
+        line.period_start,
+        line.period_end,
+        line.net,
+        line.vat,
+        line.gross,
+    )
 
 
 def quote_view(result: Quote, energy_wh: int, start: datetime, end: datetime) -> QuoteView:
     breakdown = result.breakdown
     codes = dict.fromkeys(w.code for w in breakdown.warnings)
     return QuoteView(
-        result, describe_plan(definition_of(result.version).plan, describe_locale()), result.time_zone, start, end,
-        energy_wh, [_line(line, breakdown.currency) for line in breakdown.lines],
+        result,
+        describe_plan(definition_of(result.version).plan, describe_locale()),
+        result.time_zone,
+        start,
+        end,
+        energy_wh,
+        [_line(line, breakdown.currency) for line in breakdown.lines],
         [gettext(WARNING_LABELS[code]) for code in codes],
     )
 
@@ -114,14 +133,22 @@ def _defaults(here: OrgContext) -> dict[str, str]:
 
 
 async def calculator_context(
-    session: SessionDep, here: OrgContext, values: dict[str, str] | None, errors: dict[str, str] | None = None,
+    session: SessionDep,
+    here: OrgContext,
+    values: dict[str, str] | None,
+    errors: dict[str, str] | None = None,
     result: QuoteView | None = None,
 ) -> dict[str, Any]:
     plans = await services.list_plans(session, here.org.id)
-    return {"calc": {
-        "values": values if values is not None else _defaults(here), "errors": errors or {}, "result": result,
-        "plans": plans, "sites": await list_sites(session, here.org.id),
-    }}
+    return {
+        "calc": {
+            "values": values if values is not None else _defaults(here),
+            "errors": errors or {},
+            "result": result,
+            "plans": plans,
+            "sites": await list_sites(session, here.org.id),
+        }
+    }
 
 
 def _uuid(raw: str | None) -> uuid.UUID | None:
@@ -134,8 +161,9 @@ def _uuid(raw: str | None) -> uuid.UUID | None:
         raise NotFound("No such price plan.") from None
 
 
-async def _calculate(session: SessionDep, here: OrgContext, values: dict[str, str]) -> tuple[
-        QuoteView | None, dict[str, str]]:
+async def _calculate(
+    session: SessionDep, here: OrgContext, values: dict[str, str]
+) -> tuple[QuoteView | None, dict[str, str]]:
     errors: dict[str, str] = {}
     plan_id, site_id = _uuid(values.get("plan_id")), _uuid(values.get("site_id"))
     if plan_id is None:

@@ -30,17 +30,41 @@ BAND_ROWS_MAX = 8
 LOCAL_MINUTE = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
 
 TEXT_FIELDS = (
-    "name", "description", "effective_from", "effective_default", "prices_include_vat", "energy_type",
-    "price_per_kwh", "spot_area", "spot_factor", "spot_markup", "spot_floor", "spot_ceiling", "spot_fallback",
-    "time_fee_per_hour", "time_fee_grace_minutes", "time_fee_hours", "start_fee", "minimum_per_session",
-    "maximum_per_session", "monthly_fee_per_member", "band_rows",
+    "name",
+    "description",
+    "effective_from",
+    "effective_default",
+    "prices_include_vat",
+    "energy_type",
+    "price_per_kwh",
+    "spot_area",
+    "spot_factor",
+    "spot_markup",
+    "spot_floor",
+    "spot_ceiling",
+    "spot_fallback",
+    "time_fee_per_hour",
+    "time_fee_grace_minutes",
+    "time_fee_hours",
+    "start_fee",
+    "minimum_per_session",
+    "maximum_per_session",
+    "monthly_fee_per_member",
+    "band_rows",
 )
 # The codec's field names, as the form calls them.
 _FIELD_NAMES = {
-    "energy.type": "energy_type", "energy.price_per_kwh": "price_per_kwh", "energy.area": "spot_area",
-    "energy.factor": "spot_factor", "energy.markup_per_kwh": "spot_markup", "energy.floor_per_kwh": "spot_floor",
-    "energy.ceiling_per_kwh": "spot_ceiling", "energy.fallback_per_kwh": "spot_fallback", "energy.bands": "bands",
-    "time_fee.price_per_hour": "time_fee_per_hour", "time_fee.grace_minutes": "time_fee_grace_minutes",
+    "energy.type": "energy_type",
+    "energy.price_per_kwh": "price_per_kwh",
+    "energy.area": "spot_area",
+    "energy.factor": "spot_factor",
+    "energy.markup_per_kwh": "spot_markup",
+    "energy.floor_per_kwh": "spot_floor",
+    "energy.ceiling_per_kwh": "spot_ceiling",
+    "energy.fallback_per_kwh": "spot_fallback",
+    "energy.bands": "bands",
+    "time_fee.price_per_hour": "time_fee_per_hour",
+    "time_fee.grace_minutes": "time_fee_grace_minutes",
     "time_fee.local_hours": "time_fee_hours",
 }
 _BAND_FIELD = re.compile(r"energy\.bands\[(\d+)\](?:\.(\w+))?")
@@ -76,9 +100,11 @@ class ParsedPlan:
 
 def default_bands() -> list[BandRow]:
     """Night every day, and weekday and weekend daytime: a valid week the owner only has to price."""
-    return [BandRow(("0", "1", "2", "3", "4"), "06:00", "22:00", "", gettext("Weekday")),
-            BandRow(("5", "6"), "06:00", "22:00", "", gettext("Weekend")),
-            BandRow(tuple(str(d) for d in range(7)), "22:00", "06:00", "", gettext("Night"))]
+    return [
+        BandRow(("0", "1", "2", "3", "4"), "06:00", "22:00", "", gettext("Weekday")),
+        BandRow(("5", "6"), "06:00", "22:00", "", gettext("Weekend")),
+        BandRow(tuple(str(d) for d in range(7)), "22:00", "06:00", "", gettext("Night")),
+    ]
 
 
 def shown_rows(bands: list[BandRow], at_least: int = 0) -> list[BandRow]:
@@ -97,8 +123,13 @@ def read_plan_form(form: FormData) -> PlanForm:
         return value.strip() if isinstance(value, str) else ""
 
     bands = [
-        BandRow(tuple(v for v in form.getlist(f"band{i}_days") if isinstance(v, str)), text(f"band{i}_start"),
-                text(f"band{i}_end"), text(f"band{i}_price"), text(f"band{i}_label"))
+        BandRow(
+            tuple(v for v in form.getlist(f"band{i}_days") if isinstance(v, str)),
+            text(f"band{i}_start"),
+            text(f"band{i}_end"),
+            text(f"band{i}_price"),
+            text(f"band{i}_label"),
+        )
         for i in range(BAND_ROWS_MAX)
     ]
     return PlanForm({key: text(key) for key in TEXT_FIELDS}, bands)
@@ -111,7 +142,7 @@ def _amount(raw: str) -> str | None:
 
 
 def _hours(raw: str) -> list[int] | None:
-    """"08-22" or "0-6, 22-24": the hours (0-23) a time fee applies in; None when empty."""
+    """ "08-22" or "0-6, 22-24": the hours (0-23) a time fee applies in; None when empty."""
     if not raw:
         return None
     hours: set[int] = set()
@@ -156,18 +187,29 @@ def _energy(form: PlanForm) -> tuple[dict[str, Any], list[int]]:
     if kind == "fixed":
         return {"type": "fixed", "price_per_kwh": _amount(v.get("price_per_kwh", ""))}, []
     if kind == "spot":
-        return {"type": "spot", "area": v.get("spot_area", ""), "factor": _amount(v.get("spot_factor", "")),
-                "markup_per_kwh": _amount(v.get("spot_markup", "")),
-                "floor_per_kwh": _amount(v.get("spot_floor", "")),
-                "ceiling_per_kwh": _amount(v.get("spot_ceiling", "")),
-                "fallback_per_kwh": _amount(v.get("spot_fallback", ""))}, []
+        return {
+            "type": "spot",
+            "area": v.get("spot_area", ""),
+            "factor": _amount(v.get("spot_factor", "")),
+            "markup_per_kwh": _amount(v.get("spot_markup", "")),
+            "floor_per_kwh": _amount(v.get("spot_floor", "")),
+            "ceiling_per_kwh": _amount(v.get("spot_ceiling", "")),
+            "fallback_per_kwh": _amount(v.get("spot_fallback", "")),
+        }, []
     if kind == "time_of_day":
         rows = [i for i, band in enumerate(form.bands) if not band.is_empty]
         bands = []
         for i in rows:
             band = form.bands[i]
-            bands.append({"weekdays": sorted({int(d) for d in band.days if d.isdigit()}), "start": band.start,
-                          "end": band.end, "price_per_kwh": _amount(band.price), "label": band.label})
+            bands.append(
+                {
+                    "weekdays": sorted({int(d) for d in band.days if d.isdigit()}),
+                    "start": band.start,
+                    "end": band.end,
+                    "price_per_kwh": _amount(band.price),
+                    "label": band.label,
+                }
+            )
         return {"type": "time_of_day", "bands": bands}, rows
     return {"type": kind}, []
 
@@ -269,13 +311,28 @@ def form_from_definition(definition: dict[str, Any]) -> PlanForm:
     if values["energy_type"] == "fixed" and _shown(values["price_per_kwh"]) == "":
         values.update(energy_type="free", price_per_kwh="")
     if energy.get("type") == "spot":
-        values.update(spot_area=energy.get("area", ""), spot_factor=energy.get("factor", "1"),
-                      spot_markup=_shown(energy.get("markup_per_kwh")),
-                      spot_floor=energy.get("floor_per_kwh") or "", spot_ceiling=energy.get("ceiling_per_kwh") or "",
-                      spot_fallback=energy.get("fallback_per_kwh", ""))
-    bands = [BandRow(tuple(str(d) for d in b.get("weekdays", [])), b.get("start", ""), b.get("end", ""),
-                     b.get("price_per_kwh", ""), b.get("label", ""))
-             for b in energy.get("bands", [])] if energy.get("type") == "time_of_day" else default_bands()
+        values.update(
+            spot_area=energy.get("area", ""),
+            spot_factor=energy.get("factor", "1"),
+            spot_markup=_shown(energy.get("markup_per_kwh")),
+            spot_floor=energy.get("floor_per_kwh") or "",
+            spot_ceiling=energy.get("ceiling_per_kwh") or "",
+            spot_fallback=energy.get("fallback_per_kwh", ""),
+        )
+    bands = (
+        [
+            BandRow(
+                tuple(str(d) for d in b.get("weekdays", [])),
+                b.get("start", ""),
+                b.get("end", ""),
+                b.get("price_per_kwh", ""),
+                b.get("label", ""),
+            )
+            for b in energy.get("bands", [])
+        ]
+        if energy.get("type") == "time_of_day"
+        else default_bands()
+    )
     return PlanForm(values, bands)
 
 
@@ -290,5 +347,9 @@ def _shown(amount: Any) -> str:
         return text
 
 
-ENERGY_LABELS = {"fixed": N_("Fixed price per kWh"), "time_of_day": N_("By time of day and weekday"),
-                 "spot": N_("Spot price plus markup"), "free": N_("Free")}
+ENERGY_LABELS = {
+    "fixed": N_("Fixed price per kWh"),
+    "time_of_day": N_("By time of day and weekday"),
+    "spot": N_("Spot price plus markup"),
+    "free": N_("Free"),
+}

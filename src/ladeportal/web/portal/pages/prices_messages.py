@@ -16,8 +16,15 @@ from ladeportal.i18n import N_, gettext
 from ladeportal.i18n.formatting import local_datetime
 
 # Day abbreviations as pricing.validation writes them in "no band covers Mon 06:00-07:00".
-_DAYS = {"Mon": N_("Mon"), "Tue": N_("Tue"), "Wed": N_("Wed"), "Thu": N_("Thu"), "Fri": N_("Fri"),
-         "Sat": N_("Sat"), "Sun": N_("Sun")}
+_DAYS = {
+    "Mon": N_("Mon"),
+    "Tue": N_("Tue"),
+    "Wed": N_("Wed"),
+    "Thu": N_("Thu"),
+    "Fri": N_("Fri"),
+    "Sat": N_("Sat"),
+    "Sun": N_("Sun"),
+}
 _DAY_WORD = re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b")
 _ISO = r"\d{4}-\d\d-\d\dT[\d:.]+(?:[+-]\d\d:\d\d|Z)"
 
@@ -27,10 +34,14 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
     (r"(?P<value>.+) is not a finite amount", N_("%(value)s is not an amount; write it like 2,50.")),
     (r"must not be negative, got (?P<value>.+)", N_("Must not be negative.")),
     (r"must be whole øre \(at most two decimals\), got (?P<value>.+)", N_("At most two decimals (whole øre).")),
-    (r"minimum (?P<value>\S+) is above the maximum (?P<other>\S+)",
-     N_("The minimum %(value)s is above the maximum %(other)s.")),
-    (r"floor (?P<value>\S+) is above the ceiling (?P<other>\S+)",
-     N_("The floor %(value)s is above the ceiling %(other)s.")),
+    (
+        r"minimum (?P<value>\S+) is above the maximum (?P<other>\S+)",
+        N_("The minimum %(value)s is above the maximum %(other)s."),
+    ),
+    (
+        r"floor (?P<value>\S+) is above the ceiling (?P<other>\S+)",
+        N_("The floor %(value)s is above the ceiling %(other)s."),
+    ),
     (r"unknown price area .+", N_("Choose a price area.")),
     (r"must be whole minutes, 0 or more, got .+", N_("Give whole minutes, 0 or more.")),
     (r"must be a whole number, got .+", N_("Give a whole number.")),
@@ -39,24 +50,40 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
     (r"start and end must be whole minutes .+", N_("Give a time like 06:00.")),
     (r"must be a non-empty set of hours from 0 to 23", N_("Give hours like 08-22.")),
     (r"add at least one band", N_("Add at least one band.")),
-    (r"no band covers (?P<value>.+); bands must cover the whole week",
-     N_("No band covers %(value)s; the bands must cover the whole week.")),
-    (r"bands (?P<other>[\d and]+) overlap on (?P<value>.+); each minute needs exactly one band",
-     N_("Bands %(other)s overlap on %(value)s; each minute needs exactly one band.")),
+    (
+        r"no band covers (?P<value>.+); bands must cover the whole week",
+        N_("No band covers %(value)s; the bands must cover the whole week."),
+    ),
+    (
+        r"bands (?P<other>[\d and]+) overlap on (?P<value>.+); each minute needs exactly one band",
+        N_("Bands %(other)s overlap on %(value)s; each minute needs exactly one band."),
+    ),
     (r"A price plan named '(?P<value>.+)' already exists\.", N_("A price plan named %(value)s already exists.")),
     (r"The name is longer than (?P<value>\d+) characters\.", N_("At most %(value)s characters.")),
-    (rf"Another version already takes effect at (?P<when>{_ISO})\.",
-     N_("Another version already takes effect at %(when)s.")),
-    (rf"(?P<value>\d+) finished session\(s\) that started at or after (?P<at>{_ISO}) are already priced with "
-     rf"this plan \(the latest started (?P<when>{_ISO})\); .+",
-     N_("%(value)s finished session(s) are already priced with this plan from then on (the latest started "
-        "%(when)s). Past sessions never change: choose a moment after that.")),
-    (r"The plan is still assigned (?P<value>\d+) time\(s\); assign another plan first\.",
-     N_("The plan is still used %(value)s time(s); give those groups and sites another plan first.")),
-    (r"(?P<value>\d+) session\(s\) were priced with this version; it cannot be withdrawn\.",
-     N_("%(value)s session(s) were priced with this version; it cannot be withdrawn.")),
-    (rf"No version of this plan is in force at (?P<when>{_ISO}); pick a later start or a version\.",
-     N_("The plan has no prices yet at %(when)s; pick a later start.")),
+    (
+        rf"Another version already takes effect at (?P<when>{_ISO})\.",
+        N_("Another version already takes effect at %(when)s."),
+    ),
+    (
+        rf"(?P<value>\d+) finished session\(s\) that started at or after (?P<at>{_ISO}) are already priced with "
+        rf"this plan \(the latest started (?P<when>{_ISO})\); .+",
+        N_(
+            "%(value)s finished session(s) are already priced with this plan from then on (the latest started "
+            "%(when)s). Past sessions never change: choose a moment after that."
+        ),
+    ),
+    (
+        r"The plan is still assigned (?P<value>\d+) time\(s\); assign another plan first\.",
+        N_("The plan is still used %(value)s time(s); give those groups and sites another plan first."),
+    ),
+    (
+        r"(?P<value>\d+) session\(s\) were priced with this version; it cannot be withdrawn\.",
+        N_("%(value)s session(s) were priced with this version; it cannot be withdrawn."),
+    ),
+    (
+        rf"No version of this plan is in force at (?P<when>{_ISO}); pick a later start or a version\.",
+        N_("The plan has no prices yet at %(when)s; pick a later start."),
+    ),
 )
 _COMPILED = tuple((re.compile(pattern), template) for pattern, template in _PATTERNS)
 

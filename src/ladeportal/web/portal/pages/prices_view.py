@@ -42,24 +42,31 @@ def _energy(energy: EnergyPrice, plan: PlanVersion) -> EnergyPrice:
     if isinstance(energy, FixedEnergyPrice):
         return FixedEnergyPrice(_convert(energy.price_per_kwh, plan))
     if isinstance(energy, TimeOfDayEnergyPrice):
-        return TimeOfDayEnergyPrice(tuple(replace(b, price_per_kwh=_convert(b.price_per_kwh, plan))
-                                          for b in energy.bands))
+        return TimeOfDayEnergyPrice(
+            tuple(replace(b, price_per_kwh=_convert(b.price_per_kwh, plan)) for b in energy.bands)
+        )
     assert isinstance(energy, SpotEnergyPrice)
     # The engine adds VAT to the spot price before the factor in a plan entered incl. VAT, so the
     # factor stays and only the amounts in kr change basis.
-    return replace(energy, markup_per_kwh=_convert(energy.markup_per_kwh, plan),
-                   fallback_per_kwh=_convert(energy.fallback_per_kwh, plan),
-                   floor_per_kwh=_optional(energy.floor_per_kwh, plan),
-                   ceiling_per_kwh=_optional(energy.ceiling_per_kwh, plan))
+    return replace(
+        energy,
+        markup_per_kwh=_convert(energy.markup_per_kwh, plan),
+        fallback_per_kwh=_convert(energy.fallback_per_kwh, plan),
+        floor_per_kwh=_optional(energy.floor_per_kwh, plan),
+        ceiling_per_kwh=_optional(energy.ceiling_per_kwh, plan),
+    )
 
 
 def in_other_basis(plan: PlanVersion) -> PlanVersion:
     """The same plan with every amount excluding VAT if it was entered including it, and vice versa."""
     fee = plan.time_fee
     return replace(
-        plan, prices_include_vat=not plan.prices_include_vat, energy=_energy(plan.energy, plan),
+        plan,
+        prices_include_vat=not plan.prices_include_vat,
+        energy=_energy(plan.energy, plan),
         time_fee=None if fee is None else replace(fee, price_per_hour=_convert(fee.price_per_hour, plan)),
-        start_fee=_convert(plan.start_fee, plan), minimum_per_session=_optional(plan.minimum_per_session, plan),
+        start_fee=_convert(plan.start_fee, plan),
+        minimum_per_session=_optional(plan.minimum_per_session, plan),
         maximum_per_session=_optional(plan.maximum_per_session, plan),
     )
 
@@ -86,8 +93,11 @@ def version_row(view: VersionView) -> VersionRow:
     plan = definition.plan
     monthly = definition.monthly_fee_per_member
     return VersionRow(
-        view, describe_plan(in_other_basis(plan), describe_locale()), plan.currency,
-        int(monthly * MINOR_PER_MAJOR), int((_convert(monthly, plan) * MINOR_PER_MAJOR).quantize(Decimal(1))),
+        view,
+        describe_plan(in_other_basis(plan), describe_locale()),
+        plan.currency,
+        int(monthly * MINOR_PER_MAJOR),
+        int((_convert(monthly, plan) * MINOR_PER_MAJOR).quantize(Decimal(1))),
         plan.prices_include_vat,
     )
 

@@ -31,8 +31,12 @@ router = APIRouter()
 register_section(NavSection("rfid", N_("RFID"), "/rfid", ORDER["rfid"], icon="id"))
 
 STATE_FILTERS = {"active": N_("Active"), "blocked": N_("Blocked"), "visitor": N_("Visitor keys")}
-SYNC_LABELS = {"in_sync": N_("Up to date"), "pending": N_("Being sent"), "failed": N_("Not accepted"),
-               "never": N_("Never sent")}
+SYNC_LABELS = {
+    "in_sync": N_("Up to date"),
+    "pending": N_("Being sent"),
+    "failed": N_("Not accepted"),
+    "never": N_("Never sent"),
+}
 # The domain names the owner membership_id/group_id; the form asks for a member's number or a group.
 FIELD_NAMES = {"membership_id": "member", "phone": "member", "expires_at": "expires_on"}
 
@@ -66,35 +70,82 @@ def _page_number(raw: str | None) -> int:
         return 1
 
 
-async def _list_page(request: Request, here: OrgContext, session: SessionDep, *, q: str = "", state: str = "",
-                     page: int = 1, claim: dict[str, object] | None = None, status_code: int = 200) -> Response:
+async def _list_page(
+    request: Request,
+    here: OrgContext,
+    session: SessionDep,
+    *,
+    q: str = "",
+    state: str = "",
+    page: int = 1,
+    claim: dict[str, object] | None = None,
+    status_code: int = 200,
+) -> Response:
     version, sync_rows = await local_list_sync(session, here.org.id)
-    return render(request, "portal/rfid/list.html", {
-        "tags": await tag_page(session, here.org.id, text=q, state=state, page=page),
-        "filters": {"q": q, "state": state}, "state_filters": STATE_FILTERS,
-        "unknown": await unknown_tags(session, here.org.id), "groups": await list_groups(session, here.org.id),
-        "list_version": version, "sync_rows": sync_rows, "sync_labels": SYNC_LABELS,
-        "claim": claim or {}, "paging_query": "&".join(f"{k}={v}" for k, v in (("q", q), ("state", state)) if v),
-    }, status_code=status_code)
+    return render(
+        request,
+        "portal/rfid/list.html",
+        {
+            "tags": await tag_page(session, here.org.id, text=q, state=state, page=page),
+            "filters": {"q": q, "state": state},
+            "state_filters": STATE_FILTERS,
+            "unknown": await unknown_tags(session, here.org.id),
+            "groups": await list_groups(session, here.org.id),
+            "list_version": version,
+            "sync_rows": sync_rows,
+            "sync_labels": SYNC_LABELS,
+            "claim": claim or {},
+            "paging_query": "&".join(f"{k}={v}" for k, v in (("q", q), ("state", state)) if v),
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/portal/o/{org_id}/rfid")
-async def list_tags_page(request: Request, here: StaffPage, session: SessionDep, q: str | None = None,
-                         state: str | None = None, page: str | None = None) -> Response:
-    return await _list_page(request, here, session, q=(q or "").strip()[:40],
-                            state=state if state in STATE_FILTERS else "", page=_page_number(page))
+async def list_tags_page(
+    request: Request,
+    here: StaffPage,
+    session: SessionDep,
+    q: str | None = None,
+    state: str | None = None,
+    page: str | None = None,
+) -> Response:
+    return await _list_page(
+        request,
+        here,
+        session,
+        q=(q or "").strip()[:40],
+        state=state if state in STATE_FILTERS else "",
+        page=_page_number(page),
+    )
 
 
-async def _form(request: Request, here: OrgContext, session: SessionDep, values: dict[str, str],
-                errors: dict[str, str], tag: IdTag | None = None, status_code: int = 200) -> Response:
-    return render(request, "portal/rfid/form.html", {
-        "values": values, "errors": errors, "tag": tag, "groups": await list_groups(session, here.org.id),
-    }, status_code=status_code)
+async def _form(
+    request: Request,
+    here: OrgContext,
+    session: SessionDep,
+    values: dict[str, str],
+    errors: dict[str, str],
+    tag: IdTag | None = None,
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "portal/rfid/form.html",
+        {
+            "values": values,
+            "errors": errors,
+            "tag": tag,
+            "groups": await list_groups(session, here.org.id),
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/portal/o/{org_id}/rfid/new")
-async def new_tag(request: Request, here: AdminPage, session: SessionDep, uid: str | None = None,
-                  member: str | None = None) -> Response:
+async def new_tag(
+    request: Request, here: AdminPage, session: SessionDep, uid: str | None = None, member: str | None = None
+) -> Response:
     return await _form(request, here, session, {"uid": uid or "", "member": member or "", "owner": "member"}, {})
 
 
@@ -103,10 +154,18 @@ async def register(request: Request, here: AdminPage, session: SessionDep) -> Re
     values = await form_values(request)
     try:
         owner = await _owner(session, here, values)
-        tag = await add_tag(session, here.actor, here.org.id, TagInput(
-            uid=values.get("uid", ""), membership_id=owner.membership_id, group_id=owner.group_id,
-            label=values.get("label"), expires_at=parse_expiry_date(values.get("expires_on"), here.org.time_zone),
-        ))
+        tag = await add_tag(
+            session,
+            here.actor,
+            here.org.id,
+            TagInput(
+                uid=values.get("uid", ""),
+                membership_id=owner.membership_id,
+                group_id=owner.group_id,
+                label=values.get("label"),
+                expires_at=parse_expiry_date(values.get("expires_on"), here.org.time_zone),
+            ),
+        )
     except (ValidationFailed, Conflict, NotFound) as exc:
         await session.rollback()
         return await _form(request, here, session, values, errors_of(exc, FIELD_NAMES), status_code=422)
@@ -122,9 +181,17 @@ async def claim(request: Request, sighting_id: int, here: AdminPage, session: Se
     values = await form_values(request)
     try:
         owner = await _owner(session, here, values)
-        await add_tag(session, here.actor, here.org.id, TagInput(
-            uid=uid, membership_id=owner.membership_id, group_id=owner.group_id, label=values.get("label"),
-        ))
+        await add_tag(
+            session,
+            here.actor,
+            here.org.id,
+            TagInput(
+                uid=uid,
+                membership_id=owner.membership_id,
+                group_id=owner.group_id,
+                label=values.get("label"),
+            ),
+        )
     except (ValidationFailed, Conflict, NotFound) as exc:
         await session.rollback()
         claim_state = {"id": sighting_id, "values": values, "errors": errors_of(exc, FIELD_NAMES)}
@@ -134,9 +201,14 @@ async def claim(request: Request, sighting_id: int, here: AdminPage, session: Se
 
 def _values(tag: IdTag, time_zone: str) -> dict[str, str]:
     member = tag.membership.user.phone if tag.membership is not None and tag.membership.user else ""
-    return {"uid": tag.uid, "owner": "group" if tag.membership_id is None else "member", "member": member or "",
-            "group_id": str(tag.group_id or ""), "label": tag.label or "",
-            "expires_on": expiry_input(tag.expires_at, time_zone)}
+    return {
+        "uid": tag.uid,
+        "owner": "group" if tag.membership_id is None else "member",
+        "member": member or "",
+        "group_id": str(tag.group_id or ""),
+        "label": tag.label or "",
+        "expires_on": expiry_input(tag.expires_at, time_zone),
+    }
 
 
 async def _tag(session: SessionDep, here: OrgContext, tag_id: uuid.UUID) -> IdTag:
@@ -160,10 +232,18 @@ async def save_tag(request: Request, tag_id: uuid.UUID, here: AdminPage, session
     values = await form_values(request)
     try:
         owner = await _owner(session, here, values)
-        await update_tag(session, here.actor, here.org.id, tag.id, TagChanges(
-            membership_id=owner.membership_id, group_id=owner.group_id, label=values.get("label"),
-            expires_at=parse_expiry_date(values.get("expires_on"), here.org.time_zone),
-        ))
+        await update_tag(
+            session,
+            here.actor,
+            here.org.id,
+            tag.id,
+            TagChanges(
+                membership_id=owner.membership_id,
+                group_id=owner.group_id,
+                label=values.get("label"),
+                expires_at=parse_expiry_date(values.get("expires_on"), here.org.time_zone),
+            ),
+        )
     except (ValidationFailed, Conflict, NotFound) as exc:
         await session.rollback()
         tag = await _tag(session, here, tag_id)

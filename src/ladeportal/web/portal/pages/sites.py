@@ -7,6 +7,7 @@ import uuid
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from ladeportal.chargers.power import grid_limit_w, live_power
 from ladeportal.errors import Conflict, ValidationFailed
 from ladeportal.i18n import N_, gettext
 from ladeportal.orgs import services
@@ -27,12 +28,17 @@ FIELDS = ("name", "street", "postal_code", "city", "price_area", "grid_limit_amp
 
 def _input(values: dict[str, str]) -> SiteInput:
     return SiteInput(
-        name=values.get("name", ""), price_area=values.get("price_area", ""), street=values.get("street"),
-        postal_code=values.get("postal_code"), city=values.get("city"),
-        grid_limit_amps=optional_int(values.get("grid_limit_amps"), "grid_limit_amps",
-                                     N_("The grid limit must be a whole number of amperes.")),
-        grid_phases=required_int(values.get("grid_phases") or "3", "grid_phases",
-                                 N_("The grid connection has 1 or 3 phases.")),
+        name=values.get("name", ""),
+        price_area=values.get("price_area", ""),
+        street=values.get("street"),
+        postal_code=values.get("postal_code"),
+        city=values.get("city"),
+        grid_limit_amps=optional_int(
+            values.get("grid_limit_amps"), "grid_limit_amps", N_("The grid limit must be a whole number of amperes.")
+        ),
+        grid_phases=required_int(
+            values.get("grid_phases") or "3", "grid_phases", N_("The grid connection has 1 or 3 phases.")
+        ),
     )
 
 
@@ -40,16 +46,35 @@ def _values(site: Site) -> dict[str, str]:
     return {f: "" if getattr(site, f) is None else str(getattr(site, f)) for f in FIELDS}
 
 
-def _form(request: Request, here: OrgContext, values: dict[str, str], errors: dict[str, str],
-          site: Site | None = None, status_code: int = 200) -> Response:
+def _form(
+    request: Request,
+    here: OrgContext,
+    values: dict[str, str],
+    errors: dict[str, str],
+    site: Site | None = None,
+    status_code: int = 200,
+) -> Response:
     areas = [a for a in PRICE_AREAS if a.startswith(here.org.country)]
-    return render(request, "portal/sites/form.html",
-                  {"values": values, "errors": errors, "site": site, "price_areas": areas}, status_code=status_code)
+    return render(
+        request,
+        "portal/sites/form.html",
+        {"values": values, "errors": errors, "site": site, "price_areas": areas},
+        status_code=status_code,
+    )
 
 
 @router.get("/portal/o/{org_id}/sites")
 async def list_sites(request: Request, here: StaffPage, session: SessionDep) -> Response:
-    return render(request, "portal/sites/list.html", {"sites": await services.list_sites(session, here.org.id)})
+    # Live power per site beside its grid limit: two queries for all sites (chargers/power.py).
+    return render(
+        request,
+        "portal/sites/list.html",
+        {
+            "sites": await services.list_sites(session, here.org.id),
+            "power": await live_power(session, here.org.id),
+            "grid_limit_w": grid_limit_w,
+        },
+    )
 
 
 @router.get("/portal/o/{org_id}/sites/new")

@@ -29,8 +29,11 @@ register_section(NavSection("users", N_("Users"), "/users", ORDER["users"], icon
 
 PAGE_SIZE = 50
 FILTER_LABELS = {
-    MemberFilter.invited: N_("Invited"), MemberFilter.active: N_("Logged in"), MemberFilter.blocked: N_("Blocked"),
-    MemberFilter.never_logged_in: N_("Never logged in"), MemberFilter.without_name: N_("Without a name"),
+    MemberFilter.invited: N_("Invited"),
+    MemberFilter.active: N_("Logged in"),
+    MemberFilter.blocked: N_("Blocked"),
+    MemberFilter.never_logged_in: N_("Never logged in"),
+    MemberFilter.without_name: N_("Without a name"),
 }
 EXPORT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -46,33 +49,73 @@ def _page_number(raw: str | None) -> int:
 
 
 @router.get("/portal/o/{org_id}/users")
-async def list_users(request: Request, here: StaffPage, session: SessionDep, q: str | None = None,
-                     group: str | None = None, state: str | None = None, tag: str | None = None,
-                     page: str | None = None) -> Response:
+async def list_users(
+    request: Request,
+    here: StaffPage,
+    session: SessionDep,
+    q: str | None = None,
+    group: str | None = None,
+    state: str | None = None,
+    tag: str | None = None,
+    page: str | None = None,
+) -> Response:
     # Unknown filter values (an old bookmark, a hand-edited URL) are ignored rather than refused.
-    filters = {"q": (q or "").strip()[:100], "group": group or "", "tag": (tag or "").strip()[:40],
-               "state": state if state in FILTER_LABELS else ""}
+    filters = {
+        "q": (q or "").strip()[:100],
+        "group": group or "",
+        "tag": (tag or "").strip()[:40],
+        "state": state if state in FILTER_LABELS else "",
+    }
     group_id = parse_uuid(group)
     groups = await list_groups(session, here.org.id)
     if group_id not in {g.id for g in groups}:
         group_id, filters["group"] = None, ""
-    result = await search_members(session, here.org.id, MemberQuery(
-        text=filters["q"] or None, group_id=group_id, state=filters["state"] or None, tag=filters["tag"] or None,
-        page=_page_number(page), page_size=PAGE_SIZE,
-    ))
+    result = await search_members(
+        session,
+        here.org.id,
+        MemberQuery(
+            text=filters["q"] or None,
+            group_id=group_id,
+            state=filters["state"] or None,
+            tag=filters["tag"] or None,
+            page=_page_number(page),
+            page_size=PAGE_SIZE,
+        ),
+    )
     default_id = next((g.id for g in groups if g.is_default), None)
-    return render(request, "portal/users/list.html", {
-        "result": result, "filters": filters, "groups": groups, "filter_labels": FILTER_LABELS,
-        "group_names": {g.id: g.name for g in groups}, "default_group_id": default_id,
-        "paging_query": query_without(request, "page")
-    })
+    return render(
+        request,
+        "portal/users/list.html",
+        {
+            "result": result,
+            "filters": filters,
+            "groups": groups,
+            "filter_labels": FILTER_LABELS,
+            "group_names": {g.id: g.name for g in groups},
+            "default_group_id": default_id,
+            "paging_query": query_without(request, "page"),
+        },
+    )
 
 
-async def _new_form(request: Request, here: OrgContext, session: SessionDep, values: dict[str, str],
-                    errors: dict[str, str], status_code: int = 200) -> Response:
-    return render(request, "portal/users/new.html", {
-        "values": values, "errors": errors, "groups": await list_groups(session, here.org.id),
-    }, status_code=status_code)
+async def _new_form(
+    request: Request,
+    here: OrgContext,
+    session: SessionDep,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    return render(
+        request,
+        "portal/users/new.html",
+        {
+            "values": values,
+            "errors": errors,
+            "groups": await list_groups(session, here.org.id),
+        },
+        status_code=status_code,
+    )
 
 
 @router.get("/portal/o/{org_id}/users/new")
@@ -85,17 +128,28 @@ async def create_user(request: Request, here: AdminPage, session: SessionDep) ->
     values = await form_values(request)
     try:
         group_id = parse_uuid(values.get("group_id"), field="group_id", message=N_("Choose a group from the list."))
-        membership = await add_member(session, here.actor, here.org.id, MemberInput(
-            phone=values.get("phone", ""), name=values.get("name") or None, group_id=group_id,
-            send_invite=values.get("send_invite") == "1",
-        ))
+        membership = await add_member(
+            session,
+            here.actor,
+            here.org.id,
+            MemberInput(
+                phone=values.get("phone", ""),
+                name=values.get("name") or None,
+                group_id=group_id,
+                send_invite=values.get("send_invite") == "1",
+            ),
+        )
     except (ValidationFailed, Conflict, NotFound) as exc:
         await session.rollback()
         return await _new_form(request, here, session, values, errors_of(exc), 422)
+    # Only what this organisation typed: whether the number was known elsewhere shows nowhere.
     user = await session.get(User, membership.user_id)  # async: the relationship is not loaded
-    who = (user.name or user.phone) if user is not None else ""
-    text = (gettext("%(who)s was added and gets an SMS invitation.") if values.get("send_invite") == "1"
-            else gettext("%(who)s was added.")) % {"who": who}
+    who = membership.name or (user.phone if user is not None else "") or ""
+    text = (
+        gettext("%(who)s was added and gets an SMS invitation.")
+        if values.get("send_invite") == "1"
+        else gettext("%(who)s was added.")
+    ) % {"who": who}
     return redirect(request, f"{here.base}/users/{membership.id}", text)
 
 
@@ -124,10 +178,14 @@ async def export(request: Request, fmt: str, here: StaffPage, session: SessionDe
         raise NotFound("No such export.")
     content = await export_members(session, here.org.id, fmt, current_language())
     filename = f"members-{here.org.org_number}.{fmt}"
-    return Response(content, media_type=EXPORT_TYPES[fmt], headers={
-        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store",
-    })
-
+    return Response(
+        content,
+        media_type=EXPORT_TYPES[fmt],
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 # Last, because /users/{member_id} would otherwise catch /users/new, /users/import and the exports.
