@@ -187,10 +187,10 @@ async def load_demo(db: Database, credentials_file: str = "var/demo-chargers.jso
                 ),
             )
         grouped = {
-            "Beboere": await create_group(s, ACTOR, org.id, "Beboere", "Residents with a parking space"),
-            "Styret": await create_group(s, ACTOR, org.id, "Styret", "The board"),
+            "Beboere": await create_group(s, ACTOR, org.id, "Beboere", "Beboere med egen parkeringsplass"),
+            "Styret": await create_group(s, ACTOR, org.id, "Styret", "Styret i borettslaget"),
             "Gjester": await create_group(
-                s, ACTOR, org.id, "Gjester", "Guests and craftsmen", site_ids=[sites["Garasje A"].id]
+                s, ACTOR, org.id, "Gjester", "Gjester og håndverkere", site_ids=[sites["Garasje A"].id]
             ),
         }
         for site_name, ids in CHARGERS.items():

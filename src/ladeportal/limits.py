@@ -38,5 +38,7 @@ def clean_text(value: str | None, maximum: int, field: str) -> str | None:
     """Stripped text, None when empty; longer than its column (`maximum`) is a ValidationFailed."""
     text = (value or "").strip()
     if len(text) > maximum:
-        raise ValidationFailed(f"At most {maximum} characters.", field=field)
+        raise ValidationFailed(
+            f"At most {maximum} characters.", field=field, code="text.too_long", params={"limit": maximum}
+        )
     return text or None

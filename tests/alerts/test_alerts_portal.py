@@ -46,7 +46,12 @@ async def test_the_dashboard_shows_open_alerts_of_its_own_organisation_only(
     page = (await two_orgs.admin_a.client.get(f"{base}/")).text
     assert len(all_by_testid(page, "alert")) == 2
     assert by_testid(page, "alerts-open") == "2"
-    assert f'href="{base}/chargers/{faulted}"' in page and "kontakt 2" in page and "GroundFailure" in page
+    assert (
+        f'href="{base}/chargers/{faulted}"' in page
+        and "kontakt 2" in page
+        and "· Jordfeil" in page
+        and "GroundFailure" not in page
+    )
     assert f'href="{base}/chargers/{cp}"' in page and "Plass 9" in page and "Lader frakoblet" in page
     assert "siden 15.03.2026, 12:00" in page
     assert "Beta-lader" not in page and str(other) not in page

@@ -132,22 +132,22 @@ async def test_a_connected_charger_answers_commands_and_its_status_is_live(
             await expect(result).to_have_text(f"Laderen svarte: {answer}.")
 
         await page.locator("#unlock-connector").select_option("2")
-        await send("unlock", "Unlocked")
+        await send("unlock", "Låst opp")
         await page.locator("#avail-connector").select_option("2")
         await page.locator("#avail-type").select_option("Inoperative")
-        await send("availability", "Accepted")
+        await send("availability", "Godtatt")
         # Stopping the resident's session asks first (a browser dialog), then shows the charger's answer.
         page.once("dialog", lambda dialog: dialog.accept())
         async with page.expect_response(lambda r: r.url.endswith("/stop")):
             await page.get_by_test_id("cmd-remote-stop").click()
-        await expect(page.locator("#sessions-result")).to_have_text("Laderen svarte: Accepted.")
+        await expect(page.locator("#sessions-result")).to_have_text("Laderen svarte: Godtatt.")
         # A hard restart asks first and says what it does; the answer comes after the confirmation.
         await page.locator("#reset-type").select_option("Hard")
         await page.get_by_test_id("cmd-reset").click()
         await expect(page.get_by_test_id("command-confirm")).to_contain_text("Starte laderen på nytt?")
         async with page.expect_response(lambda r: r.url.endswith("/commands/reset")):
             await page.get_by_test_id("confirm-command").click()
-        await expect(result).to_have_text("Laderen svarte: Accepted.")
+        await expect(result).to_have_text("Laderen svarte: Godtatt.")
         sent = ("UnlockConnector", "ChangeAvailability", "RemoteStopTransaction", "Reset")
         # Only the page's commands, in order (the server may send its own, such as an access list).
         assert [action for action, _ in sim.received_calls if action in sent] == list(sent)

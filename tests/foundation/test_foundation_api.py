@@ -14,7 +14,7 @@ from ladeportal.orgs.models import Site
 from ladeportal.platform.api_tokens import create_api_token, revoke_api_token
 from ladeportal.settings import load_settings
 from ladeportal.web.app import create_app
-from tests.factories import ACTOR, make_charger, make_member, make_org, make_site, make_tag
+from tests.factories import ACTOR, make_charger, make_member, make_org, make_site, make_tag, mobile_number
 
 
 @dataclass
@@ -160,6 +160,21 @@ async def test_bad_input_gets_a_clear_error(client: httpx.AsyncClient, world: Wo
     response = await client.post(f"/api/v1/orgs/{org}/members", headers=world.admin_a, json={"phone": "22 22 22 22"})
     assert response.status_code == 422
     assert response.json()["field"] == "phone" and "mobile" in response.json()["message"]
+    assert response.json()["error"] == "invalid"
+    assert response.json()["code"] == "member.phone_not_mobile"
+    assert response.json()["params"] == {"phone": "22 22 22 22"}
+    mobile = mobile_number()
+    added = await client.post(f"/api/v1/orgs/{org}/members", headers=world.admin_a, json={"phone": mobile})
+    assert added.status_code in (200, 201), added.text
+    again = await client.post(f"/api/v1/orgs/{org}/members", headers=world.admin_a, json={"phone": mobile})
+    assert again.status_code == 409
+    assert again.json() == {
+        "error": "conflict",
+        "message": f"{mobile} is already a member of this organisation.",
+        "field": "phone",
+        "code": "member.already_member",
+        "params": {"phone": mobile},
+    }
     response = await client.post(
         f"/api/v1/orgs/{org}/sites", headers=world.admin_a, json={"name": "X", "price_area": "XX9"}
     )

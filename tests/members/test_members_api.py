@@ -59,6 +59,10 @@ async def test_edit_search_invite_move_export_and_import(client: httpx.AsyncClie
     files = {"file": ("members.csv", r.content, "text/csv")}
     r = await client.post(f"{base}/members/import/dry-run", files=files, headers=a.auth)
     assert r.json()["counts"]["unchanged"] == 1 and r.json()["committed"] is False
+    bad = {"file": ("bad.csv", b"Mobil;Navn\n12345;Feil\n", "text/csv")}
+    r = await client.post(f"{base}/members/import/dry-run", files=bad, headers=a.auth)
+    row = r.json()["rows"][0]
+    assert row["status"] == "error" and row["code"] == "member.phone_invalid" and row["params"] == {"phone": "12345"}
     new = {"file": ("new.csv", b"Mobil;Navn\n41234567;Ny\n", "text/csv")}
     r = await client.post(f"{base}/members/import", files=new, headers=a.auth)
     assert r.json()["counts"]["added"] == 1 and r.json()["committed"] is True

@@ -5,6 +5,7 @@ the page is in tests/browser.)"""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,8 +16,10 @@ from ladeportal import settings as settings_module
 from ladeportal.chargers.history_models import ChargerCommand, ChargerNotification, CommandState, ConnectorStatusEvent
 from ladeportal.chargers.models import Connector
 from ladeportal.db.base import utcnow
+from ladeportal.members.models import Role, User
+from ladeportal.members.phone import display_mobile
 from ladeportal.settings import get_settings
-from tests.factories import make_site
+from tests.factories import make_member, make_site, mobile_number
 from tests.portal.conftest import TwoOrgs, csrf_of
 from tests.portal.ocpp_rows import all_by_testid, by_testid, charger, charging_session
 
@@ -96,7 +99,8 @@ async def test_the_charger_page_shows_sessions_history_messages_and_commands(
     page = (await c.get(url)).text
     assert "Plass 7" in page and "Garasje Sør" in page
     assert "Lading pågår" in _row(page, "connector-1") and "Feil" in _row(page, "connector-2")
-    assert "GroundFailure" in page  # from the status history
+    # The status history names the charger's words in the reader's language, keeping the word as a hint.
+    assert "(Jordfeil)" in page and 'title="GroundFailure"' in page
     assert len(all_by_testid(page, "session-active")) == 1 and len(all_by_testid(page, "session-finished")) == 2
     assert all_by_testid(page, "session-energy") == ["4,2 kWh", "12,3 kWh", "0,8 kWh"]
     assert all_by_testid(page, "session-cost") == ["–", "kr 1\xa0234,56", "–"]
@@ -104,14 +108,70 @@ async def test_the_charger_page_shows_sessions_history_messages_and_commands(
     assert by_testid(page, "maintenance-firmware").startswith("Installert · ")
     assert by_testid(page, "maintenance-diagnostics") == "Ingenting meldt"
     assert len(all_by_testid(page, "command-row")) == 3
-    assert "Intet svar" in page and "Avvist (NotSupported)" in page and "Accepted" in page
+    assert "Intet svar" in page and "Avvist (Støttes ikke)" in page
+    assert all_by_testid(page, "command-answer")[-1] == "Godtatt" and "Accepted" not in page
     assert page.index("Endre tilgjengelighet") < page.index("Intet svar")  # newest command first
 
     await c.post("/portal/language", data={"language": "en", "next": url, "csrf_token": csrf_of(page)})
     english = (await c.get(url)).text
     assert all_by_testid(english, "session-cost") == ["–", "NOK 1,234.56", "–"]
     assert all_by_testid(english, "session-energy") == ["4.2 kWh", "12.3 kWh", "0.8 kWh"]
-    assert "No answer" in english and "Refused (NotSupported)" in english
+    assert "No answer" in english and "Refused (Not supported)" in english and "(Ground fault)" in english
+
+
+async def test_the_command_log_says_who_sent_each_command_and_folds_automatic_list_pushes(
+    two_orgs: TwoOrgs, session: AsyncSession
+) -> None:
+    org = two_orgs.org_a
+    site = await make_site(session, org, name="Garasje Nord")
+    cp_id = await charger(session, site, "LOG-1", seen=utcnow())
+    named = await make_member(session, org, name="Kari Styreleder", role=Role.org_admin)
+    nameless = await make_member(session, org, mobile_number(), name=None, role=Role.org_admin)
+    nameless_phone = (await session.get(User, nameless.user_id)).phone  # type: ignore[union-attr]
+    start = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # 13:00 in Oslo
+
+    def command(minute: int, action: str, user_id: uuid.UUID | None, status: str) -> ChargerCommand:
+        return ChargerCommand(
+            organization_id=org.id,
+            charge_point_id=cp_id,
+            action=action,
+            payload={},
+            state=CommandState.answered,
+            response={"status": status},
+            actor_label="test",
+            actor_user_id=user_id,
+            created_at=start + timedelta(minutes=minute),
+        )
+
+    pushes = [command(i, "SendLocalList", None, "Accepted") for i in range(11)]
+    pushes.append(command(62, "SendLocalList", None, "Failed"))  # the latest of the run: 14:02
+    session.add_all(
+        [
+            *pushes,
+            command(70, "Reset", named.user_id, "Accepted"),
+            command(80, "SendLocalList", None, "Accepted"),  # a single push after the restart
+            command(90, "UnlockConnector", nameless.user_id, "Unlocked"),
+            command(95, "SendLocalList", named.user_id, "Accepted"),  # sent by a person: never folded
+        ]
+    )
+    await session.commit()
+
+    page = (await two_orgs.admin_a.client.get(f"/portal/o/{org.id}/chargers/{cp_id}")).text
+    assert all_by_testid(page, "command-what") == [
+        "Send tilgangsliste",
+        "Lås opp kontakt",
+        "Send tilgangsliste",
+        "Start på nytt",
+        "Lokal liste oppdatert automatisk 12 ganger, sist kl. 14:02",
+    ]
+    assert all_by_testid(page, "command-sender") == [
+        "Kari Styreleder",
+        display_mobile(nameless_phone),
+        "Automatisk",
+        "Kari Styreleder",
+        "Automatisk",
+    ]
+    assert all_by_testid(page, "command-answer") == ["Godtatt", "Låst opp", "Godtatt", "Godtatt", "Mislyktes"]
 
 
 def _row(html: str, testid: str) -> str:

@@ -84,6 +84,24 @@ async def test_a_wrong_code_is_refused_and_five_wrong_tries_spend_the_code(
     assert await session.scalar(select(func.count()).select_from(PortalSession)) == 0
 
 
+async def test_a_wrong_code_and_a_bad_number_are_explained_in_norwegian(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    phone = await _staff(session)
+    await request_code(client, phone)
+    code = await last_code(session, phone)
+    assert code is not None
+    page = await client.get("/portal/login/code")
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    response = await client.post("/portal/login/code", data={"code": wrong, "csrf_token": csrf_of(page.text)})
+    assert response.status_code == 422
+    assert "Koden er feil eller utløpt. Sjekk SMS-en eller be om en ny kode." in response.text
+    page = await client.get("/portal/login")
+    response = await client.post("/portal/login", data={"phone": "12345", "csrf_token": csrf_of(page.text)})
+    assert response.status_code == 422
+    assert "12345 er ikke et gyldig telefonnummer." in response.text
+
+
 async def test_a_code_works_once(client: httpx.AsyncClient, session: AsyncSession, app: object) -> None:
     phone = await _staff(session)
     assert (await sign_in(client, session, phone)).status_code == 303

@@ -12,12 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.chargers.history_models import ChargerCommand, CommandState, UnknownTagSighting
+from ladeportal.errors import Conflict
 from ladeportal.jobs.models import OutboxTask
 from ladeportal.members.groups import create_group, default_group
 from ladeportal.members.models import IdTag, Membership, MembershipState, Role, TagState, User, UserGroup
 from ladeportal.members.services import MemberInput, add_member
 from ladeportal.members.tags import TagInput, add_tag
-from ladeportal.web.portal.pages.members_messages import translate
+from ladeportal.web.portal.error_texts import error_text
 from tests.factories import ACTOR, make_charger, make_member, make_org, make_site, make_tag, mobile_number
 from tests.portal.conftest import TwoOrgs, csrf_of, form_post
 
@@ -70,7 +71,7 @@ async def test_add_a_user_by_number_in_any_notation(two_orgs: TwoOrgs, session: 
     # The same number again is refused next to the field; nothing is duplicated.
     again = await form_post(c, f"{base}/users/new", f"{base}/users/new", {"phone": phone, "name": "Ola"})
     assert again.status_code == 422
-    assert "allerede medlem" in _field_error(again.text, "phone")
+    assert _field_error(again.text, "phone") == f"{phone} er allerede medlem av denne organisasjonen."
     assert await _count(session, User, User.phone == phone) == 1
 
 
@@ -89,9 +90,9 @@ async def test_bad_numbers_are_explained_next_to_the_field(two_orgs: TwoOrgs, se
     before = await _count(session, User)
     cases = {
         "": "Mobilnummer må fylles ut.",
-        "12345": "er ikke et gyldig telefonnummer",
-        "22 12 34 56": "er ikke et mobilnummer",
-        "abc": "er ikke et telefonnummer",
+        "12345": "12345 er ikke et gyldig telefonnummer.",
+        "22 12 34 56": "22 12 34 56 er ikke et mobilnummer; innloggingskoden sendes på SMS.",
+        "abc": "abc er ikke et telefonnummer.",
     }
     for raw, expected in cases.items():
         response = await form_post(c, f"{base}/users/new", f"{base}/users/new", {"phone": raw})
@@ -288,6 +289,7 @@ async def test_import_dry_run_shows_every_row_then_imports_once(two_orgs: TwoOrg
     assert dry.status_code == 200, dry.text
     assert dry.text.count('data-testid="import-row"') == 4
     assert 'data-status="error"' in dry.text and "Finnes ikke" in dry.text
+    assert "12345 er ikke et gyldig telefonnummer." in dry.text
     assert await _count(session, Membership, Membership.organization_id == org.id) == 2  # nothing stored yet
     # Fixed file: the errors are gone and the import runs in one go.
     fixed = content.replace(b"12345", mobile_number().encode()).replace(b"Finnes ikke", b"Garasje")
@@ -501,9 +503,9 @@ async def test_domain_messages_with_values_are_translated() -> None:
     from ladeportal import i18n
 
     i18n.set_language("nb")
-    assert translate("'123' is not a valid phone number.") == "'123' er ikke et gyldig telefonnummer."
-    assert translate("Tag 04A1B2C3 is already registered.") == "Brikke 04A1B2C3 er allerede registrert."
-    assert translate("Something the domain says now.") == "Something the domain says now."
+    taken = Conflict("Tag 04A1B2C3 is already registered.", code="tag.already_registered", params={"uid": "04A1B2C3"})
+    assert error_text(taken) == "Brikke 04A1B2C3 er allerede registrert."
+    assert error_text(Conflict("Something the domain says now.")) == "Something the domain says now."
 
 
 async def test_the_nav_shows_the_new_sections(two_orgs: TwoOrgs) -> None:

@@ -60,7 +60,12 @@ async def test_bad_site_input_shows_an_error_and_stores_nothing(two_orgs: TwoOrg
     await make_site(session, two_orgs.org_a, name="Taken")
     response = await form_post(c, f"{base}/sites/new", f"{base}/sites/new", {"name": "Taken", "price_area": "NO1"})
     assert response.status_code == 422
+    assert "Et anlegg med navnet Taken finnes allerede." in response.text
     assert await _count(session, Site) == 1
+    response = await form_post(c, f"{base}/sites/new", f"{base}/sites/new", {"name": "X", "price_area": "SE3"})
+    assert "Prisområde SE3 ligger ikke i NO." in response.text
+    response = await form_post(c, f"{base}/sites/new", f"{base}/sites/new", {"name": "X", "price_area": "XX9"})
+    assert "XX9 er ikke et prisområde; bruk et av NO1, NO2, NO3, NO4, NO5, SE1, SE2, SE3, SE4." in response.text
 
 
 async def test_commissioning_shows_ocpp_url_and_password_once_then_activates(

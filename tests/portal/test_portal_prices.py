@@ -250,6 +250,16 @@ BAD_INPUTS: list[tuple[dict[str, Any], str, str]] = [
         "Minstebeløpet 50 er over høyeste beløp 20.",
     ),
     (_form(monthly_fee_per_member="-300"), "monthly_fee_per_member", "Kan ikke være negativ."),
+    (
+        _form(price_per_kwh="250000"),
+        "price_per_kwh",
+        "250\u00a0000 er mer enn det høyeste tillatte beløpet, 100\u00a0000.",
+    ),
+    (
+        _form(monthly_fee_per_member="123456,5"),
+        "monthly_fee_per_member",
+        "123\u00a0456,5 er mer enn det høyeste tillatte beløpet, 100\u00a0000.",
+    ),
     (_form(time_fee_per_hour="-20"), "time_fee_per_hour", "Kan ikke være negativ."),
     (
         _form(time_fee_per_hour="20", time_fee_grace_minutes="fire timer"),
@@ -667,7 +677,6 @@ async def test_pricing_messages_with_values_are_translated() -> None:
     from ladeportal import i18n
 
     i18n.set_language("nb")
-    assert translate("must not be negative, got -1", "Europe/Oslo") == "Kan ikke være negativ."
     assert translate("A price plan named 'Beboere' already exists.", "Europe/Oslo") == (
         "En prisplan med navnet Beboere finnes allerede."
     )

@@ -48,7 +48,7 @@ SMS_TEXT = {
 
 
 class LoginFailed(DomainError):
-    code = "login_failed"
+    kind = "login_failed"
 
 
 @dataclass(frozen=True)
@@ -181,7 +181,9 @@ async def verify_login_code(session: AsyncSession, phone: str, code: str, secret
     row_id = await session.scalar(
         select(LoginCode.id).where(LoginCode.phone == phone).order_by(LoginCode.created_at.desc()).limit(1)
     )
-    failure = LoginFailed("The code is wrong or has expired. Check the SMS or ask for a new code.", field="code")
+    failure = LoginFailed(
+        "The code is wrong or has expired. Check the SMS or ask for a new code.", field="code", code="login.code_wrong"
+    )
     if row_id is None:
         raise failure
     answer = "".join(ch for ch in (code or "") if ch.isdigit())

@@ -51,7 +51,7 @@ NUMBER_HELD_BACK = "Too many codes were requested for this number. Wait a while 
 
 
 class RateLimited(DomainError):
-    code = "rate_limited"
+    kind = "rate_limited"
 
 
 class NumberHeldBack(RateLimited):
@@ -105,7 +105,7 @@ async def _check_untrusted(session: AsyncSession, phone: str, now: datetime) -> 
         return
     latest = await session.scalar(select(func.max(LoginCode.created_at)).where(*untrusted))
     if latest is not None and now - latest < pause_after(codes):
-        raise NumberHeldBack(NUMBER_HELD_BACK)
+        raise NumberHeldBack(NUMBER_HELD_BACK, code="login.number_held_back")
 
 
 async def check_send_limits(
@@ -129,12 +129,15 @@ async def check_send_limits(
                 )
                 >= most
             ):
-                raise RateLimited(NUMBER_HELD_BACK)
+                raise RateLimited(NUMBER_HELD_BACK, code="login.number_held_back")
         return
     await _check_untrusted(session, phone, now)
     for window, most in PER_ADDRESS:
         if await _count(session, now - window, LoginCode.source_address == requester.address) >= most:
-            raise RateLimited("Too many codes were requested from your network. Wait a while and try again.")
+            raise RateLimited(
+                "Too many codes were requested from your network. Wait a while and try again.",
+                code="login.network_held_back",
+            )
 
 
 async def claim_alert(session: AsyncSession, phone: str, now: datetime) -> bool:

@@ -52,7 +52,7 @@ class CommandResult:
 
 
 class CommandFailed(DomainError):
-    code = "command_failed"
+    kind = "command_failed"
 
     def __init__(self, message: str, result: CommandResult) -> None:
         super().__init__(message)
@@ -60,11 +60,11 @@ class CommandFailed(DomainError):
 
 
 class ChargerNotConnected(CommandFailed):
-    code = "not_connected"
+    kind = "not_connected"
 
 
 class CommandTimedOut(CommandFailed):
-    code = "timeout"
+    kind = "timeout"
 
 
 class Superseded(Exception):

@@ -143,7 +143,9 @@ async def ensure_unique_name(
     if exclude is not None:
         query = query.where(UserGroup.id != exclude)
     if await session.scalar(query) is not None:
-        raise Conflict(f"A group named {name!r} already exists.", field="name")
+        raise Conflict(
+            f"A group named {name!r} already exists.", field="name", code="group.name_taken", params={"name": name}
+        )
 
 
 async def set_group_access(

@@ -49,6 +49,9 @@ class RowResult:
     phone: str | None = None
     message: str = ""
     changes: list[str] = field(default_factory=list)
+    # The error's code and values, when it has them, so that pages show it in the reader's language.
+    code: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -144,7 +147,7 @@ async def plan_members(
         try:
             parsed.append(_parse(row, org.country))
         except ValidationFailed as exc:
-            parsed.append(RowResult(row.line, RowStatus.error, row.values.get("phone") or None, exc.message))
+            parsed.append(_failed(row.line, row.values.get("phone") or None, exc))
     good = [p for p in parsed if isinstance(p, _Row)]
     known = await _load(session, org, sorted({p.phone for p in good}), sorted({u for p in good for u in p.uids}))
     decider = _Decider(org, known, plan, send_invites)
@@ -153,6 +156,10 @@ async def plan_members(
         if index % PROGRESS_EVERY == 0 or index == len(parsed):
             await progress(index)
     return plan
+
+
+def _failed(line: int, phone: str | None, exc: ValidationFailed) -> RowResult:
+    return RowResult(line, RowStatus.error, phone, exc.message, code=exc.code, params=exc.params)
 
 
 class _Decider:
@@ -167,21 +174,35 @@ class _Decider:
         try:
             return self._decide(row)
         except ValidationFailed as exc:
-            return RowResult(row.line, RowStatus.error, row.phone, exc.message)
+            return _failed(row.line, row.phone, exc)
 
     def _check(self, row: _Row) -> tuple[bool, uuid.UUID | None]:
         if row.phone in self.seen_phones:
-            raise ValidationFailed(f"The same number as line {self.seen_phones[row.phone]}.")
+            raise ValidationFailed(
+                f"The same number as line {self.seen_phones[row.phone]}.",
+                code="import.same_number",
+                params={"line": self.seen_phones[row.phone]},
+            )
         group_id: uuid.UUID | None = None
         has_group = row.group is not None
         if row.group is not None:
             key = row.group.casefold()
             if key not in self.known.groups:
-                raise ValidationFailed(f"No group named {row.group!r}; create it first.", field="group")
+                raise ValidationFailed(
+                    f"No group named {row.group!r}; create it first.",
+                    field="group",
+                    code="import.group_missing",
+                    params={"group": row.group},
+                )
             group_id = self.known.groups[key]
         for uid in row.uids:
             if uid in self.seen_uids:
-                raise ValidationFailed(f"Tag {uid} is also on line {self.seen_uids[uid]}.", field="rfid")
+                raise ValidationFailed(
+                    f"Tag {uid} is also on line {self.seen_uids[uid]}.",
+                    field="rfid",
+                    code="import.tag_repeated",
+                    params={"uid": uid, "line": self.seen_uids[uid]},
+                )
         return has_group, group_id
 
     def _decide(self, row: _Row) -> RowResult:
@@ -211,7 +232,12 @@ class _Decider:
             if owner is None:
                 new.append(uid)
             elif owner[0] != self.org.id:
-                raise ValidationFailed(f"Tag {uid} is registered to another organisation.", field="rfid")
+                raise ValidationFailed(
+                    f"Tag {uid} is registered to another organisation.",
+                    field="rfid",
+                    code="tag.registered_elsewhere",
+                    params={"uid": uid},
+                )
             elif owner[1] is None or owner[1] != member_id:
                 raise ValidationFailed(f"Tag {uid} already belongs to someone else here.", field="rfid")
         return new

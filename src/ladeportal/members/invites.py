@@ -163,7 +163,11 @@ async def resend_invite(
         if membership.invite_sent_at is not None and now - membership.invite_sent_at < RESEND_INTERVAL:
             wait = RESEND_INTERVAL - (now - membership.invite_sent_at)
             minutes = max(1, int(wait.total_seconds() // 60) + (1 if wait.total_seconds() % 60 else 0))
-            raise Conflict(f"An invitation was sent less than 10 minutes ago; try again in {minutes} min.")
+            raise Conflict(
+                f"An invitation was sent less than 10 minutes ago; try again in {minutes} min.",
+                code="member.invite_too_soon",
+                params={"minutes": minutes},
+            )
         if not await queue_invite(session, org, membership, user, now):
             raise InviteLimited("Too many SMS went to this number or from this organisation today; try again later.")
         record(

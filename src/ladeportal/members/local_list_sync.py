@@ -94,7 +94,7 @@ async def send_current_list(session: AsyncSession, org_id: uuid.UUID, cp_id: uui
                 session, ACTOR, org_id, cp_id, "SendLocalList", send_local_list_payload(entries, version)
             )
     except CommandFailed as exc:
-        return exc.code
+        return exc.kind
     return str(result.error_code or (result.response or {}).get("status") or result.state.value)
 
 

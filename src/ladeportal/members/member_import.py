@@ -137,6 +137,8 @@ async def import_members(
                 raise ValidationFailed(
                     f"{report.counts['error']} row(s) have errors; fix them, or import the valid rows only.",
                     field="file",
+                    code="import.rows_have_errors",
+                    params={"count": report.counts["error"]},
                 )
             await _apply(session, org, plan, lambda done: _report(progress, "saving", done, total))
             record(

@@ -28,20 +28,29 @@ def normalise_mobile(raw: str, default_region: str = "NO") -> str:
     """
     text = (raw or "").strip()
     if not text:
-        raise ValidationFailed("The mobile number is required.", field="phone")
+        raise ValidationFailed("The mobile number is required.", field="phone", code="member.phone_required")
     compact = _SEPARATORS.sub("", text)
     if compact.startswith("00"):
         compact = "+" + compact[2:]
     if not re.fullmatch(r"\+?\d{3,17}", compact):
-        raise ValidationFailed(f"{raw!r} is not a phone number.", field="phone")
+        raise ValidationFailed(
+            f"{raw!r} is not a phone number.", field="phone", code="member.phone_malformed", params={"phone": text}
+        )
     number = _parse(compact, default_region)
     if number is None and compact.isdigit() and len(compact) >= 10:
         # Excel turns "+4791234567" into the number 4791234567: read it with its country code.
         number = _parse("+" + compact, default_region)
     if number is None:
-        raise ValidationFailed(f"{raw!r} is not a valid phone number.", field="phone")
+        raise ValidationFailed(
+            f"{raw!r} is not a valid phone number.", field="phone", code="member.phone_invalid", params={"phone": text}
+        )
     if phonenumbers.number_type(number) not in _MOBILE_TYPES:
-        raise ValidationFailed(f"{raw!r} is not a mobile number; the login code is sent by SMS.", field="phone")
+        raise ValidationFailed(
+            f"{raw!r} is not a mobile number; the login code is sent by SMS.",
+            field="phone",
+            code="member.phone_not_mobile",
+            params={"phone": text},
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

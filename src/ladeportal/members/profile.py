@@ -17,7 +17,9 @@ PARKING_SPOT_MAX = 40
 def optional_text(value: object, field: str, limit: int) -> str | None:
     text = str(value or "").strip() or None
     if text is not None and len(text) > limit:
-        raise ValidationFailed(f"At most {limit} characters.", field=field)
+        raise ValidationFailed(
+            f"At most {limit} characters.", field=field, code="text.too_long", params={"limit": limit}
+        )
     return text
 
 
@@ -26,9 +28,13 @@ def clean_email(value: str | None) -> str | None:
     if not text:
         return None
     if len(text) > EMAIL_MAX:
-        raise ValidationFailed(f"At most {EMAIL_MAX} characters.", field="email")
+        raise ValidationFailed(
+            f"At most {EMAIL_MAX} characters.", field="email", code="text.too_long", params={"limit": EMAIL_MAX}
+        )
     if "@" not in text or text.startswith("@") or text.endswith("@") or " " in text:
-        raise ValidationFailed(f"{value!r} is not an e-mail address.", field="email")
+        raise ValidationFailed(
+            f"{value!r} is not an e-mail address.", field="email", code="email.invalid", params={"address": text}
+        )
     return text
 
 

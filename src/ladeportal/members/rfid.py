@@ -24,5 +24,10 @@ def normalise_uid(raw: str) -> str:
         # decimal; no ISO 14443 UID is 5 bytes, so 10 digits are never meant as hex.
         text = f"{int(text):08X}"
     if not _HEX.match(text) or len(text) % 2:
-        raise ValidationFailed(f"{raw!r} is not an RFID UID (8-20 hexadecimal digits, e.g. 04A1B2C3).", field="uid")
+        raise ValidationFailed(
+            f"{raw!r} is not an RFID UID (8-20 hexadecimal digits, e.g. 04A1B2C3).",
+            field="uid",
+            code="tag.uid_invalid",
+            params={"uid": (raw or "").strip()},
+        )
     return text

@@ -94,7 +94,12 @@ async def insert_member(session: AsyncSession, actor: Actor, org_id: uuid.UUID, 
             select(Membership).where(Membership.organization_id == org_id, Membership.user_id == user.id)
         )
         if existing is not None and existing.removed_at is None:
-            raise Conflict(f"{phone} is already a member of this organisation.", field="phone")
+            raise Conflict(
+                f"{phone} is already a member of this organisation.",
+                field="phone",
+                code="member.already_member",
+                params={"phone": phone},
+            )
         if existing is not None:
             # A removed member who comes back gets a fresh membership (their old tags stay blocked).
             existing.removed_at = None
@@ -159,7 +164,9 @@ async def find_membership(session: AsyncSession, org_id: uuid.UUID, ref: str) ->
         .where(Membership.organization_id == org_id, User.phone == phone, Membership.removed_at.is_(None))
     )
     if membership is None:
-        raise NotFound(f"{phone} is not a member of this organisation.")
+        raise NotFound(
+            f"{phone} is not a member of this organisation.", code="member.not_member", params={"phone": phone}
+        )
     return membership
 
 

@@ -92,12 +92,22 @@ def _map_columns(
                 ignored.append(title.strip()[:80])
             continue
         if field in positions.values():
-            raise ValidationFailed(f"Two columns mean the same thing ({field}): keep one of them.", field="file")
+            raise ValidationFailed(
+                f"Two columns mean the same thing ({field}): keep one of them.",
+                field="file",
+                code="import.duplicate_column",
+                params={"column": field},
+            )
         positions[index] = field
     missing = [f for f in required if f not in positions.values()]
     if missing:
         expected = "; ".join(f"{f}: {', '.join((f, *aliases[f]))}" for f in missing)
-        raise ValidationFailed(f"Missing column(s) {', '.join(missing)}. Accepted headers: {expected}.", field="file")
+        raise ValidationFailed(
+            f"Missing column(s) {', '.join(missing)}. Accepted headers: {expected}.",
+            field="file",
+            code="import.missing_columns",
+            params={"columns": ", ".join(missing), "accepted": expected},
+        )
     rows: list[TableRow] = []
     for line, cells in rows_iter:
         if not any(c.strip() for c in cells):
@@ -173,7 +183,12 @@ def _csv_rows(content: bytes) -> Iterator[tuple[int, list[str]]]:
                 )
             yield reader.line_num, row
     except csv.Error as exc:
-        raise ValidationFailed(f"The CSV file is malformed near line {reader.line_num}: {exc}.", field="file") from None
+        raise ValidationFailed(
+            f"The CSV file is malformed near line {reader.line_num}: {exc}.",
+            field="file",
+            code="import.csv_malformed",
+            params={"line": reader.line_num, "problem": str(exc)},
+        ) from None
 
 
 def _check_width(text: str, delimiter: str) -> None:

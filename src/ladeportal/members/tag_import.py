@@ -75,7 +75,12 @@ def parse_expiry(text: str, tz: ZoneInfo) -> datetime | None:
             moment = datetime.fromisoformat(value)
             return check_date(moment if moment.tzinfo else moment.replace(tzinfo=tz), "expiry")
     except ValueError:
-        raise ValidationFailed(f"{value!r} is not a date (use 2026-12-31 or 31.12.2026).", field="expiry") from None
+        raise ValidationFailed(
+            f"{value!r} is not a date (use 2026-12-31 or 31.12.2026).",
+            field="expiry",
+            code="import.date_invalid",
+            params={"value": value},
+        ) from None
     check_date(day, "expiry")
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
 
@@ -112,7 +117,12 @@ def _decide(
         raise ValidationFailed(row.problem)
     uid = normalise_uid(row.values.get("uid", ""))
     if uid in seen:
-        raise ValidationFailed(f"Tag {uid} is also on line {seen[uid]}.", field="uid")
+        raise ValidationFailed(
+            f"Tag {uid} is also on line {seen[uid]}.",
+            field="uid",
+            code="import.tag_repeated",
+            params={"uid": uid, "line": seen[uid]},
+        )
     phone_text, group_text = row.values.get("phone", "").strip(), row.values.get("group", "").strip()
     if bool(phone_text) == bool(group_text):
         raise ValidationFailed("Give either a member's mobile number or a group (for a visitor key).", field="phone")
@@ -121,11 +131,18 @@ def _decide(
         phone = normalise_mobile(phone_text, default_region=org.country)
         membership_id = known.members.get(phone)
         if membership_id is None:
-            raise ValidationFailed(f"{phone} is not a member; add the member first.", field="phone")
+            raise ValidationFailed(
+                f"{phone} is not a member; add the member first.",
+                field="phone",
+                code="import.not_a_member",
+                params={"phone": phone},
+            )
     else:
         group_id = known.groups.get(group_text.casefold())
         if group_id is None:
-            raise ValidationFailed(f"No group named {group_text!r}.", field="group")
+            raise ValidationFailed(
+                f"No group named {group_text!r}.", field="group", code="tag.group_missing", params={"group": group_text}
+            )
     values = {
         "membership_id": membership_id,
         "group_id": group_id,
@@ -137,7 +154,12 @@ def _decide(
     if tag is None:
         return RowResult(row.line, RowStatus.added, uid), {"uid": uid, **values}
     if tag.organization_id != org.id:
-        raise ValidationFailed(f"Tag {uid} is registered to another organisation.", field="uid")
+        raise ValidationFailed(
+            f"Tag {uid} is registered to another organisation.",
+            field="uid",
+            code="tag.registered_elsewhere",
+            params={"uid": uid},
+        )
     changes = [k for k, v in values.items() if getattr(tag, k) != v]
     status = RowStatus.updated if changes else RowStatus.unchanged
     return RowResult(row.line, status, uid, changes=changes), {"id": tag.id, **values} if changes else {}
@@ -157,7 +179,17 @@ async def _plan(
         try:
             result, write = _decide(row, org, known, seen)
         except ValidationFailed as exc:
-            result, write = RowResult(row.line, RowStatus.error, row.values.get("uid") or None, exc.message), {}
+            result, write = (
+                RowResult(
+                    row.line,
+                    RowStatus.error,
+                    row.values.get("uid") or None,
+                    exc.message,
+                    code=exc.code,
+                    params=exc.params,
+                ),
+                {},
+            )
         results.append(result)
         if write:
             writes.append(write)
@@ -190,6 +222,8 @@ async def import_tags(
                 raise ValidationFailed(
                     f"{report.counts['error']} row(s) have errors; fix them, or import the valid rows only.",
                     field="file",
+                    code="import.rows_have_errors",
+                    params={"count": report.counts["error"]},
                 )
             now = utcnow()
             new = [

@@ -67,7 +67,12 @@ async def add_tag(session: AsyncSession, actor: Actor, org_id: uuid.UUID, data: 
         await _check_owner_in_org(session, org_id, data.membership_id, data.group_id)
         existing = await session.scalar(select(IdTag.organization_id).where(IdTag.uid == uid))
         if existing is not None:
-            raise Conflict(uid_taken_message(uid, existing == org_id), field="uid")
+            raise Conflict(
+                uid_taken_message(uid, existing == org_id),
+                field="uid",
+                code="tag.already_registered" if existing == org_id else "tag.registered_elsewhere",
+                params={"uid": uid},
+            )
         tag = IdTag(
             id=uuid.uuid4(),
             organization_id=org_id,

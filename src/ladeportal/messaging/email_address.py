@@ -37,5 +37,7 @@ def parsed_address(text: str) -> Address | None:
 def valid_address(value: str | None, *, field: str = "to") -> str:
     address = parsed_address((value or "").strip())
     if address is None:
-        raise ValidationFailed(f"{value!r} is not an e-mail address.", field=field)
+        raise ValidationFailed(
+            f"{value!r} is not an e-mail address.", field=field, code="email.invalid", params={"address": value}
+        )
     return address.addr_spec

@@ -47,7 +47,10 @@ def check_price_area(value: str) -> str:
     area = (value or "").strip().upper()
     if area not in PRICE_AREAS:
         raise ValidationFailed(
-            f"Unknown price area {value!r}; use one of {', '.join(PRICE_AREAS)}.", field="price_area"
+            f"Unknown price area {value!r}; use one of {', '.join(PRICE_AREAS)}.",
+            field="price_area",
+            code="site.price_area_unknown",
+            params={"area": value, "areas": ", ".join(PRICE_AREAS)},
         )
     return area
 
@@ -205,16 +208,23 @@ class SiteInput:
 def _validated_site_values(org: Organization, data: SiteInput) -> dict[str, object]:
     name = (data.name or "").strip()
     if not name:
-        raise ValidationFailed("The site name is required.", field="name")
+        raise ValidationFailed("The site name is required.", field="name", code="site.name_required")
     if len(name) > 120:
-        raise ValidationFailed("The site name is at most 120 characters.", field="name")
+        raise ValidationFailed("The site name is at most 120 characters.", field="name", code="site.name_too_long")
     if data.grid_limit_amps is not None and not 1 <= data.grid_limit_amps <= 10000:
-        raise ValidationFailed("The grid limit must be between 1 and 10000 A.", field="grid_limit_amps")
+        raise ValidationFailed(
+            "The grid limit must be between 1 and 10000 A.", field="grid_limit_amps", code="site.grid_limit_range"
+        )
     if data.grid_phases not in (1, 3):
-        raise ValidationFailed("The grid connection has 1 or 3 phases.", field="grid_phases")
+        raise ValidationFailed("The grid connection has 1 or 3 phases.", field="grid_phases", code="site.grid_phases")
     area = check_price_area(data.price_area)
     if not area.startswith(org.country):
-        raise ValidationFailed(f"Price area {area} is not in {org.country}.", field="price_area")
+        raise ValidationFailed(
+            f"Price area {area} is not in {org.country}.",
+            field="price_area",
+            code="site.price_area_elsewhere",
+            params={"area": area, "country": org.country},
+        )
     return {
         "name": name,
         "price_area": area,
@@ -234,7 +244,9 @@ async def _ensure_unique_site_name(
     if exclude is not None:
         query = query.where(Site.id != exclude)
     if await session.scalar(query) is not None:
-        raise Conflict(f"A site named {name!r} already exists.", field="name")
+        raise Conflict(
+            f"A site named {name!r} already exists.", field="name", code="site.name_taken", params={"name": name}
+        )
 
 
 async def create_site(session: AsyncSession, actor: Actor, org_id: uuid.UUID, data: SiteInput) -> Site:
@@ -277,7 +289,7 @@ async def get_site(session: AsyncSession, org_id: uuid.UUID, site_id: uuid.UUID)
     """The site, only if it belongs to the organisation: other tenants' ids look like missing ones."""
     site = await session.scalar(select(Site).where(Site.id == site_id, Site.organization_id == org_id))
     if site is None:
-        raise NotFound("No such site.")
+        raise NotFound("No such site.", code="site.not_found")
     return site
 
 

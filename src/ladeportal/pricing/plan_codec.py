@@ -52,8 +52,8 @@ class _Reader:
     def __init__(self) -> None:
         self.problems: list[PlanProblem] = []
 
-    def problem(self, field: str, message: str) -> None:
-        self.problems.append(PlanProblem(field, message))
+    def problem(self, field: str, message: str, code: str | None = None, **params: object) -> None:
+        self.problems.append(PlanProblem(field, message, code, params))
 
     def amount(
         self, data: Mapping[str, Any], key: str, where: str, *, default: Decimal | None = None, optional: bool = False
@@ -62,7 +62,7 @@ class _Reader:
         if value is None:
             if optional or default is not None:
                 return default
-            self.problem(f"{where}{key}", "is required")
+            self.problem(f"{where}{key}", "is required", code="price.required")
             return Decimal(0)
         if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
             # A float has already lost the exact decimal the owner typed: send amounts as strings.
@@ -71,10 +71,10 @@ class _Reader:
         try:
             amount = Decimal(value.strip() if isinstance(value, str) else value)
         except InvalidOperation:
-            self.problem(f"{where}{key}", f"{value!r} is not an amount")
+            self.problem(f"{where}{key}", f"{value!r} is not an amount", code="price.not_an_amount", value=value)
             return Decimal(0)
         if not amount.is_finite():
-            self.problem(f"{where}{key}", f"{value!r} is not a finite amount")
+            self.problem(f"{where}{key}", f"{value!r} is not a finite amount", code="price.not_an_amount", value=value)
             return Decimal(0)
         return amount
 
@@ -138,11 +138,27 @@ def plan_from_json(data: Mapping[str, Any]) -> PlanDefinition:
         raise InvalidPlan(read.problems)
     validate_plan(plan)
     if monthly < 0:
-        read.problem("monthly_fee_per_member", f"must not be negative, got {monthly}")
+        read.problem(
+            "monthly_fee_per_member",
+            f"must not be negative, got {monthly}",
+            code="price.amount_negative",
+            amount=monthly,
+        )
     elif not monthly.is_finite() or monthly > MAX_AMOUNT:
-        read.problem("monthly_fee_per_member", f"must be at most {MAX_AMOUNT}")
+        read.problem(
+            "monthly_fee_per_member",
+            f"must be at most {MAX_AMOUNT}",
+            code="price.amount_too_large",
+            amount=monthly,
+            maximum=MAX_AMOUNT,
+        )
     elif monthly != monthly.quantize(_ORE):
-        read.problem("monthly_fee_per_member", f"must be whole øre (at most two decimals), got {monthly}")
+        read.problem(
+            "monthly_fee_per_member",
+            f"must be whole øre (at most two decimals), got {monthly}",
+            code="price.amount_fraction",
+            amount=monthly,
+        )
     if read.problems:
         raise InvalidPlan(read.problems)
     return PlanDefinition(plan, monthly)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -37,6 +38,8 @@ _AmountCheck = Callable[[str, Decimal | None], None]
 class PlanProblem:
     field: str
     message: str
+    code: str | None = None
+    params: dict[str, object] = dataclasses.field(default_factory=dict)
 
 
 class InvalidPlan(ValidationFailed):
@@ -50,8 +53,8 @@ class InvalidPlan(ValidationFailed):
 def validate_plan(plan: PlanVersion) -> None:
     problems: list[PlanProblem] = []
 
-    def problem(field: str, message: str) -> None:
-        problems.append(PlanProblem(field, message))
+    def problem(field: str, message: str, code: str | None = None, **params: object) -> None:
+        problems.append(PlanProblem(field, message, code, params))
 
     def non_negative(field: str, value: Decimal | None) -> None:
         if value is None:
@@ -59,9 +62,9 @@ def validate_plan(plan: PlanVersion) -> None:
         if not isinstance(value, Decimal) or not value.is_finite():
             problem(field, f"must be a finite Decimal amount, got {value!r}")
         elif value < 0:
-            problem(field, f"must not be negative, got {value}")
-        elif value > (MAX_FACTOR if field.endswith("factor") else MAX_AMOUNT):
-            problem(field, f"must be at most {MAX_FACTOR if field.endswith('factor') else MAX_AMOUNT}")
+            problem(field, f"must not be negative, got {value}", code="price.amount_negative", amount=value)
+        elif value > (most := MAX_FACTOR if field.endswith("factor") else MAX_AMOUNT):
+            problem(field, f"must be at most {most}", code="price.amount_too_large", amount=value, maximum=most)
         elif value != value.quantize(_FINEST):
             problem(field, "must have at most six decimals")
 
@@ -80,7 +83,12 @@ def validate_plan(plan: PlanVersion) -> None:
             and abs(amount) <= MAX_AMOUNT
             and amount != amount.quantize(_ORE)
         ):
-            problem(name, f"must be whole øre (at most two decimals), got {amount}")
+            problem(
+                name,
+                f"must be whole øre (at most two decimals), got {amount}",
+                code="price.amount_fraction",
+                amount=amount,
+            )
     if (
         not problems
         and plan.minimum_per_session is not None
@@ -90,6 +98,9 @@ def validate_plan(plan: PlanVersion) -> None:
         problem(
             "minimum_per_session",
             f"minimum {plan.minimum_per_session} is above the maximum {plan.maximum_per_session}",
+            code="price.minimum_above_maximum",
+            minimum=plan.minimum_per_session,
+            maximum=plan.maximum_per_session,
         )
 
     energy = plan.energy

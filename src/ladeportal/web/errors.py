@@ -1,8 +1,11 @@
-"""Domain errors as JSON: {"error": code, "message": ..., "field": ...} with the right status."""
+"""Domain errors as JSON with the right status: {"error": kind, "message": ..., "field": ..., "code": ...,
+"params": {...}}; `code` and `params` let a client show the error in its own words (null and {} for
+errors that have no code yet)."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from ladeportal.errors import Conflict, DomainError, NotFound, PermissionDenied
@@ -14,4 +17,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
         status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 422)
-        return JSONResponse({"error": exc.code, "message": exc.message, "field": exc.field}, status_code=status)
+        body = {
+            "error": exc.kind,
+            "message": exc.message,
+            "field": exc.field,
+            "code": exc.code,
+            "params": jsonable_encoder(exc.params),
+        }
+        return JSONResponse(body, status_code=status)

@@ -67,9 +67,9 @@ async def send_command(
     try:
         result = await commands.send_command(session, who.actor, who.organization_id, charger_id, name, payload)
     except commands.ChargerNotConnected as exc:
-        return JSONResponse({"error": exc.code, "message": exc.message, **_out(exc.result)}, status_code=409)
+        return JSONResponse({"error": exc.kind, "message": exc.message, **_out(exc.result)}, status_code=409)
     except commands.CommandTimedOut as exc:
-        return JSONResponse({"error": exc.code, "message": exc.message, **_out(exc.result)}, status_code=504)
+        return JSONResponse({"error": exc.kind, "message": exc.message, **_out(exc.result)}, status_code=504)
     return _out(result)
 
 

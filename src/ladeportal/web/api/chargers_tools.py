@@ -70,9 +70,9 @@ async def _answer(call: Awaitable[commands.CommandResult]) -> Any:
     try:
         return _out(await call)
     except commands.ChargerNotConnected as exc:
-        return JSONResponse({"error": exc.code, "message": exc.message, **_out(exc.result)}, status_code=409)
+        return JSONResponse({"error": exc.kind, "message": exc.message, **_out(exc.result)}, status_code=409)
     except commands.CommandTimedOut as exc:
-        return JSONResponse({"error": exc.code, "message": exc.message, **_out(exc.result)}, status_code=504)
+        return JSONResponse({"error": exc.kind, "message": exc.message, **_out(exc.result)}, status_code=504)
 
 
 @router.post("/orgs/{org_id}/chargers/{charger_id}/password", response_model=PasswordOut)

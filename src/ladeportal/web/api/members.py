@@ -10,6 +10,7 @@ import uuid
 from typing import Literal
 
 from fastapi import APIRouter, Query, Response, UploadFile
+from fastapi.encoders import jsonable_encoder
 
 from ladeportal.limits import MAX_PAGE, MAX_PAGE_SIZE, MAX_SEARCH_CHARS
 from ladeportal.members import groups, services, tags
@@ -67,7 +68,15 @@ def _report_out(report: ImportReport) -> ImportReportOut:
         counts=report.counts,
         ignored_columns=report.ignored_columns,
         rows=[
-            ImportRowOut(line=r.line, status=r.status.value, phone=r.phone, message=r.message, changes=r.changes)
+            ImportRowOut(
+                line=r.line,
+                status=r.status.value,
+                phone=r.phone,
+                message=r.message,
+                changes=r.changes,
+                code=r.code,
+                params=jsonable_encoder(r.params),
+            )
             for r in report.rows
         ],
     )

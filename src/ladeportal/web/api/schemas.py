@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -206,6 +207,8 @@ class ImportRowOut(BaseModel):
     phone: str | None
     message: str
     changes: list[str]
+    code: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
 
 
 class ImportReportOut(BaseModel):

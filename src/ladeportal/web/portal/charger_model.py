@@ -19,6 +19,7 @@ from ladeportal.chargers.power import grid_limit_w, live_power
 from ladeportal.chargers.services import get_charge_point
 from ladeportal.db.base import utcnow
 from ladeportal.i18n import N_
+from ladeportal.members.models import Membership, User
 from ladeportal.orgs.models import Site
 from ladeportal.sessions import anomalies
 from ladeportal.sessions.models import ChargingSession, SessionState
@@ -27,6 +28,9 @@ from ladeportal.web.portal.readmodels import charger_state
 RECENT_SESSIONS = 10
 HISTORY = 20
 COMMANDS = 10
+# Rows read for the command log: automatic access-list pushes fold into one line per run, so a few
+# lines may stand for many rows.
+COMMAND_ROWS = 200
 NOTIFICATIONS = 10
 
 # What a meter flag means, for the people who review a session (codes from sessions/anomalies.py).
@@ -100,6 +104,65 @@ def delivered_wh(s: ChargingSession) -> int:
 
 
 @dataclass
+class CommandLine:
+    """One line of the command log: a command a person sent, or a run of consecutive automatic
+    access-list pushes folded together (`command` is the latest of the run, `count` its length)."""
+
+    command: ChargerCommand
+    sender_name: str | None = None  # the name this organisation knows the sender by
+    sender_phone: str | None = None  # when it knows no name
+    count: int = 1
+
+    @property
+    def automatic(self) -> bool:
+        return self.command.actor_user_id is None
+
+    @property
+    def folded(self) -> bool:
+        return self.count > 1
+
+
+def _automatic_push(command: ChargerCommand) -> bool:
+    return command.actor_user_id is None and command.action == "SendLocalList"
+
+
+async def command_log(session: AsyncSession, org_id: uuid.UUID, cp_id: uuid.UUID) -> list[CommandLine]:
+    """The latest commands, newest first, with who sent each; automatic pushes of the access list
+    (one per member, tag or group change, possibly dozens a day) fold into one line per run so that
+    what a person did stands out."""
+    rows = (
+        await session.scalars(
+            select(ChargerCommand)
+            .where(ChargerCommand.organization_id == org_id, ChargerCommand.charge_point_id == cp_id)
+            .order_by(ChargerCommand.created_at.desc(), ChargerCommand.id.desc())
+            .limit(COMMAND_ROWS)
+        )
+    ).all()
+    lines: list[CommandLine] = []
+    for row in rows:
+        if lines and _automatic_push(row) and _automatic_push(lines[-1].command):
+            lines[-1].count += 1
+            continue
+        if len(lines) == COMMANDS:
+            break
+        lines.append(CommandLine(command=row))
+    senders = {line.command.actor_user_id for line in lines} - {None}
+    if senders:
+        known = (
+            await session.execute(
+                select(User.id, Membership.name, User.phone)
+                .join(Membership, Membership.user_id == User.id)
+                .where(Membership.organization_id == org_id, User.id.in_(senders))
+            )
+        ).all()
+        by_user = {user_id: (name, phone) for user_id, name, phone in known}
+        for line in lines:
+            if line.command.actor_user_id in by_user:
+                line.sender_name, line.sender_phone = by_user[line.command.actor_user_id]
+    return lines
+
+
+@dataclass
 class ChargerStatus:
     """What the status card shows; the card refreshes itself every few seconds, so it reads no more."""
 
@@ -117,7 +180,7 @@ class ChargerDetail(ChargerStatus):
     active_sessions: list[ChargingSession]
     recent_sessions: list[ChargingSession]
     status_history: list[ConnectorStatusEvent]
-    commands: list[ChargerCommand]
+    commands: list[CommandLine]
     notifications: list[ChargerNotification]
     maintenance: dict[str, LatestStatus] = field(default_factory=dict)
 
@@ -171,14 +234,7 @@ async def charger_detail(
             .limit(HISTORY)
         )
     ).all()
-    commands = (
-        await session.scalars(
-            select(ChargerCommand)
-            .where(ChargerCommand.organization_id == org_id, ChargerCommand.charge_point_id == cp.id)
-            .order_by(ChargerCommand.created_at.desc(), ChargerCommand.id.desc())
-            .limit(COMMANDS)
-        )
-    ).all()
+    commands = await command_log(session, org_id, cp.id)
     notifications = (
         await session.scalars(
             select(ChargerNotification)
@@ -198,7 +254,7 @@ async def charger_detail(
         active_sessions=list(active),
         recent_sessions=list(recent),
         status_history=list(history),
-        commands=list(commands),
+        commands=commands,
         notifications=list(notifications),
         maintenance=await latest_statuses(session, org_id, cp.id),
     )

@@ -17,7 +17,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from ladeportal.errors import DomainError, ValidationFailed
-from ladeportal.i18n import gettext
+from ladeportal.web.portal.error_texts import error_text
 
 GENERAL = "__all__"
 
@@ -28,9 +28,10 @@ async def form_values(request: Request) -> dict[str, str]:
 
 
 def field_errors(exc: DomainError) -> dict[str, str]:
-    """{field: translated message}; errors without a field go under GENERAL. Domain messages are
-    English sentences; those in the catalogue (portal/messages.py) are shown translated."""
-    return {exc.field or GENERAL: gettext(exc.message)}
+    """{field: translated message}; errors without a field go under GENERAL. An error with a code is
+    translated by it (error_texts.py); other domain messages are English sentences, those in the
+    catalogue (portal/messages.py) shown translated."""
+    return {exc.field or GENERAL: error_text(exc)}
 
 
 def optional_int(raw: str | None, field: str, message: str) -> int | None:

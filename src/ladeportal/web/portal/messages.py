@@ -1,26 +1,18 @@
 """Messages raised by the domain areas that the portal shows translated.
 
-Domain errors are English sentences (the API returns them as they are); listing the fixed ones here
-puts them into the message catalogue, so `forms.field_errors` can show them in the user's language.
-Messages with values in them (names, numbers) stay English until their areas give them codes.
+Errors with a code are translated by it (error_texts.py). The others are English sentences (the API
+returns them as they are); listing the fixed ones here puts them into the message catalogue, so
+`forms.field_errors` can show them in the user's language. Messages with values in them (names,
+numbers) stay English until their areas give them codes.
 """
 
 from ladeportal.i18n import N_
 
 DOMAIN_MESSAGES = (
-    N_("The mobile number is required."),
-    N_("The site name is required."),
-    N_("The site name is at most 120 characters."),
-    N_("The grid limit must be between 1 and 10000 A."),
-    N_("The grid connection has 1 or 3 phases."),
     N_("A charger has between 1 and 10 connectors."),
     N_("Max power must be between 1 and 400 kW."),
     N_("Give the token a name (what uses it)."),
     N_("Scopes must be among read, write."),
-    N_("The code is wrong or has expired. Check the SMS or ask for a new code."),
-    N_("Too many codes were requested for this number. Wait a while and try again."),
-    N_("Too many codes were requested from your network. Wait a while and try again."),
-    N_("No such site."),
     N_("No such charger."),
     N_("No such token."),
     N_("A retired charger cannot change state; add it again."),

@@ -22,6 +22,7 @@ from ladeportal.i18n import formatting
 from ladeportal.members.phone import display_mobile
 from ladeportal.web.portal import flash
 from ladeportal.web.portal.nav import sections_for
+from ladeportal.web.portal.ocpp_words import ocpp_word
 from ladeportal.web.portal.security import CSRF_FIELD, attach_csrf_cookie, csrf_token
 
 WEB_DIR = Path(__file__).resolve().parent.parent
@@ -72,6 +73,7 @@ def environment() -> jinja2.Environment:
         time=formatting.local_time,
         date=formatting.local_date,
         phone=display_mobile,
+        ocpp=ocpp_word,
         tojson_attr=lambda value: json.dumps(value),
     )
     env.globals.update(

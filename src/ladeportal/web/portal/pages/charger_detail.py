@@ -21,6 +21,7 @@ from ladeportal.web.portal import charger_model, readmodels
 from ladeportal.web.portal.access import AdminPage, StaffPage
 from ladeportal.web.portal.flash import redirect
 from ladeportal.web.portal.forms import form_values
+from ladeportal.web.portal.ocpp_words import ocpp_word
 from ladeportal.web.portal.security import settings_of
 from ladeportal.web.portal.templating import render
 
@@ -56,11 +57,11 @@ def _outcome(result: CommandResult | None, error: str | None) -> dict[str, Any]:
     if error is not None:
         return {"ok": False, "message": error}
     assert result is not None
-    status = (result.response or {}).get("status")
+    status = ocpp_word((result.response or {}).get("status"))
     if result.accepted:
         return {"ok": True, "message": gettext("The charger answered: %(status)s.") % {"status": status or "OK"}}
     if result.error_code:
-        message = gettext("The charger refused the command (%(code)s).") % {"code": result.error_code}
+        message = gettext("The charger refused the command (%(code)s).") % {"code": ocpp_word(result.error_code)}
         return {"ok": False, "message": message}
     return {"ok": False, "message": gettext("The charger answered: %(status)s.") % {"status": status or "?"}}
 

@@ -21,7 +21,7 @@ from ladeportal.web.portal.flash import redirect
 from ladeportal.web.portal.nav import ORDER, NavSection, register_section
 from ladeportal.web.portal.pages.group_price import router as group_price_router
 from ladeportal.web.portal.pages.members_common import parse_uuid
-from ladeportal.web.portal.pages.members_messages import errors_of, translate
+from ladeportal.web.portal.pages.members_messages import errors_of, text_of
 from ladeportal.web.portal.pages.members_views import chargers_of, group_rows
 from ladeportal.web.portal.templating import render
 
@@ -165,7 +165,7 @@ async def confirm_delete(request: Request, group_id: uuid.UUID, here: AdminPage,
         return redirect(
             request,
             f"{here.base}/groups",
-            translate("The default group cannot be deleted; members without a group belong to it."),
+            gettext("The default group cannot be deleted; members without a group belong to it."),
             "warning",
         )
     rows = await group_rows(session, here.org.id)
@@ -182,7 +182,7 @@ async def delete(request: Request, group_id: uuid.UUID, here: AdminPage, session
         await delete_group(session, here.actor, here.org.id, group.id)
     except Conflict as exc:
         await session.rollback()
-        return redirect(request, f"{here.base}/groups", translate(exc.message), "warning")
+        return redirect(request, f"{here.base}/groups", text_of(exc), "warning")
     return redirect(request, f"{here.base}/groups", gettext("Group %(name)s deleted.") % {"name": name})
 
 

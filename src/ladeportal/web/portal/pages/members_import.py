@@ -37,7 +37,7 @@ from ladeportal.members.tabular import MAX_BYTES, load_table
 from ladeportal.members.tag_import import TAG_COLUMNS, dry_run_tag_import, import_tags
 from ladeportal.web.deps import get_db
 from ladeportal.web.portal.access import AdminPage, OrgContext
-from ladeportal.web.portal.pages.members_messages import errors_of, translate
+from ladeportal.web.portal.pages.members_messages import errors_of, row_text, text_of
 from ladeportal.web.portal.templating import environment, page_context, render
 
 log = logging.getLogger(__name__)
@@ -208,13 +208,13 @@ def _stream(request: Request, here: OrgContext, kind: str, work: Work, context: 
             "kind": kind,
             "back": KINDS[kind]["back"],
             "change_text": change_text,
-            "translate": translate,
+            "row_text": row_text,
             "error": None,
         }
         try:
             result["report"] = task.result()
         except DomainError as exc:
-            result["report"], result["error"] = None, translate(exc.message)
+            result["report"], result["error"] = None, text_of(exc)
         except Exception:
             log.exception("import into %s failed", here.org.id)
             result["report"], result["error"] = None, gettext("The import failed; nothing was changed. Try again.")

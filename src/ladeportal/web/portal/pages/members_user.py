@@ -26,7 +26,7 @@ from ladeportal.web.portal.access import AdminPage, OrgContext
 from ladeportal.web.portal.flash import redirect
 from ladeportal.web.portal.forms import form_values
 from ladeportal.web.portal.pages.members_common import parse_uuid
-from ladeportal.web.portal.pages.members_messages import errors_of, translate
+from ladeportal.web.portal.pages.members_messages import errors_of, text_of
 from ladeportal.web.portal.templating import render
 
 router = APIRouter()
@@ -144,7 +144,7 @@ async def resend(request: Request, member_id: uuid.UUID, here: AdminPage, sessio
         membership = await resend_invite(session, here.actor, here.org.id, member_id)
     except Conflict as exc:
         await session.rollback()
-        return redirect(request, back, translate(exc.message), "warning")
+        return redirect(request, back, text_of(exc), "warning")
     return redirect(
         request, back, gettext("A new invitation was sent to %(phone)s.") % {"phone": membership.user.phone}
     )

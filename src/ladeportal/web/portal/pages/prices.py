@@ -41,7 +41,7 @@ from ladeportal.web.portal.pages.prices_form import (
     read_plan_form,
     shown_rows,
 )
-from ladeportal.web.portal.pages.prices_messages import translate
+from ladeportal.web.portal.pages.prices_messages import text_of
 from ladeportal.web.portal.pages.prices_view import describe_locale, plan_card
 from ladeportal.web.portal.templating import render
 
@@ -212,7 +212,7 @@ async def withdraw_version(
         await services.delete_version(session, here.actor, here.org.id, plan_id, version_id)
     except Conflict as exc:
         await session.rollback()
-        return redirect(request, f"{here.base}/prices/{plan_id}", translate(exc.message, here.org.time_zone), "warning")
+        return redirect(request, f"{here.base}/prices/{plan_id}", text_of(exc, here.org.time_zone), "warning")
     return redirect(
         request,
         f"{here.base}/prices/{plan_id}",
@@ -238,7 +238,7 @@ async def archive(request: Request, plan_id: uuid.UUID, here: AdminPage, session
         return render(
             request,
             "portal/prices/archive.html",
-            {"overview": overview, "errors": {GENERAL: translate(exc.message, here.org.time_zone)}},
+            {"overview": overview, "errors": {GENERAL: text_of(exc, here.org.time_zone)}},
             status_code=409,
         )
     return redirect(request, f"{here.base}/prices", gettext("Price plan %(name)s archived.") % {"name": name})

@@ -1,9 +1,9 @@
 """The pricing area's error messages, shown in the reader's language.
 
-The pricing domain reports problems as English sentences with values in them ("must not be negative,
-got -1"), because the JSON API returns them as they are. Each known sentence is recognised here by its
-shape and rebuilt from a translated template; one that is not recognised (the domain's wording
-changed) is shown as it is rather than not at all. tests/portal/test_portal_prices.py pins the
+Problems that carry a code (amounts: web/portal/error_texts.py) are translated by it. The others are
+still English sentences with values in them, recognised here by their shape and rebuilt from a
+translated template; one that is not recognised (the domain's wording changed) is shown as it is
+rather than not at all. tests/portal/test_portal_prices.py pins the
 common ones in bokmål.
 """
 
@@ -12,8 +12,11 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from ladeportal.errors import DomainError
 from ladeportal.i18n import N_, gettext
 from ladeportal.i18n.formatting import local_datetime
+from ladeportal.pricing.validation import PlanProblem
+from ladeportal.web.portal.error_texts import coded_text, error_text
 
 # Day abbreviations as pricing.validation writes them in "no band covers Mon 06:00-07:00".
 _DAYS = {
@@ -29,15 +32,6 @@ _DAY_WORD = re.compile(r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b")
 _ISO = r"\d{4}-\d\d-\d\dT[\d:.]+(?:[+-]\d\d:\d\d|Z)"
 
 _PATTERNS: tuple[tuple[str, str], ...] = (
-    (r"is required", N_("Required.")),
-    (r"(?P<value>.+) is not an amount", N_("%(value)s is not an amount; write it like 2,50.")),
-    (r"(?P<value>.+) is not a finite amount", N_("%(value)s is not an amount; write it like 2,50.")),
-    (r"must not be negative, got (?P<value>.+)", N_("Must not be negative.")),
-    (r"must be whole øre \(at most two decimals\), got (?P<value>.+)", N_("At most two decimals (whole øre).")),
-    (
-        r"minimum (?P<value>\S+) is above the maximum (?P<other>\S+)",
-        N_("The minimum %(value)s is above the maximum %(other)s."),
-    ),
     (
         r"floor (?P<value>\S+) is above the ceiling (?P<other>\S+)",
         N_("The floor %(value)s is above the ceiling %(other)s."),
@@ -124,3 +118,11 @@ def translate(message: str, time_zone: str) -> str:
             }
             return gettext(template) % values
     return gettext(message)
+
+
+def text_of(exc: DomainError, time_zone: str) -> str:
+    return error_text(exc, lambda message: translate(message, time_zone))
+
+
+def problem_text(problem: PlanProblem, time_zone: str) -> str:
+    return coded_text(problem.code, problem.params) or translate(problem.message, time_zone)
