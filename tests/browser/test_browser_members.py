@@ -68,7 +68,7 @@ async def test_add_a_user_import_a_file_and_create_a_group(
     await page.get_by_role("button", name="Sjekk filen").click()
     await expect(page.get_by_test_id("import-row")).to_have_count(4)
     await expect(page.locator('[data-status="error"]')).to_have_count(2)
-    await expect(page.get_by_text("Ingen gruppe heter 'Garasje Z'; opprett den først.").first).to_be_visible()
+    await expect(page.get_by_text("Ingen gruppe heter «Garasje Z»; opprett den først.").first).to_be_visible()
     await shoot(page, "import.png", full_page=True)
 
     fixed = bad.replace(b"912;", f"{mobile_number()};".encode()).replace(b"Garasje Z", b"Garasje B")

@@ -199,8 +199,10 @@ async def test_export_reads_back_as_unchanged(session: AsyncSession, fmt: str) -
     if fmt == "xlsx":
         sheet = load_workbook(io.BytesIO(data)).active
         assert sheet["A1"].value == "Mobilnummer" and sheet["B2"].value.startswith("'=")  # not a formula
+        assert sheet.title == "Medlemmer" and sheet["H2"].value == "Invitert"
     else:
         assert data.startswith(b"\xef\xbb\xbfMobilnummer;") and "Åsa".encode() in data
+        assert ";Invitert;" in data.decode("utf-8-sig") and "invited" not in data.decode("utf-8-sig")
     report = await import_members(session, ACTOR, org.id, data, f"export.{fmt}")
     assert report.counts == {"added": 0, "updated": 0, "unchanged": 2, "error": 0}
     assert set(report.ignored_columns) == {"Status", "Første innlogging"}

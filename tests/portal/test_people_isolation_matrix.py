@@ -228,7 +228,7 @@ async def test_every_read_of_b_shows_only_what_b_stored(
     assert_reveals_nothing(" ".join(cells), "portal export xlsx")
     # The person's first login here is empty: their logging in elsewhere is not B's to know.
     [row] = [line for line in reads["api export"].content.decode("utf-8-sig").splitlines() if w.phone in line]
-    assert row.rstrip("\r").endswith(";invited;")
+    assert row.rstrip("\r").endswith(";Invitert;")
     [item] = [i for i in reads["api search"].json()["items"] if i["phone"] == w.phone]
     assert item["activated_at"] is None and "last_login_at" not in item
     # Search and filters read B's names and B's activation only.

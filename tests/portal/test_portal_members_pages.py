@@ -7,6 +7,7 @@ import io
 import re
 
 import httpx
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,8 @@ from ladeportal.members.groups import create_group, default_group
 from ladeportal.members.models import IdTag, Membership, MembershipState, Role, TagState, User, UserGroup
 from ladeportal.members.services import MemberInput, add_member
 from ladeportal.members.tags import TagInput, add_tag
+from ladeportal.messaging.email_models import EmailDelivery
+from ladeportal.settings import get_settings
 from ladeportal.web.portal.error_texts import error_text
 from tests.factories import ACTOR, make_charger, make_member, make_org, make_site, make_tag, mobile_number
 from tests.portal.conftest import TwoOrgs, csrf_of, form_post
@@ -521,3 +524,30 @@ async def test_a_member_in_another_org_with_tags_is_not_listed(two_orgs: TwoOrgs
     c, base = two_orgs.admin_a.client, f"/portal/o/{two_orgs.org_a.id}"
     assert "Utenforstående" not in (await c.get(f"{base}/users?q=Utenfor")).text
     assert "04BEEF01" not in (await c.get(f"{base}/rfid?q=04BEEF")).text
+
+
+async def test_resend_lets_the_admin_choose_email_only_when_the_member_has_an_address(
+    two_orgs: TwoOrgs, session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LADEPORTAL_EMAIL_PROVIDER", "console")
+    get_settings.cache_clear()
+    try:
+        org = two_orgs.org_a
+        c, base = two_orgs.admin_a.client, f"/portal/o/{org.id}"
+        without = await make_member(session, org)
+        assert 'name="channel"' not in (await c.get(f"{base}/users/{without.id}")).text
+        member = await add_member(
+            session, ACTOR, org.id, MemberInput(phone=mobile_number(), email="kari@solbakken.no", send_invite=False)
+        )
+        page = await c.get(f"{base}/users/{member.id}")
+        assert 'name="channel"' in page.text and 'value="email"' in page.text
+        sms_before = await _count(session, OutboxTask, OutboxTask.kind == "sms.send")
+        response = await c.post(
+            f"{base}/users/{member.id}/invite", data={"csrf_token": csrf_of(page.text), "channel": "email"}
+        )
+        assert response.status_code == 303
+        assert "kari@solbakken.no" in (await c.get(response.headers["location"])).text
+        assert await _count(session, OutboxTask, OutboxTask.kind == "sms.send") == sms_before
+        assert await _count(session, EmailDelivery, EmailDelivery.recipient == "kari@solbakken.no") == 1
+    finally:
+        get_settings.cache_clear()

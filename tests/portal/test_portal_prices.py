@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ladeportal.errors import DomainError
 from ladeportal.members.groups import create_group
 from ladeportal.members.models import UserGroup
 from ladeportal.orgs.models import Organization, Site
@@ -20,8 +21,9 @@ from ladeportal.platform.models import AuditEvent
 from ladeportal.pricing import assignments, services
 from ladeportal.pricing.models import GroupPricePlan, PricePlan, PricePlanVersion, PublicPricePlan
 from ladeportal.pricing.quotes import QuoteRequest, quote
+from ladeportal.pricing.validation import InvalidPlan
 from ladeportal.sessions.services import ChargerRef, start_session, stop_session
-from ladeportal.web.portal.pages.prices_messages import translate
+from ladeportal.web.portal.error_texts import coded_text, error_text
 from tests.factories import ACTOR, make_charger, make_member, make_site, make_tag
 from tests.portal.conftest import TwoOrgs, csrf_of, form_post
 
@@ -302,6 +304,11 @@ BAD_INPUTS: list[tuple[dict[str, Any], str, str]] = [
         {**_form(energy_type="time_of_day"), **WEEK, "band1_days": ["5"]},
         "bands",
         "Ingen bånd dekker søn 06:00-22:00; båndene må dekke hele uken.",
+    ),
+    (
+        {**_form(energy_type="time_of_day"), **WEEK, "band2_days": [str(d) for d in range(1, 7)]},
+        "bands",
+        "Ingen bånd dekker man 22:00 til tir 06:00; båndene må dekke hele uken.",
     ),
     ({**_form(energy_type="time_of_day"), **WEEK, "band1_price": "-1"}, "band1_price", "Kan ikke være negativ."),
     ({**_form(energy_type="time_of_day"), **WEEK, "band1_days": []}, "band1_days", "Kryss av minst én dag."),
@@ -673,19 +680,58 @@ async def test_a_post_without_csrf_token_is_refused(two_orgs: TwoOrgs, session: 
     assert await _state(session) == before
 
 
-async def test_pricing_messages_with_values_are_translated() -> None:
+async def test_pricing_errors_are_shown_by_their_code_in_the_readers_language(
+    two_orgs: TwoOrgs, session: AsyncSession
+) -> None:
     from ladeportal import i18n
 
-    i18n.set_language("nb")
-    assert translate("A price plan named 'Beboere' already exists.", "Europe/Oslo") == (
-        "En prisplan med navnet Beboere finnes allerede."
-    )
-    assert translate("Another version already takes effect at 2026-05-01T00:00:00+00:00.", "Europe/Oslo") == (
-        "En annen versjon gjelder allerede fra 01.05.2026, 02:00."
-    )
-    assert translate("Something the domain says now.", "Europe/Oslo") == "Something the domain says now."
-    i18n.set_language("en")
-    assert translate("floor 3 is above the ceiling 1", "Europe/Oslo") == "The floor 3 is above the ceiling 1."
+    org = two_orgs.org_a
+    org_id, plan_id = org.id, (await _plan(session, org)).id
+    with pytest.raises(DomainError) as taken:
+        await _plan(session, org, "beboere")
+    with pytest.raises(DomainError) as moment:
+        await services.add_version(session, ACTOR, org_id, plan_id, FIXED, effective_from=JAN)
+    overlapping = {
+        "energy": {
+            "type": "time_of_day",
+            "bands": [
+                {"weekdays": list(range(7)), "start": "06:00", "end": "22:00", "price_per_kwh": "2"},
+                {"weekdays": list(range(7)), "start": "21:00", "end": "06:00", "price_per_kwh": "1"},
+            ],
+        }
+    }
+    with pytest.raises(InvalidPlan) as bands:
+        await services.add_version(session, ACTOR, org_id, plan_id, overlapping)
+    assert (taken.value.code, moment.value.code) == ("plan.name_taken", "plan.version_moment_taken")
+    first = bands.value.problems[0]
+    try:
+        i18n.set_language("nb")
+        assert error_text(taken.value, time_zone="Europe/Oslo") == "En prisplan med navnet beboere finnes allerede."
+        assert error_text(moment.value, time_zone="Europe/Oslo") == (
+            "En annen versjon gjelder allerede fra 01.01.2026, 01:00."
+        )
+        assert coded_text(first.code, first.params) == (
+            "Bånd 1, 2 overlapper man 21:00-22:00; hvert minutt må ha nøyaktig ett bånd."
+        )
+        i18n.set_language("en")
+        assert coded_text(first.code, first.params) == (
+            "Bands 1, 2 overlap on Mon 21:00-22:00; each minute needs exactly one band."
+        )
+    finally:
+        i18n.set_language("nb")
+
+
+async def test_a_version_at_the_moment_of_another_is_refused_in_norwegian(
+    two_orgs: TwoOrgs, session: AsyncSession
+) -> None:
+    org, c = two_orgs.org_a, two_orgs.admin_a.client
+    plan = await _plan(session, org)
+    edit = f"/portal/o/{org.id}/prices/{plan.id}/edit"
+    before = await _state(session)
+    response = await form_post(c, edit, edit, _form(price_per_kwh="9", effective_from="2026-01-01T01:00"))
+    assert response.status_code == 422
+    assert _field_error(response.text, "effective_from") == "En annen versjon gjelder allerede fra 01.01.2026, 01:00."
+    assert await _state(session) == before
 
 
 async def test_the_nav_links_to_prices(two_orgs: TwoOrgs) -> None:

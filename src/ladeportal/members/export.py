@@ -41,9 +41,17 @@ HEADERS = {
     ),
 }
 FORMATS = ("csv", "xlsx")
+# Values in the reader's language too: a board member's spreadsheet should not say "invited".
+STATES = {
+    "nb": {"invited": "Invitert", "active": "Aktiv", "blocked": "Sperret"},
+    "en": {"invited": "Invited", "active": "Active", "blocked": "Blocked"},
+    "sv": {"invited": "Inbjuden", "active": "Aktiv", "blocked": "Spärrad"},
+}
+SHEET_TITLES = {"nb": "Medlemmer", "en": "Members", "sv": "Medlemmar"}
 
 
-async def member_rows(session: AsyncSession, org_id: uuid.UUID) -> list[list[object]]:
+async def member_rows(session: AsyncSession, org_id: uuid.UUID, language: str = "nb") -> list[list[object]]:
+    states = STATES.get(language, STATES["nb"])
     groups = {
         g.id: g for g in (await session.scalars(select(UserGroup).where(UserGroup.organization_id == org_id))).all()
     }
@@ -73,7 +81,7 @@ async def member_rows(session: AsyncSession, org_id: uuid.UUID) -> list[list[obj
                 ", ".join(tags.get(membership.id, [])),
                 membership.parking_spot or "",
                 membership.notes or "",
-                membership.state.value,
+                states[membership.state.value],
                 membership.activated_at.isoformat(timespec="minutes") if membership.activated_at else "",
             ]
         )
@@ -84,7 +92,7 @@ async def export_members(session: AsyncSession, org_id: uuid.UUID, fmt: str = "x
     if fmt not in FORMATS:
         raise ValidationFailed(f"Export as {' or '.join(FORMATS)}.", field="format")
     headers = HEADERS.get(language, HEADERS["nb"])
-    rows = await member_rows(session, org_id)
+    rows = await member_rows(session, org_id, language)
     if fmt == "csv":
         return write_csv(headers, rows)
-    return write_xlsx(headers, rows, title="Members")
+    return write_xlsx(headers, rows, title=SHEET_TITLES.get(language, SHEET_TITLES["nb"]))

@@ -1,4 +1,7 @@
-"""SMS invitations: sent when a person is added, resent by an admin at most once per 10 minutes.
+"""Invitations: sent when a person is added, resent by an admin at most once per 10 minutes.
+
+The SMS always goes (the number is the login); an e-mail goes as well when the membership has an
+e-mail address and e-mail is switched on. On a resend the admin may choose SMS, e-mail or both.
 
 Every invitation also passes the organisation's SMS limits (messaging/org_limits.py), keyed on the
 organisation and the number, so removing and re-adding a person sends no further SMS. The text is
@@ -11,6 +14,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -18,10 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.db.base import utcnow
 from ladeportal.db.engine import unit_of_work
-from ladeportal.errors import Conflict
+from ladeportal.errors import Conflict, ValidationFailed
 from ladeportal.jobs.models import OutboxTask, TaskState
 from ladeportal.members.lookup import get_membership
 from ladeportal.members.models import Membership, MembershipState, Role, User
+from ladeportal.messaging.email_address import valid_address
+from ladeportal.messaging.email_queue import email_enabled, queue_email
 from ladeportal.messaging.org_limits import admit_org_sms
 from ladeportal.messaging.queue import SMS_TASK, queue_sms
 from ladeportal.orgs.models import Organization
@@ -30,6 +36,11 @@ from ladeportal.platform.audit import Actor, record
 from ladeportal.settings import get_settings
 
 RESEND_INTERVAL = timedelta(minutes=10)
+
+Channel = Literal["sms", "email", "both"]
+CHANNELS: tuple[Channel, ...] = ("both", "sms", "email")
+INVITE_EMAIL_TEMPLATE = "invite"
+ORG_NAME_IN_EMAIL = 80
 
 ORG_NAME_IN_SMS = 40
 # Letters, digits, spaces and the punctuation of company names; no ":" "@" or "/" (no links, no
@@ -57,11 +68,22 @@ class InviteLimited(Conflict):
     code = "sms_limit"
 
 
-def org_name_for_sms(name: str) -> str:
+def org_name_for_sms(name: str, limit: int = ORG_NAME_IN_SMS) -> str:
     cleaned = " ".join(_NOT_IN_NAME.sub(" ", name).split())
-    if len(cleaned) > ORG_NAME_IN_SMS:
-        cleaned = cleaned[: ORG_NAME_IN_SMS - 1].rstrip() + "…"
+    if len(cleaned) > limit:
+        cleaned = cleaned[: limit - 1].rstrip() + "…"
     return cleaned or "?"
+
+
+def can_email_invite(membership: Membership) -> bool:
+    """Whether an invitation can go by e-mail: the membership has a usable address and e-mail is on."""
+    if not membership.email or not email_enabled():
+        return False
+    try:
+        valid_address(membership.email)
+    except ValidationFailed:
+        return False  # an address stored before today's checks must not stop the SMS
+    return True
 
 
 async def queue_invite_sms_many(
@@ -93,37 +115,69 @@ async def queue_invite_sms_many(
         await session.execute(stmt, rows[start : start + 1000])
 
 
-def invite_text(org_name: str, language: str, *, portal: bool = False) -> str:
+def invite_url(*, portal: bool) -> str:
     base = get_settings().public_url.rstrip("/")
-    url = base + "/portal/login" if portal else base
+    return base + "/portal/login" if portal else base
+
+
+def invite_text(org_name: str, language: str, *, portal: bool = False) -> str:
     texts = _PORTAL_TEXTS if portal else _TEXTS
-    return texts.get(language, texts["nb"]).format(org=org_name_for_sms(org_name), url=url)
+    return texts.get(language, texts["nb"]).format(org=org_name_for_sms(org_name), url=invite_url(portal=portal))
 
 
 async def queue_invite(
-    session: AsyncSession, org: Organization, membership: Membership, user: User, now: datetime | None = None
+    session: AsyncSession,
+    org: Organization,
+    membership: Membership,
+    user: User,
+    now: datetime | None = None,
+    *,
+    channel: Channel = "both",
 ) -> bool:
-    """Queue the invitation inside the caller's transaction and note when it went out. False (and
-    nothing queued or noted) when the number has no phone or the organisation's SMS limits say no."""
-    if not user.phone:
-        return False
+    """Queue the invitation inside the caller's transaction and note when it went out. The SMS goes
+    unless `channel` is "email"; the e-mail goes unless `channel` is "sms", when the membership has an
+    address and e-mail is on. False (and nothing queued or noted) when neither can go: no phone, the
+    organisation's SMS limits say no, and no e-mail."""
     now = now or utcnow()
-    [admitted] = await admit_org_sms(session, org.id, [user.phone], "invite", now)
-    if not admitted:
+    send_email = channel != "sms" and can_email_invite(membership)
+    phone = user.phone if channel != "email" else None
+    if phone:
+        [admitted] = await admit_org_sms(session, org.id, [phone], "invite", now)
+        phone = phone if admitted else None
+    if not phone and not send_email:
         return False
     membership.invite_count = (membership.invite_count or 0) + 1
     membership.invited_at = membership.invited_at or now
     membership.invite_sent_at = now
-    await queue_invite_sms(
-        session,
-        org,
-        membership.id,
-        user.phone,
-        user.language,
-        membership.invite_count,
-        portal=membership.role != Role.member,
-    )
+    portal = membership.role != Role.member
+    if phone:
+        await queue_invite_sms(
+            session, org, membership.id, phone, user.language, membership.invite_count, portal=portal
+        )
+    if send_email:
+        await queue_invite_email(session, org, membership, user.language, portal=portal)
     return True
+
+
+async def queue_invite_email(
+    session: AsyncSession, org: Organization, membership: Membership, language: str, *, portal: bool
+) -> None:
+    """The e-mail alone, to the membership's address: the organisation's name (framed, as in the SMS)
+    and the platform's fixed link, nothing else an admin typed. One per membership and count, so a
+    retried request sends one."""
+    await queue_email(
+        session,
+        membership.email or "",
+        INVITE_EMAIL_TEMPLATE,
+        language if language in ("nb", "en", "sv") else "nb",
+        {
+            "organization_name": org_name_for_sms(org.legal_name, ORG_NAME_IN_EMAIL),
+            "invite_url": invite_url(portal=portal),
+            "portal": portal,
+        },
+        organization_id=org.id,
+        dedupe_key=f"invite-email:{membership.id}:{membership.invite_count}",
+    )
 
 
 async def queue_invite_sms(
@@ -148,8 +202,18 @@ async def queue_invite_sms(
 
 
 async def resend_invite(
-    session: AsyncSession, actor: Actor, org_id: uuid.UUID, membership_id: uuid.UUID, now: datetime | None = None
+    session: AsyncSession,
+    actor: Actor,
+    org_id: uuid.UUID,
+    membership_id: uuid.UUID,
+    now: datetime | None = None,
+    *,
+    channel: Channel = "both",
 ) -> Membership:
+    """Send the invitation again by `channel`: "sms", "email" or "both" (the e-mail only when the
+    membership has an address and e-mail is on)."""
+    if channel not in CHANNELS:
+        raise ValidationFailed("Choose SMS, e-mail or both.", field="channel")
     now = now or utcnow()
     async with unit_of_work(session):
         org = await get_organization(session, org_id)
@@ -168,7 +232,12 @@ async def resend_invite(
                 code="member.invite_too_soon",
                 params={"minutes": minutes},
             )
-        if not await queue_invite(session, org, membership, user, now):
+        if channel == "email" and not can_email_invite(membership):
+            raise Conflict(
+                "The invitation cannot go by e-mail: the member has no e-mail address or e-mail is off.",
+                field="channel",
+            )
+        if not await queue_invite(session, org, membership, user, now, channel=channel):
             raise InviteLimited("Too many SMS went to this number or from this organisation today; try again later.")
         record(
             session,
@@ -177,6 +246,6 @@ async def resend_invite(
             "membership",
             membership.id,
             organization_id=org_id,
-            new={"invite_count": membership.invite_count},
+            new={"invite_count": membership.invite_count, "channel": channel},
         )
     return membership

@@ -96,7 +96,7 @@ async def unassign_group_plan(
             )
         )
         if not result.rowcount:  # type: ignore[attr-defined]
-            raise NotFound("The group has no plan there.")
+            raise NotFound("The group has no plan there.", code="assignment.group_none")
         record(
             session,
             actor,
@@ -146,7 +146,7 @@ async def unassign_public_plan(
             )
         )
         if not result.rowcount:  # type: ignore[attr-defined]
-            raise NotFound("There is no public plan there.")
+            raise NotFound("There is no public plan there.", code="assignment.public_none")
         record(
             session,
             actor,
@@ -161,7 +161,7 @@ async def unassign_public_plan(
 async def _usable_plan(session: AsyncSession, org_id: uuid.UUID, plan_id: uuid.UUID) -> PricePlan:
     plan = await get_plan(session, org_id, plan_id)
     if plan.archived_at is not None:
-        raise Conflict("The plan is archived.", field="plan_id")
+        raise Conflict("The plan is archived.", field="plan_id", code="plan.archived")
     return plan
 
 

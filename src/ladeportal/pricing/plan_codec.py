@@ -81,7 +81,7 @@ class _Reader:
     def whole(self, data: Mapping[str, Any], key: str, where: str, default: int | None = None) -> int:
         value = data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
-            self.problem(f"{where}{key}", f"must be a whole number, got {value!r}")
+            self.problem(f"{where}{key}", f"must be a whole number, got {value!r}", code="price.whole_number_required")
             return 0
         return value
 
@@ -99,7 +99,7 @@ class _Reader:
         except ValueError:
             parsed = None
         if parsed is None or parsed.second or parsed.microsecond or parsed.tzinfo:
-            self.problem(field, f'must be a local time like "06:00", got {value!r}')
+            self.problem(field, f'must be a local time like "06:00", got {value!r}', code="price.time_invalid")
             return time(0)
         return parsed
 

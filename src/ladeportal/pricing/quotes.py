@@ -54,9 +54,9 @@ def _readings(request: QuoteRequest) -> list[tuple[datetime, int]]:
             raise ValidationFailed(f"{name} needs a time zone (e.g. 2026-05-01T18:00:00+02:00).", field=name)
         check_date(moment, name)
     if request.end < request.start:
-        raise ValidationFailed("The session ends before it starts.", field="end")
+        raise ValidationFailed("The session ends before it starts.", field="end", code="quote.ends_before_start")
     if request.end - request.start > LONGEST_QUOTE:
-        raise ValidationFailed("A quote covers at most 31 days.", field="end")
+        raise ValidationFailed("A quote covers at most 31 days.", field="end", code="quote.too_long")
     if request.meter_samples:
         if request.energy_wh is not None:
             raise ValidationFailed("Give energy_wh or meter_samples, not both.", field="meter_samples")
@@ -86,6 +86,8 @@ async def quote(session: AsyncSession, org_id: uuid.UUID, plan_id: uuid.UUID, re
             raise ValidationFailed(
                 f"No version of this plan is in force at {request.start.isoformat()}; pick a later start or a version.",
                 field="start",
+                code="quote.no_version_in_force",
+                params={"when": request.start},
             )
         version = found
     if request.site_id is not None:

@@ -38,16 +38,21 @@ NAME_MAX = 120
 def _clean_name(name: str) -> str:
     cleaned = (name or "").strip()
     if not cleaned:
-        raise ValidationFailed("The plan needs a name.", field="name")
+        raise ValidationFailed("The plan needs a name.", field="name", code="plan.name_required")
     if len(cleaned) > NAME_MAX:
-        raise ValidationFailed(f"The name is longer than {NAME_MAX} characters.", field="name")
+        raise ValidationFailed(
+            f"The name is longer than {NAME_MAX} characters.",
+            field="name",
+            code="text.too_long",
+            params={"limit": NAME_MAX},
+        )
     return cleaned
 
 
 async def get_plan(session: AsyncSession, org_id: uuid.UUID, plan_id: uuid.UUID) -> PricePlan:
     plan = await session.scalar(select(PricePlan).where(PricePlan.id == plan_id, PricePlan.organization_id == org_id))
     if plan is None:
-        raise NotFound("No such price plan.")
+        raise NotFound("No such price plan.", code="plan.not_found")
     return plan
 
 
@@ -78,7 +83,7 @@ async def get_version(
         select(PricePlanVersion).where(PricePlanVersion.id == version_id, PricePlanVersion.plan_id == plan_id)
     )
     if version is None:
-        raise NotFound("No such version of this price plan.")
+        raise NotFound("No such version of this price plan.", code="plan.version_not_found")
     return version
 
 
@@ -187,7 +192,11 @@ async def archive_plan(session: AsyncSession, actor: Actor, org_id: uuid.UUID, p
             or 0
         )
         if in_use:
-            raise Conflict(f"The plan is still assigned {in_use} time(s); assign another plan first.")
+            raise Conflict(
+                f"The plan is still assigned {in_use} time(s); assign another plan first.",
+                code="plan.still_assigned",
+                params={"count": in_use},
+            )
         plan.archived_at = plan.archived_at or utcnow()
         record(session, actor, "price_plan.archive", "price_plan", plan.id, organization_id=org_id)
     return plan
@@ -209,7 +218,7 @@ async def add_version(
         org = await get_organization(session, org_id)
         plan = await get_plan(session, org_id, plan_id)
         if plan.archived_at is not None:
-            raise Conflict("The plan is archived; create a new plan instead.")
+            raise Conflict("The plan is archived; create a new plan instead.", code="plan.archived_new_version")
         version = await _new_version(
             session, actor, org.vat_rate_bp, org.currency, plan, definition, effective_from, now or utcnow()
         )
@@ -229,7 +238,10 @@ async def delete_version(
     async with unit_of_work(session):
         version = await get_version(session, org_id, plan_id, version_id)
         if version.effective_from <= (now or utcnow()):
-            raise Conflict("This version is already in force; add a new version to change the prices.")
+            raise Conflict(
+                "This version is already in force; add a new version to change the prices.",
+                code="plan.version_in_force",
+            )
         used = (
             await session.scalar(
                 select(func.count()).select_from(SessionPricing).where(SessionPricing.plan_version_id == version_id)
@@ -237,7 +249,11 @@ async def delete_version(
             or 0
         )
         if used:
-            raise Conflict(f"{used} session(s) were priced with this version; it cannot be withdrawn.")
+            raise Conflict(
+                f"{used} session(s) were priced with this version; it cannot be withdrawn.",
+                code="plan.version_used",
+                params={"count": used},
+            )
         record(
             session,
             actor,
@@ -255,7 +271,9 @@ async def _ensure_unique_name(session: AsyncSession, org_id: uuid.UUID, name: st
         select(PricePlan.id).where(PricePlan.organization_id == org_id, func.lower(PricePlan.name) == name.lower())
     )
     if clash is not None and clash != plan_id:
-        raise Conflict(f"A price plan named {name!r} already exists.", field="name")
+        raise Conflict(
+            f"A price plan named {name!r} already exists.", field="name", code="plan.name_taken", params={"name": name}
+        )
 
 
 def prepare_definition(definition: Mapping[str, Any], *, vat_rate_bp: int, currency: str) -> PlanDefinition:
@@ -292,7 +310,12 @@ async def _new_version(
         )
         is not None
     ):
-        raise Conflict(f"Another version already takes effect at {moment.isoformat()}.", field="effective_from")
+        raise Conflict(
+            f"Another version already takes effect at {moment.isoformat()}.",
+            field="effective_from",
+            code="plan.version_moment_taken",
+            params={"when": moment},
+        )
     number = (
         await session.scalar(select(func.max(PricePlanVersion.number)).where(PricePlanVersion.plan_id == plan.id)) or 0
     ) + 1
@@ -308,7 +331,9 @@ async def _new_version(
     try:
         await session.flush()
     except IntegrityError:
-        raise Conflict("Someone else changed this plan at the same moment; try again.") from None
+        raise Conflict(
+            "Someone else changed this plan at the same moment; try again.", code="plan.changed_meanwhile"
+        ) from None
     record(
         session,
         actor,
@@ -335,4 +360,6 @@ async def _refuse_rewriting_priced_sessions(session: AsyncSession, plan_id: uuid
             f"this plan (the latest started {latest.isoformat()}); past sessions never change, so the new "
             f"version must take effect after {latest.isoformat()}.",
             field="effective_from",
+            code="plan.sessions_already_priced",
+            params={"count": count, "latest": latest},
         )

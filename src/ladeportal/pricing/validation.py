@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 from ladeportal.errors import ValidationFailed
 from ladeportal.pricing.money import BASIS_POINTS, SUPPORTED_CURRENCIES
@@ -30,8 +31,11 @@ MAX_FACTOR = Decimal(100)
 _FINEST = Decimal("0.000001")
 MAX_BANDS = 48
 MAX_GRACE_MINUTES = 7 * 24 * 60
-_Report = Callable[[str, str], None]
 _AmountCheck = Callable[[str, Decimal | None], None]
+
+
+class _Report(Protocol):
+    def __call__(self, field: str, message: str, code: str | None = None, **params: object) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +127,13 @@ def validate_plan(plan: PlanVersion) -> None:
 def _check_spot(energy: SpotEnergyPrice, problem: _Report, non_negative: _AmountCheck) -> None:
     if energy.area not in PRICE_AREAS:
         areas = ", ".join(sorted(PRICE_AREAS))
-        problem("energy.area", f"unknown price area {energy.area!r}; use one of {areas}")
+        problem(
+            "energy.area",
+            f"unknown price area {energy.area!r}; use one of {areas}",
+            code="price.area_unknown",
+            area=energy.area,
+            areas=areas,
+        )
     non_negative("energy.factor", energy.factor)
     non_negative("energy.markup_per_kwh", energy.markup_per_kwh)
     non_negative("energy.fallback_per_kwh", energy.fallback_per_kwh)
@@ -131,45 +141,80 @@ def _check_spot(energy: SpotEnergyPrice, problem: _Report, non_negative: _Amount
     non_negative("energy.ceiling_per_kwh", energy.ceiling_per_kwh)
     floor, ceiling = energy.floor_per_kwh, energy.ceiling_per_kwh
     if isinstance(floor, Decimal) and isinstance(ceiling, Decimal) and floor > ceiling:
-        problem("energy.floor_per_kwh", f"floor {floor} is above the ceiling {ceiling}")
+        problem(
+            "energy.floor_per_kwh",
+            f"floor {floor} is above the ceiling {ceiling}",
+            code="price.floor_above_ceiling",
+            floor=floor,
+            ceiling=ceiling,
+        )
 
 
 def _check_time_fee(fee: TimeFee, problem: _Report, non_negative: _AmountCheck) -> None:
     non_negative("time_fee.price_per_hour", fee.price_per_hour)
     if not isinstance(fee.grace_minutes, int) or fee.grace_minutes < 0:
-        problem("time_fee.grace_minutes", f"must be whole minutes, 0 or more, got {fee.grace_minutes!r}")
+        problem(
+            "time_fee.grace_minutes",
+            f"must be whole minutes, 0 or more, got {fee.grace_minutes!r}",
+            code="price.grace_minutes_invalid",
+        )
     elif fee.grace_minutes > MAX_GRACE_MINUTES:
-        problem("time_fee.grace_minutes", f"must be at most {MAX_GRACE_MINUTES} minutes (a week)")
+        problem(
+            "time_fee.grace_minutes",
+            f"must be at most {MAX_GRACE_MINUTES} minutes (a week)",
+            code="price.grace_minutes_too_many",
+            limit=MAX_GRACE_MINUTES,
+        )
     if fee.local_hours is not None and (not fee.local_hours or not fee.local_hours <= frozenset(range(24))):
-        problem("time_fee.local_hours", "must be a non-empty set of hours from 0 to 23")
+        problem("time_fee.local_hours", "must be a non-empty set of hours from 0 to 23", code="price.hours_invalid")
 
 
 def _check_bands(bands: tuple[PriceBand, ...], problem: _Report, non_negative: _AmountCheck) -> None:
     if not bands:
-        problem("energy.bands", "add at least one band")
+        problem("energy.bands", "add at least one band", code="price.bands_required")
         return
     if len(bands) > MAX_BANDS:
-        problem("energy.bands", f"at most {MAX_BANDS} bands")
+        problem("energy.bands", f"at most {MAX_BANDS} bands", code="price.bands_too_many", limit=MAX_BANDS)
         return
     owners: list[list[int]] = [[] for _ in range(MINUTES_PER_WEEK)]
     for number, band in enumerate(bands, start=1):
         field = f"energy.bands[{number}]"
         non_negative(f"{field}.price_per_kwh", band.price_per_kwh)
         if not band.weekdays or not band.weekdays <= frozenset(range(7)):
-            problem(f"{field}.weekdays", "must be a non-empty set of weekdays 0 (Monday) to 6 (Sunday)")
+            problem(
+                f"{field}.weekdays",
+                "must be a non-empty set of weekdays 0 (Monday) to 6 (Sunday)",
+                code="price.weekdays_required",
+            )
             continue
         if any(t.second or t.microsecond or t.tzinfo for t in (band.start, band.end)):
-            problem(field, "start and end must be whole minutes of local time, without a time zone")
+            problem(
+                field,
+                "start and end must be whole minutes of local time, without a time zone",
+                code="price.time_invalid",
+            )
             continue
         for minute in band_week_minutes(band):
             owners[minute].append(number)
     for start, end, owner in _runs(owners):
         where = describe_week_span(start, end)
+        span = WeekSpan(start, end)
         if not owner:
-            problem("energy.bands", f"no band covers {where}; bands must cover the whole week")
+            problem(
+                "energy.bands",
+                f"no band covers {where}; bands must cover the whole week",
+                code="price.bands_gap",
+                span=span,
+            )
         elif len(owner) > 1:
             names = " and ".join(str(n) for n in owner)
-            problem("energy.bands", f"bands {names} overlap on {where}; each minute needs exactly one band")
+            problem(
+                "energy.bands",
+                f"bands {names} overlap on {where}; each minute needs exactly one band",
+                code="price.bands_overlap",
+                bands=", ".join(str(n) for n in owner),
+                span=span,
+            )
 
 
 def band_week_minutes(band: PriceBand) -> list[int]:
@@ -190,12 +235,27 @@ def _runs(owners: list[list[int]]) -> list[tuple[int, int, list[int]]]:
     return runs
 
 
-def describe_week_span(start: int, end: int) -> str:
+@dataclass(frozen=True, slots=True)
+class WeekSpan:
+    """Minutes `start` (inclusive) to `end` (exclusive) of the week from Monday 00:00, local time."""
+
+    start: int
+    end: int
+
+    def __str__(self) -> str:
+        return describe_week_span(self.start, self.end)
+
+
+def describe_week_span(
+    start: int, end: int, day_names: tuple[str, ...] = DAY_NAMES, across: str = "%(start)s to %(end)s"
+) -> str:
+    """A span of the week as an owner reads it: "Mon 06:00-07:00", "Sat 22:00-24:00" or "Sun 22:00 to Mon
+    06:00"; `day_names` from Monday and `across` (joining two days) in the reader's language."""
     start_day, start_minute = divmod(start, 1440)
     end_day, end_minute = divmod(end, 1440)
-    begin = f"{DAY_NAMES[start_day]} {start_minute // 60:02d}:{start_minute % 60:02d}"
+    begin = f"{day_names[start_day]} {start_minute // 60:02d}:{start_minute % 60:02d}"
     if end_day == start_day:
         return f"{begin}-{end_minute // 60:02d}:{end_minute % 60:02d}"
     if end_day == start_day + 1 and end_minute == 0:
         return f"{begin}-24:00"
-    return f"{begin} to {DAY_NAMES[end_day % 7]} {end_minute // 60:02d}:{end_minute % 60:02d}"
+    return across % {"start": begin, "end": f"{day_names[end_day % 7]} {end_minute // 60:02d}:{end_minute % 60:02d}"}

@@ -20,11 +20,11 @@ from ladeportal.pricing import assignments, services
 from ladeportal.pricing.group_prices import prices_by_site
 from ladeportal.web.deps import SessionDep
 from ladeportal.web.portal.access import AdminPage, OrgContext, StaffPage
+from ladeportal.web.portal.error_texts import error_text
 from ladeportal.web.portal.flash import redirect
 from ladeportal.web.portal.forms import form_values
 from ladeportal.web.portal.pages.members_views import group_rows
 from ladeportal.web.portal.pages.price_removal import confirm_removal, optional_id
-from ladeportal.web.portal.pages.prices_messages import text_of
 from ladeportal.web.portal.pages.prices_view import describe_locale
 from ladeportal.web.portal.templating import render
 
@@ -90,7 +90,9 @@ async def set_price(request: Request, group_id: uuid.UUID, here: AdminPage, sess
     except (ValidationFailed, Conflict) as exc:
         await session.rollback()
         group = await get_group(session, here.org.id, group_id)
-        return await _page(request, here, session, group, values, {"plan_id": text_of(exc, here.org.time_zone)}, 422)
+        return await _page(
+            request, here, session, group, values, {"plan_id": error_text(exc, time_zone=here.org.time_zone)}, 422
+        )
     return redirect(request, f"{here.base}/groups/{group_id}", gettext("The group's plan is saved."))
 
 
@@ -122,5 +124,5 @@ async def remove_price(request: Request, group_id: uuid.UUID, here: AdminPage, s
         )
     except NotFound as exc:  # already removed, e.g. in another tab
         await session.rollback()
-        return redirect(request, back, text_of(exc, here.org.time_zone), "warning")
+        return redirect(request, back, error_text(exc, time_zone=here.org.time_zone), "warning")
     return redirect(request, back, gettext("The group's plan is removed."))

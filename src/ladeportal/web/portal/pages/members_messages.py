@@ -16,6 +16,8 @@ from ladeportal.web.portal.forms import GENERAL
 FIXED = (
     N_("The member is blocked; unblock them before sending an invitation."),
     N_("The member has already logged in."),
+    N_("Choose SMS, e-mail or both."),
+    N_("The invitation cannot go by e-mail: the member has no e-mail address or e-mail is off."),
     N_("The member is not blocked."),
     N_("The group name is required."),
     N_("The group name is at most 80 characters."),

@@ -15,7 +15,7 @@ from ladeportal.errors import Conflict, NotFound, ValidationFailed
 from ladeportal.i18n import N_, gettext
 from ladeportal.members import services
 from ladeportal.members.groups import list_groups
-from ladeportal.members.invites import resend_invite
+from ladeportal.members.invites import CHANNELS, can_email_invite, resend_invite
 from ladeportal.members.lookup import get_membership
 from ladeportal.members.member_edit import MemberChanges, edit_member
 from ladeportal.members.models import Membership, MembershipState, Role
@@ -85,6 +85,7 @@ async def _edit_page(
             "tags": tags,
             "tag_refusals": refusals,
             "is_self": membership.user_id == here.viewer.user.id,
+            "invite_by_email": can_email_invite(membership),
         },
         status_code=status_code,
     )
@@ -140,14 +141,25 @@ async def resend(request: Request, member_id: uuid.UUID, here: AdminPage, sessio
     values = await form_values(request)
     if values.get("back") == "list":
         back = f"{here.base}/users"
+    # The list's button and the API send by every channel there is; the user page lets the admin choose.
+    channel = next((c for c in CHANNELS if c == values.get("channel", "both")), None)
     try:
-        membership = await resend_invite(session, here.actor, here.org.id, member_id)
-    except Conflict as exc:
+        if channel is None:
+            raise ValidationFailed(N_("Choose SMS, e-mail or both."), field="channel")
+        membership = await resend_invite(session, here.actor, here.org.id, member_id, channel=channel)
+    except (Conflict, ValidationFailed) as exc:
         await session.rollback()
         return redirect(request, back, text_of(exc), "warning")
-    return redirect(
-        request, back, gettext("A new invitation was sent to %(phone)s.") % {"phone": membership.user.phone}
-    )
+    if channel == "email":
+        message = gettext("A new invitation was sent to %(email)s.") % {"email": membership.email}
+    elif channel == "both" and can_email_invite(membership):
+        message = gettext("A new invitation was sent to %(phone)s and %(email)s.") % {
+            "phone": membership.user.phone,
+            "email": membership.email,
+        }
+    else:
+        message = gettext("A new invitation was sent to %(phone)s.") % {"phone": membership.user.phone}
+    return redirect(request, back, message)
 
 
 def _allowed(action: str, membership: Membership) -> bool:

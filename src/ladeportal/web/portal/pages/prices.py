@@ -24,6 +24,7 @@ from ladeportal.pricing.overview import PlanOverview, plan_overview
 from ladeportal.pricing.plans import PRICE_AREAS
 from ladeportal.web.deps import SessionDep
 from ladeportal.web.portal.access import AdminPage, OrgContext, StaffPage
+from ladeportal.web.portal.error_texts import error_text
 from ladeportal.web.portal.flash import redirect
 from ladeportal.web.portal.forms import GENERAL
 from ladeportal.web.portal.nav import ORDER, NavSection, register_section
@@ -41,7 +42,6 @@ from ladeportal.web.portal.pages.prices_form import (
     read_plan_form,
     shown_rows,
 )
-from ladeportal.web.portal.pages.prices_messages import text_of
 from ladeportal.web.portal.pages.prices_view import describe_locale, plan_card
 from ladeportal.web.portal.templating import render
 
@@ -212,7 +212,9 @@ async def withdraw_version(
         await services.delete_version(session, here.actor, here.org.id, plan_id, version_id)
     except Conflict as exc:
         await session.rollback()
-        return redirect(request, f"{here.base}/prices/{plan_id}", text_of(exc, here.org.time_zone), "warning")
+        return redirect(
+            request, f"{here.base}/prices/{plan_id}", error_text(exc, time_zone=here.org.time_zone), "warning"
+        )
     return redirect(
         request,
         f"{here.base}/prices/{plan_id}",
@@ -238,7 +240,7 @@ async def archive(request: Request, plan_id: uuid.UUID, here: AdminPage, session
         return render(
             request,
             "portal/prices/archive.html",
-            {"overview": overview, "errors": {GENERAL: text_of(exc, here.org.time_zone)}},
+            {"overview": overview, "errors": {GENERAL: error_text(exc, time_zone=here.org.time_zone)}},
             status_code=409,
         )
     return redirect(request, f"{here.base}/prices", gettext("Price plan %(name)s archived.") % {"name": name})

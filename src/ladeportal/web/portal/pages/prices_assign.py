@@ -20,10 +20,10 @@ from ladeportal.pricing import assignments, services
 from ladeportal.pricing.models import PricePlan
 from ladeportal.web.deps import SessionDep
 from ladeportal.web.portal.access import AdminPage, OrgContext, StaffPage
+from ladeportal.web.portal.error_texts import error_text
 from ladeportal.web.portal.flash import redirect
 from ladeportal.web.portal.forms import form_values
 from ladeportal.web.portal.pages.price_removal import confirm_removal
-from ladeportal.web.portal.pages.prices_messages import text_of
 from ladeportal.web.portal.templating import render
 
 router = APIRouter()
@@ -113,7 +113,7 @@ async def _failed(
 ) -> Response:
     await session.rollback()
     field = f"{prefix}_{exc.field}" if exc.field else f"{prefix}_plan_id"
-    return await _page(request, here, session, values, {field: text_of(exc, here.org.time_zone)}, 422)
+    return await _page(request, here, session, values, {field: error_text(exc, time_zone=here.org.time_zone)}, 422)
 
 
 @router.get(_BASE)
@@ -172,7 +172,9 @@ async def unassign_group(request: Request, here: AdminPage, session: SessionDep)
         await assignments.unassign_group_plan(session, here.actor, here.org.id, group_id, site_id=site_id)
     except NotFound as exc:  # already removed, e.g. in another tab
         await session.rollback()
-        return redirect(request, f"{here.base}/prices/assignments", text_of(exc, here.org.time_zone), "warning")
+        return redirect(
+            request, f"{here.base}/prices/assignments", error_text(exc, time_zone=here.org.time_zone), "warning"
+        )
     return redirect(request, f"{here.base}/prices/assignments", gettext("The group's plan is removed."))
 
 
@@ -216,5 +218,7 @@ async def unassign_public(request: Request, here: AdminPage, session: SessionDep
         await assignments.unassign_public_plan(session, here.actor, here.org.id, site_id=site_id)
     except NotFound as exc:  # already removed, e.g. in another tab
         await session.rollback()
-        return redirect(request, f"{here.base}/prices/assignments", text_of(exc, here.org.time_zone), "warning")
+        return redirect(
+            request, f"{here.base}/prices/assignments", error_text(exc, time_zone=here.org.time_zone), "warning"
+        )
     return redirect(request, f"{here.base}/prices/assignments", gettext("The public plan is removed."))

@@ -22,8 +22,8 @@ from ladeportal.i18n import N_, gettext, ngettext
 from ladeportal.pricing.plan_codec import ENERGY_TYPES
 from ladeportal.pricing.services import prepare_definition
 from ladeportal.pricing.validation import InvalidPlan
+from ladeportal.web.portal.error_texts import coded_text, error_text
 from ladeportal.web.portal.forms import GENERAL
-from ladeportal.web.portal.pages.prices_messages import problem_text, text_of
 
 BAND_ROWS_MIN = 3
 BAND_ROWS_MAX = 8
@@ -251,7 +251,9 @@ def parse_plan(form: PlanForm, *, vat_rate_bp: int, currency: str, time_zone: st
         for problem in exc.problems:
             if problem.field == "energy.type":
                 continue  # said above, in the form's words
-            found.setdefault(form_field(problem.field, band_rows), []).append(problem_text(problem, time_zone))
+            found.setdefault(form_field(problem.field, band_rows), []).append(
+                coded_text(problem.code, problem.params, time_zone=time_zone) or gettext(problem.message)
+            )
         for key, messages in found.items():
             errors[key] = _summary(messages)
     effective_from = None
@@ -288,7 +290,7 @@ def form_field(codec_field: str, band_rows: list[int]) -> str:
 
 
 def domain_errors(exc: DomainError, time_zone: str) -> dict[str, str]:
-    return {exc.field or GENERAL: text_of(exc, time_zone)}
+    return {exc.field or GENERAL: error_text(exc, time_zone=time_zone)}
 
 
 def form_from_definition(definition: dict[str, Any]) -> PlanForm:
