@@ -13,7 +13,8 @@ STATE_LABELS = {
     StateFilter.no_stop: N_("Ended without a stop"),
 }
 
-FLAG_LABELS = {
+# What a meter flag means, for the people who review a session (codes from sessions/anomalies.py).
+ANOMALY_LABELS = {
     anomalies.METER_RESET: N_("The meter was reset during the session"),
     anomalies.STOP_BELOW_START: N_("The final meter value was below the start value"),
     anomalies.STOP_BELOW_LAST_READING: N_("The final meter value was below an earlier reading"),
@@ -26,6 +27,10 @@ FLAG_LABELS = {
     anomalies.NO_STOP_RECEIVED: N_("The charger never reported the end of the session"),
     anomalies.CONFLICTING_DUPLICATE_STOP: N_("The charger reported two different ends"),
     anomalies.UNKNOWN_CONNECTOR: N_("The charger named a connector it does not have"),
+}
+
+FLAG_LABELS = {
+    **ANOMALY_LABELS,
     FALLBACK_PRICE: N_("Priced with the fallback price (spot price missing)"),
     NO_PRICE_PLAN: N_("No price plan applies"),
     NOT_PRICED: N_("Could not be priced"),

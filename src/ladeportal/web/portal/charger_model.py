@@ -21,7 +21,6 @@ from ladeportal.db.base import utcnow
 from ladeportal.i18n import N_
 from ladeportal.members.models import Membership, User
 from ladeportal.orgs.models import Site
-from ladeportal.sessions import anomalies
 from ladeportal.sessions.models import ChargingSession, SessionState
 from ladeportal.web.portal.readmodels import charger_state
 
@@ -33,20 +32,6 @@ COMMANDS = 10
 COMMAND_ROWS = 200
 NOTIFICATIONS = 10
 
-# What a meter flag means, for the people who review a session (codes from sessions/anomalies.py).
-ANOMALY_LABELS = {
-    anomalies.METER_RESET: N_("The meter was reset during the session"),
-    anomalies.STOP_BELOW_START: N_("The final meter value was below the start value"),
-    anomalies.STOP_BELOW_LAST_READING: N_("The final meter value was below an earlier reading"),
-    anomalies.MISSING_REGISTER: N_("The charger sent no energy reading"),
-    anomalies.UNREADABLE_VALUE: N_("A meter value could not be read"),
-    anomalies.KWH_CONVERTED: N_("Meter values came in kWh and were converted"),
-    anomalies.KWH_MISLABELLED: N_("Meter values labelled Wh were kWh"),
-    anomalies.START_ZERO_REBASED: N_("The meter started at 0 and the start was corrected"),
-    anomalies.TAG_NOT_ACCEPTED: N_("The tag was not accepted, but the charger charged"),
-    anomalies.NO_STOP_RECEIVED: N_("The charger never reported the end of the session"),
-    anomalies.CONFLICTING_DUPLICATE_STOP: N_("The charger reported two different ends"),
-}
 
 # Commands as the portal names them; others show their OCPP action name.
 COMMAND_LABELS = {

@@ -5,6 +5,7 @@ does not know (a vendor's extension) is shown as the charger sent it."""
 from __future__ import annotations
 
 from ladeportal.i18n import N_, gettext
+from ladeportal.web.portal.readmodels import CONNECTOR_LABELS
 
 OCPP_WORDS = {
     # Answers to commands (status of a CALLRESULT)
@@ -22,17 +23,8 @@ OCPP_WORDS = {
     "Invalid": N_("Invalid"),
     "ConcurrentTx": N_("Already charging"),
     "Occupied": N_("Occupied"),
-    # Connector statuses (StatusNotification)
-    "Available": N_("Available"),
-    "Preparing": N_("Preparing"),
-    "Charging": N_("Charging"),
-    "SuspendedEV": N_("Paused by the car"),
-    "SuspendedEVSE": N_("Paused by the charger"),
-    "Finishing": N_("Finishing"),
-    "Reserved": N_("Reserved"),
-    "Unavailable": N_("Unavailable"),
-    "Faulted": N_("Faulted"),
-    "Unknown": N_("Unknown"),
+    # Connector statuses (StatusNotification): the names the chargers list and status card use.
+    **CONNECTOR_LABELS,
     # Charger error codes (StatusNotification errorCode)
     "NoError": N_("No error"),
     "ConnectorLockFailure": N_("Connector lock failure"),

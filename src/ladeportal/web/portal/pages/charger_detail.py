@@ -15,6 +15,7 @@ from ladeportal.chargers.services import get_charge_point
 from ladeportal.db.base import utcnow
 from ladeportal.errors import ValidationFailed
 from ladeportal.i18n import N_, gettext
+from ladeportal.sessions.labels import ANOMALY_LABELS
 from ladeportal.sessions.models import ChargingSession
 from ladeportal.web.deps import SessionDep
 from ladeportal.web.portal import charger_model, readmodels
@@ -130,7 +131,7 @@ async def charger_page(request: Request, charger_id: uuid.UUID, here: StaffPage,
             "state_labels": readmodels.STATE_LABELS,
             "connector_labels": readmodels.CONNECTOR_LABELS,
             "maintenance_labels": charger_model.MAINTENANCE_LABELS,
-            "anomaly_labels": charger_model.ANOMALY_LABELS,
+            "anomaly_labels": ANOMALY_LABELS,
             "delivered_wh": charger_model.delivered_wh,
             "command_labels": charger_model.COMMAND_LABELS,
             "command_states": charger_model.COMMAND_STATES,

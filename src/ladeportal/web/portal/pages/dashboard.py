@@ -7,8 +7,9 @@ from starlette.responses import Response
 
 from ladeportal.alerts.kinds import LABELS as ALERT_LABELS
 from ladeportal.i18n import N_
+from ladeportal.sessions.labels import ANOMALY_LABELS
 from ladeportal.web.deps import SessionDep
-from ladeportal.web.portal import charger_model, dashboard_model, readmodels
+from ladeportal.web.portal import dashboard_model, readmodels
 from ladeportal.web.portal.access import StaffPage
 from ladeportal.web.portal.nav import ORDER, NavSection, register_section
 from ladeportal.web.portal.security import settings_of
@@ -27,7 +28,7 @@ async def dashboard(request: Request, here: StaffPage, session: SessionDep) -> R
         {
             "d": data,
             "state_labels": readmodels.STATE_LABELS,
-            "anomaly_labels": charger_model.ANOMALY_LABELS,
+            "anomaly_labels": ANOMALY_LABELS,
             "alert_labels": ALERT_LABELS,
         },
     )
