@@ -10,14 +10,17 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ladeportal.billing.deadlines import set_invoicing_switch_date
 from ladeportal.chargers.models import ChargePoint
 from ladeportal.chargers.services import activate_charge_point, add_charge_point, rotate_credential
+from ladeportal.db.base import utcnow
 from ladeportal.db.engine import Database
 from ladeportal.members.groups import create_group, default_group
 from ladeportal.members.models import Role, UserGroup
@@ -46,6 +49,8 @@ RESIDENTS = [
     ("+4791000017", None, "Beboere", "04A1B2C9", "B-03"),
     ("+4791000018", "Maja Berg", "Styret", "04A1B2CA", "A-05"),
 ]
+# The demo cooperative's invoicing switch date, counted from the day the demo is loaded.
+SWITCH_AFTER = timedelta(days=30)
 VISITOR_KEYS = [("0A0B0C01", "Gjestebrikke 1"), ("0A0B0C02", "Håndverker")]
 
 
@@ -230,6 +235,8 @@ async def load_demo(db: Database, credentials_file: str = "var/demo-chargers.jso
         for uid, label in VISITOR_KEYS:
             await add_tag(s, ACTOR, org.id, TagInput(uid=uid, group_id=grouped["Gjester"].id, label=label))
         await _load_prices(s, org.id, grouped, default_group_id=(await default_group(s, org.id)).id)
-        await make_operator(s, ACTOR, OPERATOR_PHONE, "Plattform Drift")
+        operator = await make_operator(s, ACTOR, OPERATOR_PHONE, "Plattform Drift")
+        # Payments in the demo: the cooperative has a month to register with Stripe (the stand-in).
+        await set_invoicing_switch_date(s, [org.id], utcnow().date() + SWITCH_AFTER, staff_id=operator.user_id)
         _write_credentials(path, result.chargers, all_tags)
         return result

@@ -104,3 +104,8 @@ __all__ += ["EmailDelivery"]
 from ladeportal.alerts.models import Alert, AlertNotification, AlertPreference, AlertSettings  # noqa: E402
 
 __all__ += ["Alert", "AlertNotification", "AlertPreference", "AlertSettings"]
+
+# Payments: owners' Stripe Connect accounts, received Stripe events, invoicing switch dates, reminders.
+from ladeportal.billing.models import InvoicingSwitchDate, PaymentReminder, StripeAccount, StripeEvent  # noqa: E402
+
+__all__ += ["InvoicingSwitchDate", "PaymentReminder", "StripeAccount", "StripeEvent"]

@@ -69,8 +69,18 @@ class Settings(BaseSettings):
     sms_api_token: SecretStr = SecretStr("")
     # The sender shown on the recipient's phone: 1-11 letters or digits (alphanumeric sender id).
     sms_sender: str = Field(default="Ladeportal", pattern=r"^[A-Za-z0-9]{1,11}$")
+    # Stripe (billing/stripe_gateway.py). No key: payments are switched off and the portal says so.
+    # stripe_api_base points the official SDK at another server (the project's stand-in in the demo
+    # and the tests); unset means Stripe itself.
     stripe_api_key: SecretStr = SecretStr("")
     stripe_api_base: str | None = None
+    # Signing secrets of the two webhook endpoints: the platform's own events and Connect events
+    # (events of the owners' connected accounts). POST /webhooks/stripe checks both.
+    stripe_webhook_secret: SecretStr = SecretStr("")
+    stripe_connect_webhook_secret: SecretStr = SecretStr("")
+    # Network errors, 409 lock timeouts, 5xx and what Stripe marks Stripe-Should-Retry are retried this many
+    # times by the SDK, with back-off; a plain 429 is not, and counts as Stripe being unavailable.
+    stripe_max_network_retries: int = Field(default=3, ge=0, le=10)
     spot_price_url: str = "https://www.hvakosterstrommen.no/api/v1/prices"
     # Day-ahead prices of the Swedish areas SE1-SE4, in SEK, in the same format.
     spot_price_url_se: str = "https://www.elprisetjustnu.se/api/v1/prices"

@@ -54,8 +54,10 @@ class CommandResult:
 class CommandFailed(DomainError):
     kind = "command_failed"
 
-    def __init__(self, message: str, result: CommandResult) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, result: CommandResult, *, code: str | None = None, params: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message, code=code, params=params)
         self.result = result
 
 
@@ -181,9 +183,14 @@ async def send_command(
     if action == "SendLocalList" and result.accepted:
         await _remember_local_list(session, cp.id, payload)
     if result.state == CommandState.not_connected:
-        raise ChargerNotConnected("The charger is not connected.", result)
+        raise ChargerNotConnected("The charger is not connected.", result, code="charger.not_connected")
     if result.state == CommandState.timeout:
-        raise CommandTimedOut(f"The charger did not answer within {wait:g} s.", result)
+        raise CommandTimedOut(
+            f"The charger did not answer within {wait:g} s.",
+            result,
+            code="charger.no_answer",
+            params={"seconds": f"{wait:g}"},
+        )
     return result
 
 

@@ -20,7 +20,6 @@ from ladeportal.chargers.commands import CommandResult, send_command
 from ladeportal.chargers.history_models import ChargerNotification
 from ladeportal.chargers.services import get_charge_point
 from ladeportal.errors import ValidationFailed
-from ladeportal.i18n import N_
 from ladeportal.platform.audit import Actor
 
 # Kinds under which the handlers store the notifications.
@@ -46,13 +45,17 @@ def check_location(value: str | None, field: str, schemes: tuple[str, ...]) -> s
         or not parts.hostname
         or any(c.isspace() for c in text)
     ):
-        raise ValidationFailed(N_("Enter a full address that starts with http://, https:// or ftp://."), field=field)
+        raise ValidationFailed(
+            "Enter a full address that starts with http://, https:// or ftp://.",
+            field=field,
+            code="charger.address_invalid",
+        )
     return text
 
 
 def _iso(at: datetime) -> str:
     if at.tzinfo is None:
-        raise ValidationFailed(N_("Choose a date and time."), field="retrieve_at")
+        raise ValidationFailed("Choose a date and time.", field="retrieve_at", code="charger.moment_required")
     return at.isoformat().replace("+00:00", "Z")
 
 

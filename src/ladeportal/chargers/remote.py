@@ -19,7 +19,6 @@ from ladeportal.chargers.models import ChargePoint, CommissioningState
 from ladeportal.chargers.services import get_charge_point
 from ladeportal.db.base import utcnow
 from ladeportal.errors import Conflict, NotFound, ValidationFailed
-from ladeportal.i18n import N_
 from ladeportal.members.access import AccessStatus, decide_access
 from ladeportal.members.models import IdTag, Membership, MembershipState, TagState, User
 from ladeportal.platform.audit import Actor
@@ -113,21 +112,22 @@ async def _member_tag(session: AsyncSession, org_id: uuid.UUID, membership_id: u
         )
     )
     if membership is None:
-        raise NotFound(N_("No such member."))
+        raise NotFound("No such member.", code="member.not_found")
     uid = await session.scalar(
         select(IdTag.uid).where(*_usable_tag(org_id), IdTag.membership_id == membership.id).order_by(IdTag.uid).limit(1)
     )
     if uid is None:
         raise ValidationFailed(
-            N_("This member has no active tag, so a session cannot be started for them. Give them a tag first."),
+            "This member has no active tag, so a session cannot be started for them. Give them a tag first.",
             field="member",
+            code="remote.member_without_tag",
         )
     return uid
 
 
 def _connector(cp: ChargePoint, number: int) -> int:
     if number not in {c.number for c in cp.connectors}:
-        raise ValidationFailed(N_("Choose a connector."), field="connector")
+        raise ValidationFailed("Choose a connector.", field="connector", code="remote.connector_required")
     return number
 
 
@@ -146,13 +146,14 @@ async def remote_start(
     cp = await get_charge_point(session, org_id, cp_id)
     number = _connector(cp, connector)
     if cp.commissioning_state != CommissioningState.active:
-        raise Conflict(N_("The charger is not active."), field="connector")
+        raise Conflict("The charger is not active.", field="connector", code="charger.not_active")
     uid = await _member_tag(session, org_id, membership_id)
     decision = await decide_access(session, org_id, cp.site_id, uid, utcnow(), charge_point_id=cp.id)
     if decision.status != AccessStatus.accepted:
         raise ValidationFailed(
-            N_("This member may not charge at this charger (blocked, expired or not in a group that may use it)."),
+            "This member may not charge at this charger (blocked, expired or not in a group that may use it).",
             field="member",
+            code="remote.access_denied",
         )
     return await send_command(
         session,
@@ -176,9 +177,9 @@ async def running_session(
         )
     )
     if row is None:
-        raise NotFound(N_("No such session."))
+        raise NotFound("No such session.", code="session.not_found")
     if row.state != SessionState.active:
-        raise Conflict(N_("The session has already ended."), field="transaction")
+        raise Conflict("The session has already ended.", field="transaction", code="session.already_ended")
     return row
 
 

@@ -30,6 +30,8 @@ def check_ocpp_id(value: str) -> str:
         raise ValidationFailed(
             f"{value!r} is not a valid charger identity: 1-48 letters, digits, '.', '_' or '-'.",
             field="ocpp_id",
+            code="charger.identity_invalid",
+            params={"identity": value},
         )
     return text
 
@@ -54,15 +56,24 @@ async def add_charge_point(
     identity = check_ocpp_id(ocpp_id)
     label = clean_text(name, 120, "name")
     if not 1 <= connectors <= 10:
-        raise ValidationFailed("A charger has between 1 and 10 connectors.", field="connectors")
+        raise ValidationFailed(
+            "A charger has between 1 and 10 connectors.", field="connectors", code="charger.connectors_range"
+        )
     if max_power_w is not None and not 1000 <= max_power_w <= 400000:
-        raise ValidationFailed("Max power must be between 1 and 400 kW.", field="max_power_w")
+        raise ValidationFailed(
+            "Max power must be between 1 and 400 kW.", field="max_power_w", code="charger.max_power_range"
+        )
     async with unit_of_work(session):
         site = await get_site(session, org_id, site_id)
         # Case-insensitive: chargers and installers are careless with case; two ids that differ only
         # in case would be confusing and some chargers upper-case their id.
         if await session.scalar(select(ChargePoint.id).where(func.lower(ChargePoint.ocpp_id) == identity.lower())):
-            raise Conflict(f"A charger with identity {identity!r} already exists.", field="ocpp_id")
+            raise Conflict(
+                f"A charger with identity {identity!r} already exists.",
+                field="ocpp_id",
+                code="charger.identity_taken",
+                params={"identity": identity},
+            )
         password = generate_password()
         cp = ChargePoint(
             id=uuid.uuid4(),
@@ -97,7 +108,7 @@ async def get_charge_point(session: AsyncSession, org_id: uuid.UUID, cp_id: uuid
         .where(ChargePoint.id == cp_id, ChargePoint.organization_id == org_id)
     )
     if cp is None:
-        raise NotFound("No such charger.")
+        raise NotFound("No such charger.", code="charger.not_found")
     return cp
 
 
@@ -112,7 +123,7 @@ async def find_charge_point(session: AsyncSession, org_id: uuid.UUID, ref: str) 
         .where(ChargePoint.ocpp_id == ref, ChargePoint.organization_id == org_id)
     )
     if cp is None:
-        raise NotFound(f"No charger {ref!r} in this organisation.")
+        raise NotFound(f"No charger {ref!r} in this organisation.", code="charger.ref_not_found", params={"ref": ref})
     return cp
 
 
@@ -136,7 +147,7 @@ async def set_commissioning_state(
     async with unit_of_work(session):
         cp = await get_charge_point(session, org_id, cp_id)
         if cp.commissioning_state == CommissioningState.retired:
-            raise Conflict("A retired charger cannot change state; add it again.")
+            raise Conflict("A retired charger cannot change state; add it again.", code="charger.retired")
         old = cp.commissioning_state.value
         cp.commissioning_state = state
         record(
@@ -167,7 +178,7 @@ async def retire_charge_point(session: AsyncSession, actor: Actor, org_id: uuid.
     async with unit_of_work(session):
         cp = await get_charge_point(session, org_id, cp_id)
         if cp.commissioning_state == CommissioningState.retired:
-            raise Conflict("A retired charger cannot change state; add it again.")
+            raise Conflict("A retired charger cannot change state; add it again.", code="charger.retired")
         old = cp.commissioning_state.value
         cp.commissioning_state = CommissioningState.retired
         closed = await end_without_stop(session, cp.id, utcnow(), "Other")
@@ -190,7 +201,7 @@ async def rotate_credential(session: AsyncSession, actor: Actor, org_id: uuid.UU
     async with unit_of_work(session):
         cp = await get_charge_point(session, org_id, cp_id)
         if cp.commissioning_state == CommissioningState.retired:
-            raise Conflict("A retired charger cannot change state; add it again.")
+            raise Conflict("A retired charger cannot change state; add it again.", code="charger.retired")
         password = generate_password()
         cp.credential_hash = hash_password(password)
         record(session, actor, "charger.rotate_credential", "charge_point", cp.id, organization_id=org_id)
@@ -261,6 +272,8 @@ async def set_fallback_subprotocol(
         raise ValidationFailed(
             f"Unknown subprotocol {value!r}; use one of {', '.join(supported_subprotocols())}.",
             field="fallback_subprotocol",
+            code="charger.subprotocol_unknown",
+            params={"subprotocol": value, "supported": ", ".join(supported_subprotocols())},
         )
     async with unit_of_work(session):
         cp = await get_charge_point(session, org_id, cp_id)

@@ -19,6 +19,8 @@ for module_name, attr, name, help_text in (
     ("ladeportal.simulator.cli", "app", "simulate", "Simulated OCPP 1.6 chargers for demos and tests."),
     ("ladeportal.cli.spot_price_commands", "app", "spot-prices", "Day-ahead spot prices: fetch or import past days."),
     ("ladeportal.cli.email_cli", "app", "email", "E-mail: check the settings with a test e-mail."),
+    ("ladeportal.cli.stripe_standin_cli", "register", None, None),
+    ("ladeportal.cli.billing_cli", "app", "payments", "Payments: owners' Stripe accounts and switch dates."),
 ):
     try:
         module = importlib.import_module(module_name)

@@ -90,7 +90,12 @@ async def member_rows(session: AsyncSession, org_id: uuid.UUID, language: str = 
 
 async def export_members(session: AsyncSession, org_id: uuid.UUID, fmt: str = "xlsx", language: str = "nb") -> bytes:
     if fmt not in FORMATS:
-        raise ValidationFailed(f"Export as {' or '.join(FORMATS)}.", field="format")
+        raise ValidationFailed(
+            f"Export as {' or '.join(FORMATS)}.",
+            field="format",
+            code="export.format_unknown",
+            params={"formats": " or ".join(FORMATS)},
+        )
     headers = HEADERS.get(language, HEADERS["nb"])
     rows = await member_rows(session, org_id, language)
     if fmt == "csv":

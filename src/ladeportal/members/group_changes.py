@@ -72,7 +72,10 @@ async def delete_group(session: AsyncSession, actor: Actor, org_id: uuid.UUID, g
     async with unit_of_work(session):
         group = await get_group(session, org_id, group_id)
         if group.is_default:
-            raise Conflict("The default group cannot be deleted; members without a group belong to it.")
+            raise Conflict(
+                "The default group cannot be deleted; members without a group belong to it.",
+                code="group.default_undeletable",
+            )
         fallback = await default_group(session, org_id)
         moved = (
             await session.execute(
@@ -127,7 +130,11 @@ async def move_members(
             ).all()
         )
         if found != wanted:
-            raise NotFound("One or more members do not exist in this organisation.", field="membership_ids")
+            raise NotFound(
+                "One or more members do not exist in this organisation.",
+                field="membership_ids",
+                code="member.some_missing",
+            )
         await session.execute(
             update(Membership)
             .where(Membership.id.in_(found))

@@ -36,7 +36,7 @@ async def default_group(session: AsyncSession, org_id: uuid.UUID) -> UserGroup:
         select(UserGroup).where(UserGroup.organization_id == org_id, UserGroup.is_default.is_(True))
     )
     if group is None:
-        raise NotFound("The organisation has no default group.")
+        raise NotFound("The organisation has no default group.", code="group.default_missing")
     return group
 
 
@@ -47,7 +47,7 @@ async def get_group(session: AsyncSession, org_id: uuid.UUID, group_id: uuid.UUI
         )
     )
     if group is None:
-        raise NotFound("No such group.")
+        raise NotFound("No such group.", code="group.not_found")
     return group
 
 
@@ -62,7 +62,7 @@ async def find_group(session: AsyncSession, org_id: uuid.UUID, ref: str) -> User
         )
     )
     if group is None:
-        raise NotFound(f"No group {ref!r} in this organisation.")
+        raise NotFound(f"No group {ref!r} in this organisation.", code="group.ref_not_found", params={"ref": ref})
     return group
 
 
@@ -123,16 +123,18 @@ async def create_group(
 def clean_name(name: str) -> str:
     clean = (name or "").strip()
     if not clean:
-        raise ValidationFailed("The group name is required.", field="name")
+        raise ValidationFailed("The group name is required.", field="name", code="group.name_required")
     if len(clean) > 80:
-        raise ValidationFailed("The group name is at most 80 characters.", field="name")
+        raise ValidationFailed("The group name is at most 80 characters.", field="name", code="group.name_too_long")
     return clean
 
 
 def clean_description(value: str | None) -> str | None:
     clean = (value or "").strip() or None
     if clean is not None and len(clean) > 500:
-        raise ValidationFailed("The description is at most 500 characters.", field="description")
+        raise ValidationFailed(
+            "The description is at most 500 characters.", field="description", code="group.description_too_long"
+        )
     return clean
 
 
@@ -168,7 +170,9 @@ async def _set_sites(session: AsyncSession, org_id: uuid.UUID, group: UserGroup,
     )
     unknown = set(site_ids) - owned
     if unknown:
-        raise NotFound("One or more sites do not exist in this organisation.", field="site_ids")
+        raise NotFound(
+            "One or more sites do not exist in this organisation.", field="site_ids", code="site.some_missing"
+        )
     await session.execute(delete(GroupSite).where(GroupSite.group_id == group.id))
     for site_id in sorted(owned):
         session.add(GroupSite(group_id=group.id, site_id=site_id))
@@ -187,7 +191,11 @@ async def _set_charge_points(
         ).all()
     )
     if set(charge_point_ids) - owned:
-        raise NotFound("One or more chargers do not exist in this organisation.", field="charge_point_ids")
+        raise NotFound(
+            "One or more chargers do not exist in this organisation.",
+            field="charge_point_ids",
+            code="charger.some_missing",
+        )
     await session.execute(delete(GroupChargePoint).where(GroupChargePoint.group_id == group.id))
     for cp_id in sorted(owned):
         session.add(GroupChargePoint(group_id=group.id, charge_point_id=cp_id))

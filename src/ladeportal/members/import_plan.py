@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.db.base import utcnow
 from ladeportal.errors import ValidationFailed
+from ladeportal.members.invites import BulkInvite
 from ladeportal.members.models import IdTag, Membership, MembershipState, Role, User, UserGroup
 from ladeportal.members.phone import normalise_mobile
 from ladeportal.members.profile import MemberProfile, clean_profile
@@ -62,7 +63,7 @@ class MemberPlan:
     membership_updates: list[dict[str, Any]] = field(default_factory=list)
     new_tags: list[dict[str, Any]] = field(default_factory=list)
     # (membership id, phone, language, invite count after this invitation)
-    invites: list[tuple[uuid.UUID, str, str, int]] = field(default_factory=list)
+    invites: list[BulkInvite] = field(default_factory=list)
     tags_or_groups_changed: bool = False
 
 
@@ -125,7 +126,7 @@ PROFILE_FIELDS = ("name", "email", "notes", "parking_spot")
 
 def _parse(row: TableRow, region: str) -> _Row:
     if row.problem:
-        raise ValidationFailed(row.problem)
+        raise ValidationFailed(row.problem, code=row.problem_code, params=row.problem_params)
     v = row.values
     phone = normalise_mobile(v.get("phone", ""), default_region=region)
     profile = clean_profile(v.get("name"), v.get("email"), v.get("notes"), v.get("parking_spot"))
@@ -239,7 +240,12 @@ class _Decider:
                     params={"uid": uid},
                 )
             elif owner[1] is None or owner[1] != member_id:
-                raise ValidationFailed(f"Tag {uid} already belongs to someone else here.", field="rfid")
+                raise ValidationFailed(
+                    f"Tag {uid} already belongs to someone else here.",
+                    field="rfid",
+                    code="import.tag_taken",
+                    params={"uid": uid},
+                )
         return new
 
     def _add_tags(self, uids: list[str], member_id: uuid.UUID) -> None:
@@ -298,7 +304,7 @@ class _Decider:
             language = user.language if user is not None else self.language
         member_id = old.id if old is not None else uuid.uuid4()
         if self.send_invites:
-            self.plan.invites.append((member_id, row.phone, language, count))
+            self.plan.invites.append(BulkInvite(member_id, row.phone, language, count, p.email))
         if old is not None:
             # A removed member comes back: the old membership is reused (their old tags stay blocked).
             self.plan.membership_updates.append({"id": old.id, **values})

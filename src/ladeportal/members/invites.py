@@ -1,7 +1,10 @@
 """Invitations: sent when a person is added, resent by an admin at most once per 10 minutes.
 
-The SMS always goes (the number is the login); an e-mail goes as well when the membership has an
-e-mail address and e-mail is switched on. On a resend the admin may choose SMS, e-mail or both.
+One channel rule for every invitation, single or from a bulk import (`invite_routes`): the e-mail
+goes when the choice includes it and the membership has an e-mail address with e-mail switched on;
+the SMS goes when the choice includes it, or when the e-mail cannot go (the number is the login).
+A person added alone is invited by both; a resend and a bulk import let the admin choose SMS, e-mail
+or both.
 
 Every invitation also passes the organisation's SMS limits (messaging/org_limits.py), keyed on the
 organisation and the number, so removing and re-adding a person sends no further SMS. The text is
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -68,6 +72,30 @@ class InviteLimited(Conflict):
     code = "sms_limit"
 
 
+@dataclass(frozen=True, slots=True)
+class BulkInvite:
+    """One invitation of a bulk import: the membership's fields as the import writes them."""
+
+    membership_id: uuid.UUID
+    phone: str
+    language: str
+    count: int  # the membership's invite_count after this invitation
+    email: str | None = None
+
+
+def check_channel(channel: str) -> Channel:
+    for known in CHANNELS:
+        if channel == known:
+            return known
+    raise ValidationFailed("Choose SMS, e-mail or both.", field="channel", code="invite.channel_unknown")
+
+
+def invite_routes(channel: Channel, can_email: bool) -> tuple[bool, bool]:
+    """(by SMS, by e-mail) for an invitation with this choice to someone who can (not) get e-mail."""
+    by_email = channel != "sms" and can_email
+    return channel != "email" or not by_email, by_email
+
+
 def org_name_for_sms(name: str, limit: int = ORG_NAME_IN_SMS) -> str:
     cleaned = " ".join(_NOT_IN_NAME.sub(" ", name).split())
     if len(cleaned) > limit:
@@ -77,10 +105,14 @@ def org_name_for_sms(name: str, limit: int = ORG_NAME_IN_SMS) -> str:
 
 def can_email_invite(membership: Membership) -> bool:
     """Whether an invitation can go by e-mail: the membership has a usable address and e-mail is on."""
-    if not membership.email or not email_enabled():
+    return can_email_address(membership.email)
+
+
+def can_email_address(address: str | None) -> bool:
+    if not address or not email_enabled():
         return False
     try:
-        valid_address(membership.email)
+        valid_address(address)
     except ValidationFailed:
         return False  # an address stored before today's checks must not stop the SMS
     return True
@@ -89,30 +121,50 @@ def can_email_invite(membership: Membership) -> bool:
 async def queue_invite_sms_many(
     session: AsyncSession, org: Organization, invites: list[tuple[uuid.UUID, str, str, int]]
 ) -> None:
-    """Many invitations as one executemany: the same outbox rows queue_sms writes (kind, payload and
-    dedupe key alike), because 10,000 single inserts would dominate a bulk import. Belongs in
-    jobs.outbox as enqueue_many once that exists. Numbers over the organisation's SMS limits get none
-    (their membership rows still say invited; an admin can resend later)."""
+    """SMS invitations for (membership id, phone, language, invite count) tuples, as `queue_invites_many`."""
+    await queue_invites_many(session, org, [BulkInvite(*invite) for invite in invites], "sms")
+
+
+async def queue_invites_many(
+    session: AsyncSession, org: Organization, invites: list[BulkInvite], channel: Channel = "sms"
+) -> None:
+    """The invitations of a bulk import, by the same channel rule and limits as a single one
+    (`queue_invite`). The SMS go as one executemany: the same outbox rows queue_sms writes (kind,
+    payload and dedupe key alike), because 10,000 single inserts would dominate a bulk import.
+    Numbers over the organisation's SMS limits get no SMS (their membership rows still say invited;
+    an admin can resend later); their e-mail, when the choice allows one, still goes."""
     now = utcnow()
-    admitted = await admit_org_sms(session, org.id, [phone for _, phone, _, _ in invites], "invite", now)
-    invites = [invite for invite, ok in zip(invites, admitted, strict=True) if ok]
+    by_sms: list[BulkInvite] = []
+    by_email: list[BulkInvite] = []
+    for invite in invites:
+        sms, email = invite_routes(channel, can_email_address(invite.email))
+        if sms:
+            by_sms.append(invite)
+        if email:
+            by_email.append(invite)
+    admitted = await admit_org_sms(session, org.id, [invite.phone for invite in by_sms], "invite", now)
     rows = [
         {
             "kind": SMS_TASK,
-            "payload": {"to": phone, "text": invite_text(org.legal_name, language), "purpose": "invite"},
-            "dedupe_key": f"invite:{membership_id}:{count}",
+            "payload": {"to": invite.phone, "text": invite_text(org.legal_name, invite.language), "purpose": "invite"},
+            "dedupe_key": f"invite:{invite.membership_id}:{invite.count}",
             "run_after": now,
             "max_attempts": 8,
             "state": TaskState.pending,
             "attempts": 0,
             "created_at": now,
         }
-        for membership_id, phone, language, count in invites
+        for invite, ok in zip(by_sms, admitted, strict=True)
+        if ok
     ]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = insert(OutboxTask).on_conflict_do_nothing(index_elements=["dedupe_key"])
     for start in range(0, len(rows), 1000):
         await session.execute(stmt, rows[start : start + 1000])
+    for invite in by_email:
+        await _queue_invite_email(
+            session, org, invite.membership_id, invite.email or "", invite.count, invite.language, portal=False
+        )
 
 
 def invite_url(*, portal: bool) -> str:
@@ -134,13 +186,12 @@ async def queue_invite(
     *,
     channel: Channel = "both",
 ) -> bool:
-    """Queue the invitation inside the caller's transaction and note when it went out. The SMS goes
-    unless `channel` is "email"; the e-mail goes unless `channel` is "sms", when the membership has an
-    address and e-mail is on. False (and nothing queued or noted) when neither can go: no phone, the
-    organisation's SMS limits say no, and no e-mail."""
+    """Queue the invitation inside the caller's transaction, by `channel` as `invite_routes` reads it,
+    and note when it went out. False (and nothing queued or noted) when neither can go: no phone or
+    the organisation's SMS limits say no, and no e-mail."""
     now = now or utcnow()
-    send_email = channel != "sms" and can_email_invite(membership)
-    phone = user.phone if channel != "email" else None
+    by_sms, send_email = invite_routes(channel, can_email_invite(membership))
+    phone = user.phone if by_sms else None
     if phone:
         [admitted] = await admit_org_sms(session, org.id, [phone], "invite", now)
         phone = phone if admitted else None
@@ -165,9 +216,24 @@ async def queue_invite_email(
     """The e-mail alone, to the membership's address: the organisation's name (framed, as in the SMS)
     and the platform's fixed link, nothing else an admin typed. One per membership and count, so a
     retried request sends one."""
+    await _queue_invite_email(
+        session, org, membership.id, membership.email or "", membership.invite_count, language, portal=portal
+    )
+
+
+async def _queue_invite_email(
+    session: AsyncSession,
+    org: Organization,
+    membership_id: uuid.UUID,
+    address: str,
+    count: int,
+    language: str,
+    *,
+    portal: bool,
+) -> None:
     await queue_email(
         session,
-        membership.email or "",
+        address,
         INVITE_EMAIL_TEMPLATE,
         language if language in ("nb", "en", "sv") else "nb",
         {
@@ -176,7 +242,7 @@ async def queue_invite_email(
             "portal": portal,
         },
         organization_id=org.id,
-        dedupe_key=f"invite-email:{membership.id}:{membership.invite_count}",
+        dedupe_key=f"invite-email:{membership_id}:{count}",
     )
 
 
@@ -212,18 +278,19 @@ async def resend_invite(
 ) -> Membership:
     """Send the invitation again by `channel`: "sms", "email" or "both" (the e-mail only when the
     membership has an address and e-mail is on)."""
-    if channel not in CHANNELS:
-        raise ValidationFailed("Choose SMS, e-mail or both.", field="channel")
+    channel = check_channel(channel)
     now = now or utcnow()
     async with unit_of_work(session):
         org = await get_organization(session, org_id)
         membership = await get_membership(session, org_id, membership_id)
         user = membership.user
         if membership.state == MembershipState.blocked:
-            raise Conflict("The member is blocked; unblock them before sending an invitation.")
+            raise Conflict(
+                "The member is blocked; unblock them before sending an invitation.", code="invite.member_blocked"
+            )
         # This organisation's view only: a login elsewhere must not be revealed (nor block the invite).
         if membership.activated_at is not None:
-            raise Conflict("The member has already logged in.")
+            raise Conflict("The member has already logged in.", code="invite.already_logged_in")
         if membership.invite_sent_at is not None and now - membership.invite_sent_at < RESEND_INTERVAL:
             wait = RESEND_INTERVAL - (now - membership.invite_sent_at)
             minutes = max(1, int(wait.total_seconds() // 60) + (1 if wait.total_seconds() % 60 else 0))
@@ -236,6 +303,7 @@ async def resend_invite(
             raise Conflict(
                 "The invitation cannot go by e-mail: the member has no e-mail address or e-mail is off.",
                 field="channel",
+                code="invite.no_email",
             )
         if not await queue_invite(session, org, membership, user, now, channel=channel):
             raise InviteLimited("Too many SMS went to this number or from this organisation today; try again later.")

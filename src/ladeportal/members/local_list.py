@@ -91,7 +91,7 @@ async def compute_local_list(
             select(ChargePoint.site_id).where(ChargePoint.id == charge_point_id, ChargePoint.organization_id == org_id)
         )
         if site_id is None:
-            raise NotFound("No such charger.")
+            raise NotFound("No such charger.", code="charger.not_found")
     groups = dict(
         (
             await session.execute(

@@ -24,5 +24,5 @@ async def get_membership(session: AsyncSession, org_id: uuid.UUID, membership_id
         .where(Membership.id == membership_id, Membership.organization_id == org_id, Membership.removed_at.is_(None))
     )
     if membership is None:
-        raise NotFound("No such member.")
+        raise NotFound("No such member.", code="member.not_found")
     return membership

@@ -20,7 +20,7 @@ from ladeportal.db.base import utcnow
 from ladeportal.db.engine import unit_of_work
 from ladeportal.errors import Conflict, ValidationFailed
 from ladeportal.members.import_plan import MemberPlan, RowResult, RowStatus, plan_members
-from ladeportal.members.invites import queue_invite_sms_many
+from ladeportal.members.invites import Channel, check_channel, queue_invites_many
 from ladeportal.members.local_list import local_list_changed
 from ladeportal.members.models import IdTag, Membership, TagState, User
 from ladeportal.members.tabular import expire_loaded, load_table
@@ -116,10 +116,13 @@ async def import_members(
     *,
     skip_invalid_rows: bool = False,
     send_invites: bool = True,
+    invite_channel: Channel | str = "sms",
     progress: ProgressCallback | None = None,
 ) -> ImportReport:
     """Import the file in one transaction. With errors in the file nothing is imported unless
-    `skip_invalid_rows` says to import the valid rows only."""
+    `skip_invalid_rows` says to import the valid rows only. New members are invited by
+    `invite_channel` ("sms", "email" or "both") by the rule of every invitation (members.invites)."""
+    channel = check_channel(invite_channel)
     table = await load_table(content, filename, MEMBER_COLUMNS, required=("phone",))
     try:
         async with unit_of_work(session):
@@ -140,7 +143,7 @@ async def import_members(
                     code="import.rows_have_errors",
                     params={"count": report.counts["error"]},
                 )
-            await _apply(session, org, plan, lambda done: _report(progress, "saving", done, total))
+            await _apply(session, org, plan, channel, lambda done: _report(progress, "saving", done, total))
             record(
                 session,
                 actor,
@@ -151,7 +154,9 @@ async def import_members(
                 new={"file": filename[:200], **report.counts},
             )
     except IntegrityError:
-        raise Conflict("Members changed while the file was imported; run the import again.") from None
+        raise Conflict(
+            "Members changed while the file was imported; run the import again.", code="import.members_changed"
+        ) from None
     expire_loaded(session, (User, Membership, IdTag))
     report.committed = True
     return report
@@ -161,6 +166,7 @@ async def _apply(
     session: AsyncSession,
     org: Organization,
     plan: MemberPlan,
+    invite_channel: Channel,
     progress: Callable[[int], Awaitable[None]],
 ) -> None:
     now = utcnow()
@@ -192,4 +198,4 @@ async def _apply(
         await local_list_changed(session, org.id)
     if plan.invites:
         # The invitation fields are already in the membership rows written above.
-        await queue_invite_sms_many(session, org, plan.invites)
+        await queue_invites_many(session, org, plan.invites, invite_channel)

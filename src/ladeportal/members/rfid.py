@@ -14,7 +14,7 @@ _HEX = re.compile(r"^[0-9A-F]{8,20}$")
 def normalise_uid(raw: str) -> str:
     text = (raw or "").strip().upper()
     if not text:
-        raise ValidationFailed("The RFID UID is required.", field="uid")
+        raise ValidationFailed("The RFID UID is required.", field="uid", code="tag.uid_required")
     if text.startswith("0X"):
         text = text[2:]
     # Readers separate bytes with ':', '-', or spaces.

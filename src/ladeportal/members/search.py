@@ -65,9 +65,14 @@ class MemberPage:
 
 async def search_members(session: AsyncSession, org_id: uuid.UUID, query: MemberQuery) -> MemberPage:
     if not 1 <= query.page_size <= MAX_PAGE_SIZE:
-        raise ValidationFailed(f"The page size is between 1 and {MAX_PAGE_SIZE}.", field="page_size")
+        raise ValidationFailed(
+            f"The page size is between 1 and {MAX_PAGE_SIZE}.",
+            field="page_size",
+            code="search.page_size_range",
+            params={"limit": MAX_PAGE_SIZE},
+        )
     if query.page < 1:
-        raise ValidationFailed("Pages are numbered from 1.", field="page")
+        raise ValidationFailed("Pages are numbered from 1.", field="page", code="search.page_range")
     conditions = [Membership.organization_id == org_id, Membership.removed_at.is_(None)]
     conditions += await _filters(session, org_id, query)
     base = select(Membership).join(User, User.id == Membership.user_id).where(*conditions)
@@ -117,7 +122,10 @@ def _state_condition(value: MemberFilter | str) -> ColumnElement[bool]:
         state = MemberFilter(value)
     except ValueError:
         raise ValidationFailed(
-            f"Unknown state {value!r}; use one of {', '.join(f.value for f in MemberFilter)}.", field="state"
+            f"Unknown state {value!r}; use one of {', '.join(f.value for f in MemberFilter)}.",
+            field="state",
+            code="search.state_unknown",
+            params={"state": value, "states": ", ".join(f.value for f in MemberFilter)},
         ) from None
     if state in (MemberFilter.invited, MemberFilter.active, MemberFilter.blocked):
         return Membership.state == MembershipState(state.value)

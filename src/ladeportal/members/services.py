@@ -52,13 +52,21 @@ def clean_role(value: Role | str) -> Role:
         return Role(value)
     except ValueError:
         raise ValidationFailed(
-            f"Unknown role {value!r}; use one of {', '.join(r.value for r in Role)}.", field="role"
+            f"Unknown role {value!r}; use one of {', '.join(r.value for r in Role)}.",
+            field="role",
+            code="member.role_unknown",
+            params={"role": str(value), "roles": ", ".join(r.value for r in Role)},
         ) from None
 
 
 def clean_language(value: str) -> str:
     if value not in LANGUAGES:
-        raise ValidationFailed(f"Unknown language {value!r}; use one of {', '.join(LANGUAGES)}.", field="language")
+        raise ValidationFailed(
+            f"Unknown language {value!r}; use one of {', '.join(LANGUAGES)}.",
+            field="language",
+            code="member.language_unknown",
+            params={"language": value, "languages": ", ".join(LANGUAGES)},
+        )
     return value
 
 
@@ -211,6 +219,7 @@ async def ensure_an_admin_remains(session: AsyncSession, org_id: uuid.UUID, was_
         raise Conflict(
             "The organisation needs at least one administrator: make someone else an administrator first.",
             field="role",
+            code="member.last_admin",
         )
 
 
@@ -271,7 +280,7 @@ async def unblock_member(
     async with unit_of_work(session):
         membership = await get_membership(session, org_id, membership_id)
         if membership.state != MembershipState.blocked:
-            raise Conflict("The member is not blocked.")
+            raise Conflict("The member is not blocked.", code="member.not_blocked")
         membership.state = MembershipState.active if membership.activated_at else MembershipState.invited
         await local_list_changed(session, org_id)
         record(

@@ -13,6 +13,7 @@ import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,6 +34,9 @@ class TableRow:
     line: int
     values: dict[str, str]
     problem: str | None = None
+    # The problem's code and values, so that a page shows it in the reader's language.
+    problem_code: str | None = None
+    problem_params: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -58,14 +62,18 @@ async def load_table(
 
 def read_table(content: bytes, filename: str, aliases: dict[str, Sequence[str]], required: Sequence[str]) -> Table:
     if len(content) > MAX_BYTES:
-        raise ValidationFailed("The file is larger than 20 MB.", field="file")
+        raise ValidationFailed("The file is larger than 20 MB.", field="file", code="import.file_too_large")
     if not content.strip():
-        raise ValidationFailed("The file is empty.", field="file")
+        raise ValidationFailed("The file is empty.", field="file", code="import.file_empty")
     name = (filename or "").lower()
     if name.endswith((".xlsx", ".xlsm")) or content.startswith(b"PK\x03\x04"):
         grid: Iterable[tuple[int, list[str]]] = xlsx_grid(content, MAX_LINES, MAX_COLUMNS)
     elif name.endswith((".xls", ".ods", ".numbers")):
-        raise ValidationFailed("Save the sheet as CSV or XLSX (Excel workbook) and upload it again.", field="file")
+        raise ValidationFailed(
+            "Save the sheet as CSV or XLSX (Excel workbook) and upload it again.",
+            field="file",
+            code="import.format_unsupported",
+        )
     else:
         grid = _csv_rows(content)
     return _map_columns(grid, aliases, required)
@@ -82,7 +90,7 @@ def _map_columns(
             header = cells
             break
     if header is None:
-        raise ValidationFailed("The file has no header row.", field="file")
+        raise ValidationFailed("The file has no header row.", field="file", code="import.no_header")
     positions: dict[int, str] = {}
     ignored: list[str] = []
     for index, title in enumerate(header):
@@ -114,20 +122,28 @@ def _map_columns(
             continue
         if len(rows) == MAX_ROWS:
             raise ValidationFailed(
-                f"The file has more than {MAX_ROWS} rows; split it into smaller files.", field="file"
+                f"The file has more than {MAX_ROWS} rows; split it into smaller files.",
+                field="file",
+                code="import.too_many_rows",
+                params={"limit": MAX_ROWS},
             )
         values = {field: _unescape(cells[i].strip()) if i < len(cells) else "" for i, field in positions.items()}
-        rows.append(TableRow(line, values, _row_problem(cells, len(header), values)))
+        rows.append(TableRow(line, values, *_row_problem(cells, len(header), values)))
     return Table(list(positions.values()), rows, ignored)
 
 
-def _row_problem(cells: list[str], width: int, values: dict[str, str]) -> str | None:
+def _row_problem(cells: list[str], width: int, values: dict[str, str]) -> tuple[str | None, str | None, dict[str, Any]]:
+    """(message, code, params) of what is wrong with a row as read, or Nones."""
     if any(c.strip() for c in cells[width:]):
-        return "more values than columns in the header"
-    too_long = [field for field, value in values.items() if len(value) > MAX_CELL_CHARS]
+        return "more values than columns in the header", "import.row_too_wide", {}
+    too_long = [name for name, value in values.items() if len(value) > MAX_CELL_CHARS]
     if too_long:
-        return f"{too_long[0]}: longer than {MAX_CELL_CHARS} characters"
-    return None
+        return (
+            f"{too_long[0]}: longer than {MAX_CELL_CHARS} characters",
+            "import.cell_too_long",
+            {"column": too_long[0], "limit": MAX_CELL_CHARS},
+        )
+    return None, None, {}
 
 
 def expire_loaded(session: AsyncSession, classes: tuple[type, ...]) -> None:
@@ -153,7 +169,9 @@ def _decode(content: bytes) -> str:
             return content.decode("utf-16")  # Excel's "Unicode text"
     except UnicodeDecodeError:
         raise ValidationFailed(
-            "The file's text encoding is damaged; save it again as CSV UTF-8.", field="file"
+            "The file's text encoding is damaged; save it again as CSV UTF-8.",
+            field="file",
+            code="import.encoding_damaged",
         ) from None
     try:
         return content.decode("utf-8")
@@ -169,7 +187,9 @@ def _decode(content: bytes) -> str:
 def _csv_rows(content: bytes) -> Iterator[tuple[int, list[str]]]:
     text = _decode(content)
     if "\x00" in text:
-        raise ValidationFailed("This is not a text (CSV) file; upload CSV or XLSX.", field="file")
+        raise ValidationFailed(
+            "This is not a text (CSV) file; upload CSV or XLSX.", field="file", code="import.not_text"
+        )
     first = next((line for line in text.splitlines() if line.strip()), "")
     # Norwegian Excel separates with ';' because ',' is the decimal mark; pick what the header uses.
     delimiter = max((";", ",", "\t"), key=first.count) if any(d in first for d in ";,\t") else ","
@@ -179,7 +199,10 @@ def _csv_rows(content: bytes) -> Iterator[tuple[int, list[str]]]:
         for row in reader:
             if reader.line_num > MAX_LINES:
                 raise ValidationFailed(
-                    f"The file has more than {MAX_ROWS} rows; split it into smaller files.", field="file"
+                    f"The file has more than {MAX_ROWS} rows; split it into smaller files.",
+                    field="file",
+                    code="import.too_many_rows",
+                    params={"limit": MAX_ROWS},
                 )
             yield reader.line_num, row
     except csv.Error as exc:
@@ -196,7 +219,12 @@ def _check_width(text: str, delimiter: str) -> None:
     values (one line of 20 MB of ';' would be twenty million of them)."""
     for number, line in enumerate(text.split("\n"), start=1):
         if line.count(delimiter) >= MAX_COLUMNS:
-            raise ValidationFailed(f"Line {number} has more than {MAX_COLUMNS} columns.", field="file")
+            raise ValidationFailed(
+                f"Line {number} has more than {MAX_COLUMNS} columns.",
+                field="file",
+                code="import.line_too_wide",
+                params={"line": number, "limit": MAX_COLUMNS},
+            )
 
 
 def _cell(value: object) -> str:

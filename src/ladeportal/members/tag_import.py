@@ -114,7 +114,7 @@ def _decide(
     row: TableRow, org: Organization, known: _Lookups, seen: dict[str, int]
 ) -> tuple[RowResult, dict[str, Any]]:
     if row.problem:
-        raise ValidationFailed(row.problem)
+        raise ValidationFailed(row.problem, code=row.problem_code, params=row.problem_params)
     uid = normalise_uid(row.values.get("uid", ""))
     if uid in seen:
         raise ValidationFailed(
@@ -125,7 +125,11 @@ def _decide(
         )
     phone_text, group_text = row.values.get("phone", "").strip(), row.values.get("group", "").strip()
     if bool(phone_text) == bool(group_text):
-        raise ValidationFailed("Give either a member's mobile number or a group (for a visitor key).", field="phone")
+        raise ValidationFailed(
+            "Give either a member's mobile number or a group (for a visitor key).",
+            field="phone",
+            code="tag.owner_required",
+        )
     membership_id = group_id = None
     if phone_text:
         phone = normalise_mobile(phone_text, default_region=org.country)
@@ -255,7 +259,9 @@ async def import_tags(
                 new={"file": filename[:200], **report.counts},
             )
     except IntegrityError:
-        raise Conflict("Tags changed while the file was imported; run the import again.") from None
+        raise Conflict(
+            "Tags changed while the file was imported; run the import again.", code="import.tags_changed"
+        ) from None
     expire_loaded(session, (IdTag,))
     report.committed = True
     return report

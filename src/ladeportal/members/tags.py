@@ -33,21 +33,29 @@ class TagInput:
 
 def check_owner(membership_id: uuid.UUID | None, group_id: uuid.UUID | None) -> None:
     if membership_id is None and group_id is None:
-        raise ValidationFailed("A tag belongs to a member, or is a visitor key of a group.", field="membership_id")
+        raise ValidationFailed(
+            "A tag belongs to a member, or is a visitor key of a group.",
+            field="membership_id",
+            code="tag.owner_conflict",
+        )
     if membership_id is not None and group_id is not None:
-        raise ValidationFailed("A member's tag follows the member's group; give a member or a group.", field="group_id")
+        raise ValidationFailed(
+            "A member's tag follows the member's group; give a member or a group.",
+            field="group_id",
+            code="tag.member_and_group",
+        )
 
 
 def clean_label(value: str | None) -> str | None:
     label = (value or "").strip() or None
     if label is not None and len(label) > 80:
-        raise ValidationFailed("The label is at most 80 characters.", field="label")
+        raise ValidationFailed("The label is at most 80 characters.", field="label", code="tag.label_too_long")
     return label
 
 
 def check_expiry(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
-        raise ValidationFailed("The expiry needs a time zone.", field="expires_at")
+        raise ValidationFailed("The expiry needs a time zone.", field="expires_at", code="tag.expiry_needs_zone")
     return check_date(value, "expires_at")
 
 
@@ -132,7 +140,7 @@ async def update_tag(
 async def get_tag(session: AsyncSession, org_id: uuid.UUID, tag_id: uuid.UUID) -> IdTag:
     tag = await session.scalar(select(IdTag).where(IdTag.id == tag_id, IdTag.organization_id == org_id))
     if tag is None:
-        raise NotFound("No such tag.")
+        raise NotFound("No such tag.", code="tag.not_found")
     return tag
 
 

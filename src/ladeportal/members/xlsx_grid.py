@@ -32,6 +32,7 @@ def xlsx_grid(content: bytes, max_lines: int, max_columns: int) -> Iterator[tupl
             "The workbook is password-protected or in the old .xls format; save it as an XLSX workbook "
             "without a password, or as CSV.",
             field="file",
+            code="import.xlsx_old_or_protected",
         )
     _check_archive(content)
     from openpyxl import load_workbook
@@ -39,10 +40,10 @@ def xlsx_grid(content: bytes, max_lines: int, max_columns: int) -> Iterator[tupl
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True, keep_links=False)
     except Exception:  # a damaged file fails in many ways inside openpyxl (zip, XML, styles, types)
-        raise ValidationFailed(_NOT_XLSX, field="file") from None
+        raise ValidationFailed(_NOT_XLSX, field="file", code="import.not_xlsx") from None
     try:
         if not workbook.worksheets:
-            raise ValidationFailed("The workbook has no sheet.", field="file")
+            raise ValidationFailed("The workbook has no sheet.", field="file", code="import.no_sheet")
         sheet = workbook.worksheets[0]
         if hasattr(sheet, "reset_dimensions"):
             sheet.reset_dimensions()  # the dimension the file declares is not trusted
@@ -54,10 +55,15 @@ def xlsx_grid(content: bytes, max_lines: int, max_columns: int) -> Iterator[tupl
             except StopIteration:
                 return
             except Exception:  # broken XML, bad shared-string indices, dates out of range, ...
-                raise ValidationFailed(_DAMAGED, field="file") from None
+                raise ValidationFailed(_DAMAGED, field="file", code="import.xlsx_damaged") from None
             line += 1
             if line > max_lines:
-                raise ValidationFailed(f"The sheet has more than {max_lines} rows; split the file.", field="file")
+                raise ValidationFailed(
+                    f"The sheet has more than {max_lines} rows; split the file.",
+                    field="file",
+                    code="import.sheet_too_long",
+                    params={"limit": max_lines},
+                )
             yield line, _cells(values, line, max_columns)
     finally:
         workbook.close()
@@ -68,15 +74,19 @@ def _check_archive(content: bytes) -> None:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             parts = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
-        raise ValidationFailed(_NOT_XLSX, field="file") from None
+        raise ValidationFailed(_NOT_XLSX, field="file", code="import.not_xlsx") from None
     if len(parts) > MAX_PARTS:
-        raise ValidationFailed(_NOT_XLSX, field="file")
+        raise ValidationFailed(_NOT_XLSX, field="file", code="import.not_xlsx")
     if any(part.flag_bits & 0x1 for part in parts):
-        raise ValidationFailed("The workbook is password-protected; save it without a password.", field="file")
+        raise ValidationFailed(
+            "The workbook is password-protected; save it without a password.", field="file", code="import.xlsx_password"
+        )
     if sum(part.file_size for part in parts) > MAX_UNPACKED_BYTES:
         raise ValidationFailed(
             f"The workbook is larger than {MAX_UNPACKED_BYTES // (1024 * 1024)} MB unpacked; split the file.",
             field="file",
+            code="import.xlsx_too_large",
+            params={"megabytes": MAX_UNPACKED_BYTES // (1024 * 1024)},
         )
 
 
@@ -85,7 +95,12 @@ def _cells(values: tuple[object, ...], line: int, max_columns: int) -> list[str]
     while width and values[width - 1] is None:
         width -= 1
     if width > max_columns:
-        raise ValidationFailed(f"Row {line} has more than {max_columns} columns.", field="file")
+        raise ValidationFailed(
+            f"Row {line} has more than {max_columns} columns.",
+            field="file",
+            code="import.sheet_row_too_wide",
+            params={"line": line, "limit": max_columns},
+        )
     return [_text(v) for v in values[:width]]
 
 

@@ -39,7 +39,12 @@ def check_time_zone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationFailed(f"Unknown time zone {value!r} (use e.g. Europe/Oslo).", field="time_zone") from None
+        raise ValidationFailed(
+            f"Unknown time zone {value!r} (use e.g. Europe/Oslo).",
+            field="time_zone",
+            code="site.time_zone_unknown",
+            params={"time_zone": value},
+        ) from None
     return value
 
 
@@ -72,24 +77,39 @@ class OrganizationInput:
 def _validated_org_values(data: OrganizationInput) -> dict[str, object]:
     country = (data.country or "").strip().upper()
     if country not in COUNTRY_DEFAULTS:
-        raise ValidationFailed(f"Unsupported country {data.country!r}; use NO or SE.", field="country")
+        raise ValidationFailed(
+            f"Unsupported country {data.country!r}; use NO or SE.",
+            field="country",
+            code="org.country_unsupported",
+            params={"country": data.country},
+        )
     defaults = COUNTRY_DEFAULTS[country]
     name = (data.legal_name or "").strip()
     if not name:
-        raise ValidationFailed("The legal name is required.", field="legal_name")
+        raise ValidationFailed("The legal name is required.", field="legal_name", code="org.legal_name_required")
     clean_text(name, 200, "legal_name")
     try:
         kind = OrgKind(data.kind)
     except ValueError:
         raise ValidationFailed(
-            f"Unknown kind {data.kind!r}; use one of {', '.join(k.value for k in OrgKind)}.", field="kind"
+            f"Unknown kind {data.kind!r}; use one of {', '.join(k.value for k in OrgKind)}.",
+            field="kind",
+            code="org.kind_unknown",
+            params={"kind": data.kind, "kinds": ", ".join(k.value for k in OrgKind)},
         ) from None
     vat = defaults["vat_rate_bp"] if data.vat_rate_bp is None else data.vat_rate_bp
     if not isinstance(vat, int) or not 0 <= vat <= 10000:
-        raise ValidationFailed("The VAT rate must be between 0 and 100 %.", field="vat_rate_bp")
+        raise ValidationFailed(
+            "The VAT rate must be between 0 and 100 %.", field="vat_rate_bp", code="org.vat_rate_range"
+        )
     currency = (data.currency or str(defaults["currency"])).upper()
     if currency not in {"NOK", "SEK", "EUR"}:
-        raise ValidationFailed(f"Unsupported currency {currency!r}.", field="currency")
+        raise ValidationFailed(
+            f"Unsupported currency {currency!r}.",
+            field="currency",
+            code="org.currency_unsupported",
+            params={"currency": currency},
+        )
     return {
         "kind": kind,
         "legal_name": name,
@@ -120,7 +140,12 @@ async def insert_organization(session: AsyncSession, actor: Actor, data: Organiz
         )
     )
     if existing is not None:
-        raise Conflict(f"An organisation with number {values['org_number']} already exists.", field="org_number")
+        raise Conflict(
+            f"An organisation with number {values['org_number']} already exists.",
+            field="org_number",
+            code="org.number_taken",
+            params={"number": values["org_number"]},
+        )
     org = Organization(id=uuid.uuid4(), **values)
     session.add(org)
     await session.flush()
@@ -155,7 +180,12 @@ async def update_organization(
             )
         )
         if clash is not None:
-            raise Conflict(f"An organisation with number {values['org_number']} already exists.", field="org_number")
+            raise Conflict(
+                f"An organisation with number {values['org_number']} already exists.",
+                field="org_number",
+                code="org.number_taken",
+                params={"number": values["org_number"]},
+            )
         for key, value in values.items():
             setattr(org, key, value)
         record(
@@ -174,7 +204,7 @@ async def update_organization(
 async def get_organization(session: AsyncSession, org_id: uuid.UUID) -> Organization:
     org = await session.get(Organization, org_id)
     if org is None:
-        raise NotFound("No such organisation.")
+        raise NotFound("No such organisation.", code="org.not_found")
     return org
 
 
@@ -189,7 +219,7 @@ async def find_organization(session: AsyncSession, ref: str) -> Organization:
         select(Organization).where(Organization.org_number.in_([digits, f"{digits[:6]}-{digits[6:]}"]))
     )
     if org is None:
-        raise NotFound(f"No organisation with id or number {ref!r}.")
+        raise NotFound(f"No organisation with id or number {ref!r}.", code="org.ref_not_found", params={"ref": ref})
     return org
 
 
@@ -304,5 +334,5 @@ async def find_site(session: AsyncSession, org_id: uuid.UUID, ref: str) -> Site:
         pass
     site = await session.scalar(select(Site).where(Site.organization_id == org_id, Site.name == ref))
     if site is None:
-        raise NotFound(f"No site {ref!r} in this organisation.")
+        raise NotFound(f"No site {ref!r} in this organisation.", code="site.ref_not_found", params={"ref": ref})
     return site

@@ -55,10 +55,15 @@ async def create_api_token(
 ) -> NewApiToken:
     clean = (name or "").strip()
     if not clean:
-        raise ValidationFailed("Give the token a name (what uses it).", field="name")
+        raise ValidationFailed("Give the token a name (what uses it).", field="name", code="token.name_required")
     bad = [s for s in scopes if s not in SCOPES]
     if bad or not scopes:
-        raise ValidationFailed(f"Scopes must be among {', '.join(SCOPES)}.", field="scopes")
+        raise ValidationFailed(
+            f"Scopes must be among {', '.join(SCOPES)}.",
+            field="scopes",
+            code="token.scopes_unknown",
+            params={"scopes": ", ".join(SCOPES)},
+        )
     prefix = secrets.token_hex(4)
     secret = f"lp_{prefix}_{secrets.token_urlsafe(32)}"
     async with unit_of_work(session):
@@ -91,7 +96,7 @@ async def revoke_api_token(session: AsyncSession, actor: Actor, org_id: uuid.UUI
             select(ApiToken).where(ApiToken.id == token_id, ApiToken.organization_id == org_id)
         )
         if token is None:
-            raise NotFound("No such token.")
+            raise NotFound("No such token.", code="token.not_found")
         if token.revoked_at is None:
             token.revoked_at = utcnow()
             record(session, actor, "api_token.revoke", "api_token", token.id, organization_id=org_id)

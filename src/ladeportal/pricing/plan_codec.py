@@ -25,6 +25,7 @@ from datetime import time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ladeportal.pricing.money import BASIS_POINTS, SUPPORTED_CURRENCIES
 from ladeportal.pricing.plans import (
     EnergyPrice,
     FixedEnergyPrice,
@@ -66,7 +67,12 @@ class _Reader:
             return Decimal(0)
         if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
             # A float has already lost the exact decimal the owner typed: send amounts as strings.
-            self.problem(f"{where}{key}", f'must be an amount written as a string like "2.50", got {value!r}')
+            self.problem(
+                f"{where}{key}",
+                f'must be an amount written as a string like "2.50", got {value!r}',
+                code="plan.amount_not_text",
+                value=value,
+            )
             return Decimal(0)
         try:
             amount = Decimal(value.strip() if isinstance(value, str) else value)
@@ -87,7 +93,7 @@ class _Reader:
 
     def integers(self, value: Any, field: str) -> frozenset[int]:
         if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int) for v in value):
-            self.problem(field, f"must be a list of whole numbers, got {value!r}")
+            self.problem(field, f"must be a list of whole numbers, got {value!r}", code="plan.whole_numbers_required")
             return frozenset()
         return frozenset(value)
 
@@ -105,7 +111,7 @@ class _Reader:
 
     def mapping(self, value: Any, field: str) -> Mapping[str, Any]:
         if not isinstance(value, Mapping):
-            self.problem(field, f"must be an object, got {value!r}")
+            self.problem(field, f"must be an object, got {value!r}", code="plan.object_required", name=field)
             return {}
         return value
 
@@ -119,14 +125,29 @@ def plan_from_json(data: Mapping[str, Any]) -> PlanDefinition:
     time_fee = None if fee_data is None else _time_fee_from_json(read, read.mapping(fee_data, "time_fee"))
     include = data.get("prices_include_vat")
     if not isinstance(include, bool):
-        read.problem("prices_include_vat", f"must be true or false, got {include!r}")
+        read.problem("prices_include_vat", f"must be true or false, got {include!r}", code="plan.vat_included_required")
     currency = data.get("currency")
-    if not isinstance(currency, str):
-        read.problem("currency", f'must be a currency code like "NOK", got {currency!r}')
+    if not isinstance(currency, str) or currency not in SUPPORTED_CURRENCIES:
+        supported = ", ".join(sorted(SUPPORTED_CURRENCIES))
+        read.problem(
+            "currency",
+            f"must be a currency code, one of {supported}, got {currency!r}",
+            code="plan.currency_unsupported",
+            currency=currency,
+            currencies=supported,
+        )
+    vat_rate_bp = read.whole(data, "vat_rate_bp", "")
+    if not 0 <= vat_rate_bp <= BASIS_POINTS:
+        read.problem(
+            "vat_rate_bp",
+            f"must be basis points from 0 to {BASIS_POINTS} (2500 = 25%), got {vat_rate_bp}",
+            code="plan.vat_rate_range",
+            rate=vat_rate_bp,
+        )
     monthly = read.amount(data, "monthly_fee_per_member", "", default=Decimal(0))
     plan = PlanVersion(
         energy=energy,
-        vat_rate_bp=read.whole(data, "vat_rate_bp", ""),
+        vat_rate_bp=vat_rate_bp,
         prices_include_vat=bool(include),
         currency=str(currency),
         time_fee=time_fee,
@@ -183,10 +204,16 @@ def _energy_from_json(read: _Reader, data: Mapping[str, Any]) -> EnergyPrice:
     if kind == "time_of_day":
         bands = data.get("bands")
         if not isinstance(bands, list):
-            read.problem("energy.bands", "must be a list of bands")
+            read.problem("energy.bands", "must be a list of bands", code="plan.bands_list_required")
             bands = []
         return TimeOfDayEnergyPrice(tuple(_band(read, band, n) for n, band in enumerate(bands, start=1)))
-    read.problem("energy.type", f"must be one of {', '.join(ENERGY_TYPES)}, got {kind!r}")
+    read.problem(
+        "energy.type",
+        f"must be one of {', '.join(ENERGY_TYPES)}, got {kind!r}",
+        code="plan.energy_type_unknown",
+        type=kind,
+        types=", ".join(ENERGY_TYPES),
+    )
     return FixedEnergyPrice(Decimal(0))
 
 

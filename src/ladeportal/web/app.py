@@ -12,7 +12,7 @@ from ladeportal import __version__
 from ladeportal.db.engine import Database
 from ladeportal.ocpp import asgi as ocpp_asgi
 from ladeportal.settings import Settings, get_settings
-from ladeportal.web import health, portal
+from ladeportal.web import health, portal, webhooks
 from ladeportal.web.api import router as api_router
 from ladeportal.web.errors import install_error_handlers
 from ladeportal.web.security_headers import SecurityHeadersMiddleware
@@ -56,6 +56,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(api_router, prefix="/api/v1")
+    # Stripe's deliveries carry a signature, not a session: outside the portal and its CSRF check.
+    app.include_router(webhooks.router)
     # The OCPP gateway shares the process and port with the portal; each installs its routes and
     # lifespan hooks.
     ocpp_asgi.install(app)

@@ -19,6 +19,7 @@ for _name in (
     "ladeportal.web.api.chargers_tools",
     "ladeportal.web.api.pricing",
     "ladeportal.web.api.sessions",
+    "ladeportal.web.api.payments",
 ):
     try:
         router.include_router(importlib.import_module(_name).router)

@@ -16,7 +16,7 @@ from ladeportal.limits import MAX_PAGE, MAX_PAGE_SIZE, MAX_SEARCH_CHARS
 from ladeportal.members import groups, services, tags
 from ladeportal.members.export import export_members
 from ladeportal.members.group_changes import GroupChanges, delete_group, move_members, update_group
-from ladeportal.members.invites import resend_invite
+from ladeportal.members.invites import check_channel, resend_invite
 from ladeportal.members.member_edit import MemberChanges, edit_member
 from ladeportal.members.member_import import ImportReport, dry_run_member_import, import_members
 from ladeportal.members.models import Membership, TagState
@@ -29,6 +29,7 @@ from ladeportal.web.api.schemas import (
     GroupUpdateIn,
     ImportReportOut,
     ImportRowOut,
+    InviteIn,
     MemberIn,
     MemberOut,
     MemberPageOut,
@@ -155,6 +156,7 @@ async def import_commit(
     session: SessionDep,
     who: OrgAdmin,
     skip_invalid_rows: bool = False,
+    invite_channel: str = Query(default="sms", max_length=20),
 ) -> ImportReportOut:
     report = await import_members(
         session,
@@ -163,6 +165,7 @@ async def import_commit(
         await _read(file),
         file.filename or "",
         skip_invalid_rows=skip_invalid_rows,
+        invite_channel=invite_channel,
     )
     return _report_out(report)
 
@@ -188,8 +191,11 @@ async def edit(
 
 
 @router.post("/orgs/{org_id}/members/{member_id}/invite", response_model=MemberOut)
-async def invite(org_id: uuid.UUID, member_id: uuid.UUID, session: SessionDep, who: OrgAdmin) -> MemberOut:
-    await resend_invite(session, who.actor, who.organization_id, member_id)
+async def invite(
+    org_id: uuid.UUID, member_id: uuid.UUID, session: SessionDep, who: OrgAdmin, body: InviteIn | None = None
+) -> MemberOut:
+    channel = check_channel((body or InviteIn()).channel)
+    await resend_invite(session, who.actor, who.organization_id, member_id, channel=channel)
     return _member_out(await services.get_membership(session, who.organization_id, member_id))
 
 

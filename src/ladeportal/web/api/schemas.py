@@ -218,6 +218,15 @@ class ImportReportOut(BaseModel):
     rows: list[ImportRowOut]
 
 
+class InviteIn(BaseModel):
+    """How a resent invitation goes: "sms", "email" or "both" (e-mail only when the member has an
+    address and e-mail is on)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: str = Field(default="both", max_length=20)
+
+
 class MoveMembersIn(BaseModel):
     membership_ids: list[uuid.UUID] = Field(max_length=10000)
     group_id: uuid.UUID | None = None

@@ -17,6 +17,9 @@ from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.alerts.listing import AlertView, open_alerts
+from ladeportal.billing.account_status import PaymentsState
+from ladeportal.billing.deadlines import SwitchDeadline, invoicing_deadline
+from ladeportal.billing.onboarding import payments_status
 from ladeportal.chargers.models import ChargePoint, CommissioningState, Connector
 from ladeportal.db.base import utcnow
 from ladeportal.orgs.models import Organization, Site
@@ -48,6 +51,14 @@ class FlaggedSession:
     anomalies: list[str]
 
 
+@dataclass(frozen=True, slots=True)
+class PaymentsCard:
+    """Where the organisation stands with Stripe, and the days left to its invoicing switch date."""
+
+    state: PaymentsState
+    deadline: SwitchDeadline
+
+
 @dataclass
 class Dashboard:
     counts: dict[str, int]
@@ -61,6 +72,8 @@ class Dashboard:
     # Open alerts (alerts area): how many, and the newest of them by name.
     alerts_open: int = 0
     alerts: list[AlertView] = field(default_factory=list)
+    # The payments card (billing area); None when payments are switched off on the platform.
+    payments: PaymentsCard | None = None
 
     @property
     def all_well(self) -> bool:
@@ -209,3 +222,9 @@ async def dashboard(session: AsyncSession, org: Organization, heartbeat_seconds:
         alerts_open=alerts_open,
         alerts=alerts,
     )
+
+
+async def payments_card(session: AsyncSession, org_id: uuid.UUID) -> PaymentsCard:
+    deadline = await invoicing_deadline(session, org_id)
+    status = await payments_status(session, org_id)
+    return PaymentsCard(status.state, deadline)

@@ -29,8 +29,7 @@ async def form_values(request: Request) -> dict[str, str]:
 
 def field_errors(exc: DomainError) -> dict[str, str]:
     """{field: translated message}; errors without a field go under GENERAL. An error with a code is
-    translated by it (error_texts.py); other domain messages are English sentences, those in the
-    catalogue (portal/messages.py) shown translated."""
+    translated by it (error_texts.py); an error without a code is shown by its message."""
     return {exc.field or GENERAL: error_text(exc)}
 
 

@@ -20,6 +20,7 @@ from ladeportal.sessions.models import ChargingSession
 from ladeportal.web.deps import SessionDep
 from ladeportal.web.portal import charger_model, readmodels
 from ladeportal.web.portal.access import AdminPage, StaffPage
+from ladeportal.web.portal.error_texts import error_text
 from ladeportal.web.portal.flash import redirect
 from ladeportal.web.portal.forms import form_values
 from ladeportal.web.portal.ocpp_words import ocpp_word
@@ -163,7 +164,7 @@ async def run_command(
     except CommandFailed:
         error = gettext("The charger did not answer in time.")
     except ValidationFailed as exc:
-        error = gettext(exc.message)
+        error = error_text(exc)
     outcome = _outcome(result, error)
     if request.headers.get("hx-request") == "true":
         return render(request, "portal/chargers/_command_result.html", {"outcome": outcome})

@@ -17,6 +17,7 @@ from ladeportal.orgs.services import get_site, list_sites
 from ladeportal.web.deps import SessionDep
 from ladeportal.web.portal import charger_model
 from ladeportal.web.portal.access import AdminPage, OrgContext
+from ladeportal.web.portal.error_texts import error_text
 from ladeportal.web.portal.flash import redirect
 from ladeportal.web.portal.forms import field_errors, form_values
 from ladeportal.web.portal.pages.charger_detail import _outcome
@@ -98,7 +99,7 @@ async def new_password(request: Request, charger_id: uuid.UUID, here: AdminPage,
     try:
         password = await services.rotate_credential(session, here.actor, here.org.id, charger_id)
     except Conflict as exc:
-        return redirect(request, _url(here, charger_id), gettext(exc.message), "danger")
+        return redirect(request, _url(here, charger_id), error_text(exc), "danger")
     cp = await services.get_charge_point(session, here.org.id, charger_id)
     return render(
         request,
@@ -131,7 +132,7 @@ async def retire(request: Request, charger_id: uuid.UUID, here: AdminPage, sessi
     try:
         cp = await services.retire_charge_point(session, here.actor, here.org.id, charger_id)
     except Conflict as exc:
-        return redirect(request, _url(here, charger_id), gettext(exc.message), "danger")
+        return redirect(request, _url(here, charger_id), error_text(exc), "danger")
     return redirect(
         request,
         f"{here.base}/chargers",
@@ -157,7 +158,7 @@ def _failure(exc: Exception) -> str:
     if isinstance(exc, CommandFailed):
         return gettext("The charger did not answer in time.")
     assert isinstance(exc, ValidationFailed | Conflict)
-    return gettext(exc.message)
+    return error_text(exc)
 
 
 @router.post("/portal/o/{org_id}/chargers/{charger_id}/firmware")

@@ -65,6 +65,7 @@ def _changes(form: GroupForm) -> GroupChanges:
                 if field == "site_ids"
                 else "One or more chargers do not exist in this organisation.",
                 field=field,
+                code="site.some_missing" if field == "site_ids" else "charger.some_missing",
             )
         return [p for p in parsed if p is not None]
 

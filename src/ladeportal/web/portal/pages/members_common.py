@@ -10,12 +10,14 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 
 from ladeportal.errors import ValidationFailed
-from ladeportal.i18n import N_
 from ladeportal.limits import check_date
 
 
-def parse_uuid(raw: str | None, *, field: str | None = None, message: str = "") -> uuid.UUID | None:
-    """None for an empty value; a malformed one is None too, or a field error when `field` is given."""
+def parse_uuid(
+    raw: str | None, *, field: str | None = None, message: str = "", code: str | None = None
+) -> uuid.UUID | None:
+    """None for an empty value; a malformed one is None too, or a field error when `field` is given
+    (with `code`, the error's code in error_texts.TEXTS)."""
     if not raw:
         return None
     try:
@@ -23,7 +25,7 @@ def parse_uuid(raw: str | None, *, field: str | None = None, message: str = "") 
     except ValueError:
         if field is None:
             return None
-        raise ValidationFailed(message, field=field) from None
+        raise ValidationFailed(message, field=field, code=code) from None
 
 
 def query_without(request: Request, *names: str) -> str:
@@ -40,7 +42,9 @@ def parse_expiry_date(raw: str | None, time_zone: str, field: str = "expires_on"
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise ValidationFailed(N_("Give the expiry as a date, e.g. 2026-12-31."), field=field) from None
+        raise ValidationFailed(
+            "Give the expiry as a date, e.g. 2026-12-31.", field=field, code="tag.expiry_date_invalid"
+        ) from None
     check_date(day, field)
     return datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(time_zone))
 

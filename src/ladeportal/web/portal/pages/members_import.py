@@ -35,6 +35,7 @@ from ladeportal.members.member_import import (
 )
 from ladeportal.members.tabular import MAX_BYTES, load_table
 from ladeportal.members.tag_import import TAG_COLUMNS, dry_run_tag_import, import_tags
+from ladeportal.messaging.email_queue import email_enabled
 from ladeportal.web.deps import get_db
 from ladeportal.web.portal.access import AdminPage, OrgContext
 from ladeportal.web.portal.pages.members_messages import errors_of, row_text, text_of
@@ -133,6 +134,7 @@ async def run_import(request: Request, here: AdminPage) -> Response:
         return _upload_page(request, kind, {"file": gettext("Upload the file again.")}, 422)
     skip_invalid = form.get("skip_invalid") == "1"
     send_invites = form.get("send_invites") == "1"
+    invite_channel = str(form.get("invite_channel") or "sms")
     db = get_db(request)
 
     async def work(progress: ProgressCallback) -> ImportReport:
@@ -146,6 +148,7 @@ async def run_import(request: Request, here: AdminPage) -> Response:
                     filename,
                     skip_invalid_rows=skip_invalid,
                     send_invites=send_invites,
+                    invite_channel=invite_channel,
                     progress=progress,
                 )
             return await import_tags(
@@ -209,6 +212,7 @@ def _stream(request: Request, here: OrgContext, kind: str, work: Work, context: 
             "back": KINDS[kind]["back"],
             "change_text": change_text,
             "row_text": row_text,
+            "invite_by_email": email_enabled(),
             "error": None,
         }
         try:

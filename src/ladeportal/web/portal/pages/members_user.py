@@ -105,8 +105,15 @@ async def save_member(request: Request, member_id: uuid.UUID, here: AdminPage, s
         role = values.get("role", membership.role.value)
         if membership.user_id == here.viewer.user.id and role != membership.role.value:
             # An admin who demotes themselves loses this page halfway through; another admin can.
-            raise ValidationFailed(N_("You cannot change your own role; ask another administrator."), field="role")
-        group_id = parse_uuid(values.get("group_id"), field="group_id", message=N_("Choose a group from the list."))
+            raise ValidationFailed(
+                "You cannot change your own role; ask another administrator.", field="role", code="member.own_role"
+            )
+        group_id = parse_uuid(
+            values.get("group_id"),
+            field="group_id",
+            message="Choose a group from the list.",
+            code="group.choice_invalid",
+        )
         await edit_member(
             session,
             here.actor,
@@ -145,7 +152,7 @@ async def resend(request: Request, member_id: uuid.UUID, here: AdminPage, sessio
     channel = next((c for c in CHANNELS if c == values.get("channel", "both")), None)
     try:
         if channel is None:
-            raise ValidationFailed(N_("Choose SMS, e-mail or both."), field="channel")
+            raise ValidationFailed("Choose SMS, e-mail or both.", field="channel", code="invite.channel_unknown")
         membership = await resend_invite(session, here.actor, here.org.id, member_id, channel=channel)
     except (Conflict, ValidationFailed) as exc:
         await session.rollback()
@@ -175,7 +182,7 @@ async def confirm(
     request: Request, member_id: uuid.UUID, action: str, here: AdminPage, session: SessionDep
 ) -> Response:
     if action not in ACTIONS:
-        raise NotFound("No such page.")
+        raise NotFound("No such page.", code="page.not_found")
     membership = await get_membership(session, here.org.id, member_id)
     if not _allowed(action, membership):
         return redirect(request, f"{here.base}/users/{member_id}")
@@ -201,7 +208,7 @@ async def change_state(
     request: Request, member_id: uuid.UUID, action: str, here: AdminPage, session: SessionDep
 ) -> Response:
     if action not in ACTIONS:
-        raise NotFound("No such page.")
+        raise NotFound("No such page.", code="page.not_found")
     membership = await get_membership(session, here.org.id, member_id)
     who = membership.name or membership.user.phone or ""
     if membership.user_id == here.viewer.user.id and action != "unblock":

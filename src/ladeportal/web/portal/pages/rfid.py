@@ -10,11 +10,14 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from ladeportal.db.base import utcnow
 from ladeportal.errors import Conflict, NotFound, ValidationFailed
 from ladeportal.i18n import N_, gettext
+from ladeportal.members.access import TagRefusal
 from ladeportal.members.groups import list_groups
 from ladeportal.members.models import IdTag, TagState
 from ladeportal.members.services import find_membership
+from ladeportal.members.tag_state import refusal_of
 from ladeportal.members.tags import TagChanges, TagInput, add_tag, get_tag, set_tag_state, update_tag
 from ladeportal.web.deps import SessionDep
 from ladeportal.web.portal.access import AdminPage, OrgContext, StaffPage
@@ -49,17 +52,24 @@ class Owner:
 
 async def _owner(session: SessionDep, here: OrgContext, values: dict[str, str]) -> Owner:
     if values.get("owner") == "group":
-        group_id = parse_uuid(values.get("group_id"), field="group_id", message=N_("Choose a group from the list."))
+        group_id = parse_uuid(
+            values.get("group_id"),
+            field="group_id",
+            message="Choose a group from the list.",
+            code="group.choice_invalid",
+        )
         if group_id is None:
-            raise ValidationFailed(N_("Choose the group the visitor key belongs to."), field="group_id")
+            raise ValidationFailed(
+                "Choose the group the visitor key belongs to.", field="group_id", code="tag.group_choice_required"
+            )
         return Owner(None, group_id)
     member = values.get("member", "")
     if not member:
-        raise ValidationFailed(N_("Give the member's mobile number."), field="member")
+        raise ValidationFailed("Give the member's mobile number.", field="member", code="tag.member_phone_required")
     try:
         membership = await find_membership(session, here.org.id, member)
     except NotFound as exc:
-        raise ValidationFailed(exc.message, field="member") from None
+        raise ValidationFailed(exc.message, field="member", code=exc.code, params=exc.params) from None
     return Owner(membership.id, None)
 
 
@@ -136,6 +146,7 @@ async def _form(
             "values": values,
             "errors": errors,
             "tag": tag,
+            "refusal": _refusal(tag),
             "groups": await list_groups(session, here.org.id),
         },
         status_code=status_code,
@@ -176,7 +187,7 @@ async def register(request: Request, here: AdminPage, session: SessionDep) -> Re
 async def claim(request: Request, sighting_id: int, here: AdminPage, session: SessionDep) -> Response:
     sighting = await get_sighting(session, here.org.id, sighting_id)
     if sighting is None:
-        raise NotFound("No such tag.")
+        raise NotFound("No such tag.", code="tag.not_found")
     uid = sighting.uid
     values = await form_values(request)
     try:
@@ -209,6 +220,15 @@ def _values(tag: IdTag, time_zone: str) -> dict[str, str]:
         "label": tag.label or "",
         "expires_on": expiry_input(tag.expires_at, time_zone),
     }
+
+
+def _refusal(tag: IdTag | None) -> TagRefusal | None:
+    """Why chargers refuse the tag (None when it works), for a tag loaded with its membership."""
+    if tag is None:
+        return None
+    member = tag.membership if tag.membership_id is not None else None
+    state = member.state if member is not None else None
+    return refusal_of(tag, state, member is not None and member.removed_at is not None, utcnow())
 
 
 async def _tag(session: SessionDep, here: OrgContext, tag_id: uuid.UUID) -> IdTag:

@@ -1,0 +1,1 @@
+"""Billing: owners' Stripe Connect accounts and Stripe events (payments foundation)."""
