@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 VENDOR_STAMP := src/ladeportal/web/static/vendor/.built
 CATALOGUES := $(wildcard src/ladeportal/i18n/locales/*/LC_MESSAGES/messages.po)
 
-.PHONY: help setup run test test-pg lint check-migrations bench-ocpp bench-pricing bench-portal bench-members \
+.PHONY: help setup run test test-pg lint check-migrations bench-ocpp bench-pricing bench-portal bench-members bench-webhooks \
 	translations clean require-chromium require-postgres
 
 help: ## List the targets
@@ -83,6 +83,10 @@ bench-portal: setup ## Dashboard, chargers and users pages with 200 chargers and
 
 bench-members: setup ## Import of 10,000 members (dry run, import, re-import)
 	$(BIN)/python bench/members_import.py
+
+bench-webhooks: setup ## Stripe webhooks answered, and /healthz beside them (SQLite and PostgreSQL)
+	PYTHONPATH=. $(BIN)/python bench/stripe_webhooks.py
+	PYTHONPATH=. $(BIN)/python bench/stripe_webhooks.py --database-url $(BENCH_PG_URL)
 
 clean: ## Remove the virtualenv, local data and caches
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache node_modules

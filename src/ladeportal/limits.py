@@ -30,7 +30,7 @@ _Day = TypeVar("_Day", bound=date)
 def check_date(value: _Day | None, field: str) -> _Day | None:
     """`value` (a date or datetime) unchanged, or ValidationFailed naming `field`."""
     if value is not None and not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        raise ValidationFailed(DATE_OUT_OF_RANGE, field=field)
+        raise ValidationFailed(DATE_OUT_OF_RANGE, field=field, code="date.out_of_range")
     return value
 
 

@@ -50,7 +50,7 @@ from ladeportal.chargers.history_models import (  # noqa: E402
     ConnectorStatusEvent,
     UnknownTagSighting,
 )
-from ladeportal.sessions.models import ChargingSession, MeterReading, OrphanMessage  # noqa: E402
+from ladeportal.sessions.models import ChargingSession, MeterReading, OrphanMessage, SessionReview  # noqa: E402
 
 __all__ += [
     "ChargerCommand",
@@ -61,6 +61,7 @@ __all__ += [
     "OrphanMessage",
     "UnknownTagSighting",
 ]
+__all__ += ["SessionReview"]
 
 from ladeportal.auth.models import LoginCode, PortalSession  # noqa: E402
 

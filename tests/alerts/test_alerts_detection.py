@@ -23,7 +23,9 @@ from ladeportal.db.base import utcnow
 from ladeportal.db.engine import Database
 from ladeportal.errors import ValidationFailed
 from ladeportal.orgs.models import Organization
+from ladeportal.pricing.assignments import assign_public_plan
 from ladeportal.pricing.models import SessionPricing, SpotPriceFetch
+from ladeportal.pricing.services import create_plan
 from ladeportal.pricing.spot_jobs import days_wanted
 from ladeportal.sessions.models import OrphanMessage
 from tests.factories import ACTOR, make_org, make_site
@@ -163,6 +165,9 @@ async def test_spot_prices_that_keep_failing_open_an_alert_for_the_area_until_th
     org, elsewhere = await make_org(session), await make_org(session)
     await make_site(session, org, price_area="NO1")
     await make_site(session, elsewhere, price_area="NO5")
+    spot = {"energy": {"type": "spot", "area": "NO1", "fallback_per_kwh": "2.00"}}
+    plan = await create_plan(session, ACTOR, org.id, "Spot", spot, effective_from=now - timedelta(days=1))
+    await assign_public_plan(session, ACTOR, org.id, plan.id)  # the prices matter to it
     day: date = days_wanted("NO1", now)[0]
     fetch = SpotPriceFetch(
         area="NO1",

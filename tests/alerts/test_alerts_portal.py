@@ -26,7 +26,7 @@ async def test_the_dashboard_shows_open_alerts_of_its_own_organisation_only(
     org_a, org_b = two_orgs.org_a, two_orgs.org_b
     base = f"/portal/o/{org_a.id}"
     empty = (await two_orgs.admin_a.client.get(f"{base}/")).text
-    assert "Ingen åpne varsler" in empty and all_by_testid(empty, "alert") == []
+    assert "Alt er i orden" in empty and all_by_testid(empty, "alert") == []
 
     seen = datetime(2026, 3, 15, 11, 0, tzinfo=UTC)  # 12:00 in Oslo
     site = await make_site(session, org_a, name="Garasje Nord")

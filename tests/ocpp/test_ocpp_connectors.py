@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from ladeportal.alerts.detection import detect_alerts
 from ladeportal.db.base import utcnow
 from ladeportal.db.engine import Database
 from ladeportal.ocpp.clock import iso
@@ -41,8 +42,10 @@ async def test_messages_for_a_connector_that_does_not_exist_are_accepted_and_fla
         row = await s.get(ChargingSession, started["transactionId"])
         assert row is not None and row.connector_number == 5
         assert anomalies.UNKNOWN_CONNECTOR in row.anomalies
+        await detect_alerts(s, world.org.id, utcnow())
         board = await dashboard(s, world.org, heartbeat_seconds=120)
-    assert board.orphans == 2 and board.flagged_sessions == 1 and not board.all_well
+    kinds = sorted(a.kind for a in board.alerts)
+    assert kinds == ["orphan_message", "session_flagged"] and not board.all_well
 
 
 async def test_messages_for_existing_connectors_and_the_charger_itself_are_not_flagged(

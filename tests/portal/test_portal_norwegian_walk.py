@@ -174,6 +174,7 @@ async def seeded(two_orgs: TwoOrgs, session: AsyncSession) -> Seeded:
             "group_id": str(world.residents),
             "plan_id": str(plan.id),
             "session_id": str(world.kari),
+            "transaction_id": str(world.visitor),  # running on charger 1: its stop asks first
             "tag_id": str(tag.id),
             "fmt": "csv",
         }

@@ -25,9 +25,12 @@ from ladeportal.db.engine import unit_of_work
 from ladeportal.orgs.models import Organization, Site
 from ladeportal.pricing.models import SessionPricing, SpotPriceFetch
 from ladeportal.pricing.spot_jobs import days_wanted
-from ladeportal.sessions.models import ChargingSession, OrphanMessage
+from ladeportal.pricing.spot_use import spot_priced_areas
+from ladeportal.sessions.models import ChargingSession, OrphanMessage, SessionReview
+from ladeportal.sessions.review import is_reviewed
 
-# Flagged sessions older than this are history (reviewed through reports), as on the dashboard.
+# Flagged sessions older than this are history (reviewed through reports); younger ones until an
+# administrator marks them as reviewed.
 SESSION_WINDOW = timedelta(days=30)
 # A fetch fails now and then (prices published late, a network blip) and is retried within minutes;
 # only a day still missing after this many attempts is worth a person's attention.
@@ -114,12 +117,16 @@ async def _flagged_sessions(session: AsyncSession, org_id: uuid.UUID, now: datet
             ChargingSession.started_at,
             ChargingSession.stopped_at,
             ChargingSession.anomalies,
-        ).where(
+            SessionReview.anomalies,
+        )
+        .outerjoin(SessionReview, SessionReview.session_id == ChargingSession.id)
+        .where(
             ChargingSession.organization_id == org_id,
             ChargingSession.started_at >= now - SESSION_WINDOW,
             func.json_array_length(ChargingSession.anomalies) > 0,
         )
     )
+    # A session an administrator reviewed needs no more attention, until the charger adds a new flag.
     return [
         Condition(
             kinds.SESSION_FLAGGED,
@@ -129,7 +136,8 @@ async def _flagged_sessions(session: AsyncSession, org_id: uuid.UUID, now: datet
             session_id=sid,
             detail=",".join(codes)[:200],
         )
-        for sid, cp_id, started, stopped, codes in rows
+        for sid, cp_id, started, stopped, codes, reviewed in rows
+        if not is_reviewed(codes, reviewed)
     ]
 
 
@@ -155,12 +163,16 @@ async def _fallback_priced(session: AsyncSession, org_id: uuid.UUID, now: dateti
 
 
 async def _spot_prices(session: AsyncSession, org_id: uuid.UUID, now: datetime) -> list[Condition]:
+    # Missing prices matter to an organisation only where a spot-priced plan applies to one of its sites.
+    spot_areas = await spot_priced_areas(session, org_id, now)
+    if not spot_areas:
+        return []
     areas = (
         await session.execute(
             select(Site.price_area, Organization.currency)
             .distinct()
             .join(Organization, Organization.id == Site.organization_id)
-            .where(Site.organization_id == org_id)
+            .where(Site.organization_id == org_id, Site.price_area.in_(spot_areas))
         )
     ).all()
     found = []

@@ -30,7 +30,7 @@ async def offline_minutes(session: AsyncSession, org_id: uuid.UUID) -> int:
 async def set_offline_minutes(session: AsyncSession, actor: Actor, org_id: uuid.UUID, minutes: int) -> None:
     low, high = OFFLINE_MINUTES_RANGE
     if not low <= minutes <= high:
-        raise ValidationFailed(OFFLINE_MINUTES_INVALID, field="offline_minutes")
+        raise ValidationFailed(OFFLINE_MINUTES_INVALID, field="offline_minutes", code="alerts.offline_minutes_range")
     async with unit_of_work(session):
         row = await session.get(AlertSettings, org_id)
         old = row.offline_minutes if row is not None else DEFAULT_OFFLINE_MINUTES
@@ -61,9 +61,9 @@ async def admin_membership(session: AsyncSession, org_id: uuid.UUID, user_id: uu
         )
     )
     if membership is None:
-        raise NotFound("No such member.")
+        raise NotFound("No such member.", code="member.not_found")
     if membership.role != Role.org_admin:
-        raise ValidationFailed(NOT_AN_ADMIN, field="channel")
+        raise ValidationFailed(NOT_AN_ADMIN, field="channel", code="alerts.not_an_admin")
     return membership
 
 
@@ -76,7 +76,7 @@ def parse_channel(raw: str | None) -> Channel:
     try:
         return Channel(raw or "")
     except ValueError:
-        raise ValidationFailed(CHANNEL_INVALID, field="channel") from None
+        raise ValidationFailed(CHANNEL_INVALID, field="channel", code="alerts.channel_invalid") from None
 
 
 async def set_channel(session: AsyncSession, org_id: uuid.UUID, user_id: uuid.UUID, channel: Channel) -> None:
@@ -84,7 +84,7 @@ async def set_channel(session: AsyncSession, org_id: uuid.UUID, user_id: uuid.UU
     async with unit_of_work(session):
         membership = await admin_membership(session, org_id, user_id)
         if channel == Channel.email and not membership.email:
-            raise ValidationFailed(EMAIL_MISSING, field="channel")
+            raise ValidationFailed(EMAIL_MISSING, field="channel", code="alerts.email_missing")
         row = await session.get(AlertPreference, membership.id)
         if row is None:
             session.add(AlertPreference(membership_id=membership.id, organization_id=org_id, channel=channel))

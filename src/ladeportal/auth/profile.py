@@ -15,9 +15,14 @@ from ladeportal.members.services import LANGUAGES
 async def set_language(session: AsyncSession, user_id: uuid.UUID, language: str) -> None:
     """The language for pages and for SMS (login codes, invitations) sent to this person."""
     if language not in LANGUAGES:
-        raise ValidationFailed(f"Unknown language {language!r}.", field="language")
+        raise ValidationFailed(
+            f"Unknown language {language!r}.",
+            field="language",
+            code="member.language_unknown",
+            params={"language": language, "languages": ", ".join(LANGUAGES)},
+        )
     async with unit_of_work(session):
         user = await session.get(User, user_id)
         if user is None:
-            raise NotFound("No such user.")
+            raise NotFound("No such user.", code="user.not_found")
         user.language = language

@@ -70,7 +70,12 @@ async def set_invoicing_switch_date(
         if not wanted:
             raise ValidationFailed("Name at least one organisation.", field="org_ids", code="payments.no_orgs")
         if len(wanted) > MAX_IDS_PER_REQUEST:
-            raise ValidationFailed(f"At most {MAX_IDS_PER_REQUEST} organisations at a time.", field="org_ids")
+            raise ValidationFailed(
+                f"At most {MAX_IDS_PER_REQUEST} organisations at a time.",
+                field="org_ids",
+                code="payments.too_many_orgs",
+                params={"limit": MAX_IDS_PER_REQUEST},
+            )
         check_date(switch_date, "switch_date")
         if switch_date is not None and switch_date < utcnow().date():
             raise ValidationFailed(

@@ -48,9 +48,14 @@ async def operator_payments_overview(
     """Organisations (not archived) by switch date (soonest first, none last), then name. `query`
     matches the name or the organisation number; `state` keeps one state."""
     if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise ValidationFailed(f"The page size must be between 1 and {MAX_PAGE_SIZE}.", field="limit")
+        raise ValidationFailed(
+            f"The page size must be between 1 and {MAX_PAGE_SIZE}.",
+            field="limit",
+            code="search.page_size_range",
+            params={"limit": MAX_PAGE_SIZE},
+        )
     if not 0 <= offset <= MAX_PAGE * MAX_PAGE_SIZE:
-        raise ValidationFailed("The offset is out of range.", field="offset")
+        raise ValidationFailed("The offset is out of range.", field="offset", code="search.offset_range")
     stored_state = func.coalesce(StripeAccount.state, PaymentsState.not_started.value)
     conditions: list[ColumnElement[bool]] = [Organization.archived_at.is_(None)]
     text = (query or "").strip()[:MAX_SEARCH_CHARS]

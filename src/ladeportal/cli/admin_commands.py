@@ -263,7 +263,9 @@ def user_anonymise(
 
     async def body() -> None:
         if not yes:
-            raise ValidationFailed("Anonymising cannot be undone; add --yes to confirm.", field="yes")
+            raise ValidationFailed(
+                "Anonymising cannot be undone; add --yes to confirm.", field="yes", code="person.anonymise_needs_yes"
+            )
         async with command_session() as s:
             user = await persons.find_person(s, person)
             await persons.anonymise_person(s, ACTOR, user.id)
@@ -290,7 +292,12 @@ def tag_add(
             try:
                 expires_at = datetime.fromisoformat(expires)
             except ValueError:
-                raise ValidationFailed(f"{expires!r} is not an ISO 8601 time.", field="expires") from None
+                raise ValidationFailed(
+                    f"{expires!r} is not an ISO 8601 time.",
+                    field="expires",
+                    code="cli.moment_invalid",
+                    params={"value": expires},
+                ) from None
         async with command_session() as s:
             o = await orgs.find_organization(s, org)
             membership_id = (await members.find_membership(s, o.id, member)).id if member else None

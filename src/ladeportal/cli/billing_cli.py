@@ -98,13 +98,20 @@ def switch_date(
 
     async def body() -> None:
         if clear == (when is not None):
-            raise ValidationFailed("Give either --date YYYY-MM-DD or --clear.", field="date")
+            raise ValidationFailed(
+                "Give either --date YYYY-MM-DD or --clear.", field="date", code="payments.date_or_clear"
+            )
         day = None
         if when is not None:
             try:
                 day = date.fromisoformat(when)
             except ValueError:
-                raise ValidationFailed(f"{when!r} is not a date (YYYY-MM-DD).", field="date") from None
+                raise ValidationFailed(
+                    f"{when!r} is not a date (YYYY-MM-DD).",
+                    field="date",
+                    code="payments.date_invalid",
+                    params={"value": when},
+                ) from None
         async with command_session() as s:
             person = await find_person(s, staff)
             org_ids = [(await find_organization(s, ref)).id for ref in orgs]

@@ -306,7 +306,10 @@ async def resend_invite(
                 code="invite.no_email",
             )
         if not await queue_invite(session, org, membership, user, now, channel=channel):
-            raise InviteLimited("Too many SMS went to this number or from this organisation today; try again later.")
+            raise InviteLimited(
+                "Too many SMS went to this number or from this organisation today; try again later.",
+                code="invite.sms_limit",
+            )
         record(
             session,
             actor,

@@ -31,7 +31,7 @@ async def find_person(session: AsyncSession, ref: str) -> User:
     except ValueError:
         user = await get_user_by_phone(session, normalise_mobile(ref))
     if user is None:
-        raise NotFound("No such person.")
+        raise NotFound("No such person.", code="person.not_found")
     return user
 
 
@@ -65,16 +65,20 @@ async def anonymise_person(session: AsyncSession, actor: Actor, user_id: uuid.UU
     """Erase the person's identity: number, own name and e-mail, and every organisation's name,
     e-mail, notes and parking spot for them. The rows stay (sessions and accounts refer to them)."""
     if actor.user_id is not None and not actor.is_operator:
-        raise PermissionDenied("Only platform staff anonymise a person.")
+        raise PermissionDenied("Only platform staff anonymise a person.", code="person.staff_only")
     async with unit_of_work(session):
         user = await session.get(User, user_id, with_for_update=True)
         if user is None:
-            raise NotFound("No such person.")
+            raise NotFound("No such person.", code="person.not_found")
         if user.anonymised_at is not None:
-            raise Conflict("The person is already anonymised.")
+            raise Conflict("The person is already anonymised.", code="person.already_anonymised")
         reasons = await reasons_to_keep(session, user.id)
         if reasons:
-            raise Conflict(f"The person cannot be anonymised: {'; '.join(reasons)}.")
+            raise Conflict(
+                f"The person cannot be anonymised: {'; '.join(reasons)}.",
+                code="person.kept",
+                params={"reasons": "; ".join(reasons)},
+            )
         now = utcnow()
         user.phone = user.name = user.email = None
         user.anonymised_at = now

@@ -23,7 +23,9 @@ TEST_TEMPLATE = "test"
 def _refuse_when_switched_off() -> None:
     if not email_enabled():
         raise ValidationFailed(
-            "E-mail is switched off: set LADEPORTAL_EMAIL_PROVIDER to smtp (or console).", field="email_provider"
+            "E-mail is switched off: set LADEPORTAL_EMAIL_PROVIDER to smtp (or console).",
+            field="email_provider",
+            code="email.switched_off",
         )
 
 

@@ -46,15 +46,30 @@ def _environment() -> Environment:
 def render_email(template: str, language: str, context: Mapping[str, Any]) -> RenderedEmail:
     """`language` is one of LANGUAGES; every template exists in each of them (a test holds us to it)."""
     if not _NAME.match(template):
-        raise ValidationFailed(f"{template!r} is not an e-mail template name.", field="template")
+        raise ValidationFailed(
+            f"{template!r} is not an e-mail template name.",
+            field="template",
+            code="email.template_invalid",
+            params={"template": template},
+        )
     if language not in LANGUAGES:
-        raise ValidationFailed(f"Unknown language {language!r}; use one of {', '.join(LANGUAGES)}.", field="language")
+        raise ValidationFailed(
+            f"Unknown language {language!r}; use one of {', '.join(LANGUAGES)}.",
+            field="language",
+            code="member.language_unknown",
+            params={"language": language, "languages": ", ".join(LANGUAGES)},
+        )
     env = _environment()
     try:
         text_template = env.get_template(f"{language}/{template}.txt")
         html_template = env.get_template(f"{language}/{template}.html")
     except TemplateNotFound:
-        raise ValidationFailed(f"There is no e-mail template {template!r}.", field="template") from None
+        raise ValidationFailed(
+            f"There is no e-mail template {template!r}.",
+            field="template",
+            code="email.template_missing",
+            params={"template": template},
+        ) from None
     values = {**context, "language": language}
     subject = "".join(text_template.blocks["subject"](text_template.new_context(values)))
     return RenderedEmail(

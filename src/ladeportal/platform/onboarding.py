@@ -37,7 +37,9 @@ async def onboard_organization(
 ) -> Onboarded:
     # The name is what the organisation's member list and the audit trail show for its first admin.
     if not (admin.name or "").strip():
-        raise ValidationFailed("The administrator's name is required.", field="name")
+        raise ValidationFailed(
+            "The administrator's name is required.", field="name", code="onboarding.admin_name_required"
+        )
     async with unit_of_work(session):
         org = await insert_organization(session, actor, organization)
         membership = await insert_member(

@@ -80,7 +80,9 @@ class _Reader:
             self.problem(f"{where}{key}", f"{value!r} is not an amount", code="price.not_an_amount", value=value)
             return Decimal(0)
         if not amount.is_finite():
-            self.problem(f"{where}{key}", f"{value!r} is not a finite amount", code="price.not_an_amount", value=value)
+            self.problem(
+                f"{where}{key}", f"{value!r} is not a finite amount", code="price.amount_not_finite", value=value
+            )
             return Decimal(0)
         return amount
 

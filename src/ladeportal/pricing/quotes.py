@@ -51,7 +51,12 @@ class Quote:
 def _readings(request: QuoteRequest) -> list[tuple[datetime, int]]:
     for name, moment in (("start", request.start), ("end", request.end)):
         if moment.tzinfo is None:
-            raise ValidationFailed(f"{name} needs a time zone (e.g. 2026-05-01T18:00:00+02:00).", field=name)
+            raise ValidationFailed(
+                f"{name} needs a time zone (e.g. 2026-05-01T18:00:00+02:00).",
+                field=name,
+                code="time.zone_required",
+                params={"name": name},
+            )
         check_date(moment, name)
     if request.end < request.start:
         raise ValidationFailed("The session ends before it starts.", field="end", code="quote.ends_before_start")
@@ -59,19 +64,35 @@ def _readings(request: QuoteRequest) -> list[tuple[datetime, int]]:
         raise ValidationFailed("A quote covers at most 31 days.", field="end", code="quote.too_long")
     if request.meter_samples:
         if request.energy_wh is not None:
-            raise ValidationFailed("Give energy_wh or meter_samples, not both.", field="meter_samples")
+            raise ValidationFailed(
+                "Give energy_wh or meter_samples, not both.", field="meter_samples", code="quote.energy_and_samples"
+            )
         if len(request.meter_samples) > MOST_SAMPLES:
-            raise ValidationFailed(f"At most {MOST_SAMPLES} meter samples.", field="meter_samples")
+            raise ValidationFailed(
+                f"At most {MOST_SAMPLES} meter samples.",
+                field="meter_samples",
+                code="quote.samples_too_many",
+                params={"limit": MOST_SAMPLES},
+            )
         for at, wh in request.meter_samples:
             if at.tzinfo is None or not 0 <= wh <= MOST_WH:
                 raise ValidationFailed(
-                    "Each sample needs a time with a zone and a register of 0 Wh or more.", field="meter_samples"
+                    "Each sample needs a time with a zone and a register of 0 Wh or more.",
+                    field="meter_samples",
+                    code="quote.sample_invalid",
                 )
         return list(request.meter_samples)
     if request.energy_wh is None or request.energy_wh < 0:
-        raise ValidationFailed("Give energy_wh (0 or more) or meter_samples.", field="energy_wh")
+        raise ValidationFailed(
+            "Give energy_wh (0 or more) or meter_samples.", field="energy_wh", code="quote.energy_required"
+        )
     if request.energy_wh > MOST_WH:
-        raise ValidationFailed(f"energy_wh is at most {MOST_WH} (1 GWh).", field="energy_wh")
+        raise ValidationFailed(
+            f"energy_wh is at most {MOST_WH} (1 GWh).",
+            field="energy_wh",
+            code="quote.energy_too_large",
+            params={"limit": MOST_WH},
+        )
     return [(request.start, 0), (request.end, request.energy_wh)]
 
 

@@ -279,7 +279,12 @@ async def _ensure_unique_name(session: AsyncSession, org_id: uuid.UUID, name: st
 def prepare_definition(definition: Mapping[str, Any], *, vat_rate_bp: int, currency: str) -> PlanDefinition:
     """The organisation's VAT rate and currency over whatever the caller sent, then decode and validate."""
     if not isinstance(definition, Mapping):
-        raise ValidationFailed("The plan must be a JSON object.", field="definition")
+        raise ValidationFailed(
+            "The plan must be a JSON object.",
+            field="definition",
+            code="plan.object_required",
+            params={"name": "definition"},
+        )
     data = {"prices_include_vat": True, **definition, "vat_rate_bp": vat_rate_bp, "currency": currency}
     return plan_from_json(data)
 
@@ -298,7 +303,10 @@ async def _new_version(
     moment = effective_from or now
     if moment.tzinfo is None:
         raise ValidationFailed(
-            "effective_from needs a time zone (e.g. 2026-05-01T00:00:00+02:00).", field="effective_from"
+            "effective_from needs a time zone (e.g. 2026-05-01T00:00:00+02:00).",
+            field="effective_from",
+            code="time.zone_required",
+            params={"name": "effective_from"},
         )
     check_date(moment, "effective_from")
     await _refuse_rewriting_priced_sessions(session, plan.id, moment)

@@ -66,6 +66,8 @@ async def import_price_file(
     try:
         days = parse_price_file(body, area=area, currency=currency)
     except SpotPriceError as error:
-        raise ValidationFailed(str(error), field="file") from error
+        raise ValidationFailed(
+            str(error), field="file", code="spot.file_invalid", params={"problem": str(error)}
+        ) from error
     async with unit_of_work(session):
         return [await apply_day_prices(session, actor, day, now=now) for day in days]

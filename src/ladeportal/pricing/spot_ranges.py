@@ -31,13 +31,19 @@ def checked_area(area: str, currency: str | None = None) -> tuple[str, str]:
     area = area.strip().upper()
     if area not in PRICE_AREAS:
         raise ValidationFailed(
-            f"Unknown price area {area!r}; use one of {', '.join(sorted(PRICE_AREAS))}.", field="area"
+            f"Unknown price area {area!r}; use one of {', '.join(sorted(PRICE_AREAS))}.",
+            field="area",
+            code="site.price_area_unknown",
+            params={"area": area, "areas": ", ".join(sorted(PRICE_AREAS))},
         )
     published = area_currencies(area)
     chosen = (currency or published[0]).strip().upper()
     if chosen not in published:
         raise ValidationFailed(
-            f"Prices of {area} are published in {', '.join(published)}, not {chosen}.", field="currency"
+            f"Prices of {area} are published in {', '.join(published)}, not {chosen}.",
+            field="currency",
+            code="spot.currency_not_published",
+            params={"area": area, "currencies": ", ".join(published), "currency": chosen},
         )
     return area, chosen
 
@@ -49,11 +55,26 @@ def checked_range(
     area (the day-ahead auction publishes one day ahead)."""
     area, currency = checked_area(area, currency)
     if last < first:
-        raise ValidationFailed(f"The range ends ({last}) before it starts ({first}).", field="to")
+        raise ValidationFailed(
+            f"The range ends ({last}) before it starts ({first}).",
+            field="to",
+            code="spot.range_reversed",
+            params={"first": first, "last": last},
+        )
     count = (last - first).days + 1
     if count > MAX_DAYS:
-        raise ValidationFailed(f"{count} days asked for; at most {MAX_DAYS} at a time.", field="to")
+        raise ValidationFailed(
+            f"{count} days asked for; at most {MAX_DAYS} at a time.",
+            field="to",
+            code="spot.range_too_long",
+            params={"count": count, "limit": MAX_DAYS},
+        )
     tomorrow = (now or utcnow()).astimezone(area_time_zone(area)).date() + timedelta(days=1)
     if last > tomorrow:
-        raise ValidationFailed(f"Prices are published one day ahead at most: {last} is after {tomorrow}.", field="to")
+        raise ValidationFailed(
+            f"Prices are published one day ahead at most: {last} is after {tomorrow}.",
+            field="to",
+            code="spot.range_in_future",
+            params={"last": last, "tomorrow": tomorrow},
+        )
     return DayRange(area, currency, first, last)

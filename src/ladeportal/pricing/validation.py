@@ -50,7 +50,12 @@ class InvalidPlan(ValidationFailed):
     """All problems found in a plan; `field` names the first so a form can focus it."""
 
     def __init__(self, problems: list[PlanProblem]) -> None:
-        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems), field=problems[0].field)
+        super().__init__(
+            "; ".join(f"{p.field}: {p.message}" for p in problems),
+            field=problems[0].field,
+            code="plan.invalid",
+            params={"count": len(problems)},
+        )
         self.problems = tuple(problems)
 
 
@@ -64,19 +69,32 @@ def validate_plan(plan: PlanVersion) -> None:
         if value is None:
             return
         if not isinstance(value, Decimal) or not value.is_finite():
-            problem(field, f"must be a finite Decimal amount, got {value!r}")
+            problem(
+                field, f"must be a finite Decimal amount, got {value!r}", code="price.amount_not_finite", value=value
+            )
         elif value < 0:
             problem(field, f"must not be negative, got {value}", code="price.amount_negative", amount=value)
         elif value > (most := MAX_FACTOR if field.endswith("factor") else MAX_AMOUNT):
             problem(field, f"must be at most {most}", code="price.amount_too_large", amount=value, maximum=most)
         elif value != value.quantize(_FINEST):
-            problem(field, "must have at most six decimals")
+            problem(field, "must have at most six decimals", code="price.amount_too_precise", decimals=6)
 
     if plan.currency not in SUPPORTED_CURRENCIES:
         supported = ", ".join(sorted(SUPPORTED_CURRENCIES))
-        problem("currency", f"unsupported currency {plan.currency!r}; use one of {supported}")
+        problem(
+            "currency",
+            f"unsupported currency {plan.currency!r}; use one of {supported}",
+            code="plan.currency_unsupported",
+            currency=plan.currency,
+            currencies=supported,
+        )
     if not isinstance(plan.vat_rate_bp, int) or not 0 <= plan.vat_rate_bp <= BASIS_POINTS:
-        problem("vat_rate_bp", f"must be basis points from 0 to 10000 (2500 = 25%), got {plan.vat_rate_bp!r}")
+        problem(
+            "vat_rate_bp",
+            f"must be basis points from 0 to 10000 (2500 = 25%), got {plan.vat_rate_bp!r}",
+            code="plan.vat_rate_range",
+            rate=plan.vat_rate_bp,
+        )
     for name in ("start_fee", "minimum_per_session", "maximum_per_session"):
         amount = getattr(plan, name)
         non_negative(name, amount)
@@ -115,7 +133,7 @@ def validate_plan(plan: PlanVersion) -> None:
     elif isinstance(energy, SpotEnergyPrice):
         _check_spot(energy, problem, non_negative)
     else:
-        problem("energy", f"unknown energy price {type(energy).__name__}")
+        problem("energy", f"unknown energy price {type(energy).__name__}", code="plan.energy_price_unknown")
 
     if plan.time_fee is not None:
         _check_time_fee(plan.time_fee, problem, non_negative)

@@ -105,7 +105,7 @@ async def get_session_detail(session: AsyncSession, org_id: uuid.UUID, session_i
     """NotFound for a session of another organisation, exactly as for one that does not exist."""
     found = (await session.execute(row_select(org_id).where(CS.organization_id == org_id, CS.id == session_id))).first()
     if found is None:
-        raise NotFound("No such session.")
+        raise NotFound("No such session.", code="session.not_found")
     stored = (
         await session.execute(
             select(

@@ -134,9 +134,13 @@ async def export_sessions(
     language: str,
 ) -> bytes:
     if fmt not in FORMATS:
-        raise ValidationFailed(N_("Export as CSV or XLSX."), field="format")
+        raise ValidationFailed(N_("Export as CSV or XLSX."), field="format", code="sessions.export_format")
     if await count_sessions(session, org_id, flt, time_zone) > MAX_ROWS:
-        raise ValidationFailed(N_("Too many sessions for one file: choose a shorter period."), field="since")
+        raise ValidationFailed(
+            N_("Too many sessions for one file: choose a shorter period."),
+            field="since",
+            code="sessions.export_too_many",
+        )
     language = language if language in HEADERS else "nb"
     rows = [_values(row, language) async for row in iter_sessions(session, org_id, flt, time_zone)]
     if fmt == "csv":

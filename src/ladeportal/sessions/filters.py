@@ -67,7 +67,7 @@ def _uuid(raw: str | None, field: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(text)
     except ValueError:
-        raise ValidationFailed(N_("Choose a value from the list."), field=field) from None
+        raise ValidationFailed(N_("Choose a value from the list."), field=field, code="form.choice_invalid") from None
 
 
 def _day(raw: str | None, field: str) -> date | None:
@@ -77,7 +77,9 @@ def _day(raw: str | None, field: str) -> date | None:
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise ValidationFailed(N_("Give the date as YYYY-MM-DD, e.g. 2026-03-31."), field=field) from None
+        raise ValidationFailed(
+            N_("Give the date as YYYY-MM-DD, e.g. 2026-03-31."), field=field, code="sessions.date_invalid"
+        ) from None
     return check_date(day, field)
 
 
@@ -98,22 +100,28 @@ def parse_filter(
     A `period` preset (this or last month, relative to `today` in the organisation's zone) sets the dates."""
     text = re.sub(r"\s+", " ", (member or "").strip())
     if len(text) > MAX_TEXT:
-        raise ValidationFailed(N_("Search with at most 100 characters."), field="member")
+        raise ValidationFailed(
+            N_("Search with at most 100 characters."), field="member", code="sessions.search_too_long"
+        )
     start, end = _day(since, "since"), _day(until, "until")
     if period:
         try:
             preset = Period(period)
         except ValueError:
-            raise ValidationFailed(N_("Choose a value from the list."), field="period") from None
+            raise ValidationFailed(
+                N_("Choose a value from the list."), field="period", code="form.choice_invalid"
+            ) from None
         start, end = month_range(preset, today or date.today())
     if start and end and end < start:
-        raise ValidationFailed(N_("The end date is before the start date."), field="until")
+        raise ValidationFailed(
+            N_("The end date is before the start date."), field="until", code="sessions.dates_reversed"
+        )
     try:
         state_value = StateFilter(state) if state else None
     except ValueError:
-        raise ValidationFailed(N_("Choose a value from the list."), field="state") from None
+        raise ValidationFailed(N_("Choose a value from the list."), field="state", code="form.choice_invalid") from None
     if flagged not in (None, "", "0", "1", "true", "false"):
-        raise ValidationFailed(N_("Choose a value from the list."), field="flagged")
+        raise ValidationFailed(N_("Choose a value from the list."), field="flagged", code="form.choice_invalid")
     return SessionFilter(
         site_id=_uuid(site, "site"),
         charge_point_id=_uuid(charger, "charger"),

@@ -114,3 +114,16 @@ class OrphanMessage(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column()
+
+
+class SessionReview(Base):
+    """An administrator looked at a session's flagged meter values and found them explained. The codes
+    reviewed are kept: a flag the charger adds later (a running session) makes the session flagged again."""
+
+    __tablename__ = "session_reviews"
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("charging_sessions.id", ondelete="CASCADE"), primary_key=True)
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    anomalies: Mapped[list[str]] = mapped_column(JSON)
+    reviewed_at: Mapped[datetime] = mapped_column()
+    reviewed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))

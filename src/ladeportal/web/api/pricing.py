@@ -167,7 +167,7 @@ async def session_estimate(
         )
     )
     if cs is None:
-        raise NotFound("No such charging session.")
+        raise NotFound("No such charging session.", code="session.not_found")
     price = await running_estimate(session, cs, utcnow())
     breakdown = None if price.breakdown is None else BreakdownOut(**_breakdown_out(breakdown_json(price.breakdown)))
     return EstimateOut(

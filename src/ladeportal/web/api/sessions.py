@@ -129,7 +129,7 @@ async def sessions(
 @router.get("/orgs/{org_id}/sessions/{session_id}", response_model=SessionDetailOut)
 async def session_detail(who: OrgStaff, session: SessionDep, session_id: int) -> SessionDetailOut:
     if not 0 < session_id <= MAX_INT32:
-        raise NotFound("No such session.")
+        raise NotFound("No such session.", code="session.not_found")
     detail = await get_session_detail(session, who.organization_id, session_id)
     snapshot = detail.snapshot or None
     price = None if snapshot is None else {k: v for k, v in snapshot.items() if k not in ("spot_prices",)}

@@ -48,6 +48,7 @@ PAGE_MODULES = (
     "ladeportal.web.portal.pages.rfid",
     "ladeportal.web.portal.pages.prices",
     "ladeportal.web.portal.pages.sessions",
+    "ladeportal.web.portal.pages.session_review",
     "ladeportal.web.portal.pages.payments",
     "ladeportal.web.portal.pages.operator_payments",
 )

@@ -1,16 +1,17 @@
-"""What the dashboard shows: chargers by state, today's sessions, this month's energy, and the problems
-that need someone's attention (offline and faulted chargers, orphaned transaction messages, sessions
-whose meter values were flagged).
+"""What the dashboard shows: chargers by state, today's sessions, this month's energy, and what needs
+someone's attention: the organisation's open alerts (alerts area), the one list of problems, so a
+faulted or offline charger, an unmatched transaction message or a flagged session is named once, and
+disappears when its alert is resolved (by the problem going away or, for a session, by a review).
 
 Counting chargers by state needs only one aggregate row per charger, so the dashboard never loads
-charger or connector entities; only the few chargers it names are read with their names.
+charger or connector entities.
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, case, func, select
@@ -22,33 +23,9 @@ from ladeportal.billing.deadlines import SwitchDeadline, invoicing_deadline
 from ladeportal.billing.onboarding import payments_status
 from ladeportal.chargers.models import ChargePoint, CommissioningState, Connector
 from ladeportal.db.base import utcnow
-from ladeportal.orgs.models import Organization, Site
-from ladeportal.sessions.models import ChargingSession, OrphanMessage
+from ladeportal.orgs.models import Organization
+from ladeportal.sessions.models import ChargingSession
 from ladeportal.web.portal.readmodels import CHARGING, FREE, STATES, state_of
-
-# The dashboard names at most this many chargers per problem and links to the filtered list for the rest.
-NAMED = 8
-# Flagged sessions stay on the dashboard this long; older ones are history, reviewed through reports.
-ANOMALY_WINDOW = timedelta(days=30)
-
-
-@dataclass(frozen=True, slots=True)
-class ProblemCharger:
-    id: uuid.UUID
-    label: str
-    site_name: str
-    time_zone: str
-    state: str
-    last_seen_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class FlaggedSession:
-    id: int
-    charge_point_id: uuid.UUID
-    charger_label: str
-    started_at: datetime
-    anomalies: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +41,6 @@ class Dashboard:
     counts: dict[str, int]
     sessions_today: int
     energy_month_wh: int
-    faulted: list[ProblemCharger]
-    offline: list[ProblemCharger]
-    orphans: int
-    flagged_sessions: int
-    flagged: list[FlaggedSession]
     # Open alerts (alerts area): how many, and the newest of them by name.
     alerts_open: int = 0
     alerts: list[AlertView] = field(default_factory=list)
@@ -77,7 +49,7 @@ class Dashboard:
 
     @property
     def all_well(self) -> bool:
-        return not (self.counts["faulted"] or self.counts["offline"] or self.orphans or self.flagged_sessions)
+        return not self.alerts_open
 
 
 def local_midnight(now: datetime, time_zone: str, *, month: bool = False) -> datetime:
@@ -129,25 +101,6 @@ async def _states(
     return states
 
 
-async def _named(
-    session: AsyncSession, org_id: uuid.UUID, states: dict[uuid.UUID, str], state: str
-) -> list[ProblemCharger]:
-    ids = [cp_id for cp_id, s in states.items() if s == state]
-    if not ids:
-        return []
-    label = func.coalesce(ChargePoint.name, ChargePoint.ocpp_id)
-    rows = (
-        await session.execute(
-            select(ChargePoint.id, label, Site.name, Site.time_zone, ChargePoint.last_seen_at)
-            .join(Site, Site.id == ChargePoint.site_id)
-            .where(ChargePoint.organization_id == org_id, ChargePoint.id.in_(ids))
-            .order_by(Site.name, label)
-            .limit(NAMED)
-        )
-    ).all()
-    return [ProblemCharger(cp_id, text, site, tz, state, seen) for cp_id, text, site, tz, seen in rows]
-
-
 async def _sessions(session: AsyncSession, org: Organization, now: datetime) -> tuple[int, int]:
     day = local_midnight(now, org.time_zone)
     month = local_midnight(now, org.time_zone, month=True)
@@ -169,32 +122,6 @@ async def _sessions(session: AsyncSession, org: Organization, now: datetime) -> 
     return int(today), int(energy)
 
 
-async def _flagged(session: AsyncSession, org_id: uuid.UUID, now: datetime) -> tuple[int, list[FlaggedSession]]:
-    flagged = (
-        ChargingSession.organization_id == org_id,
-        ChargingSession.started_at >= now - ANOMALY_WINDOW,
-        func.json_array_length(ChargingSession.anomalies) > 0,
-    )
-    count = await session.scalar(select(func.count()).select_from(ChargingSession).where(*flagged))
-    label = func.coalesce(ChargePoint.name, ChargePoint.ocpp_id)
-    rows = (
-        await session.execute(
-            select(
-                ChargingSession.id,
-                ChargingSession.charge_point_id,
-                label,
-                ChargingSession.started_at,
-                ChargingSession.anomalies,
-            )
-            .join(ChargePoint, ChargePoint.id == ChargingSession.charge_point_id)
-            .where(*flagged)
-            .order_by(ChargingSession.started_at.desc())
-            .limit(NAMED)
-        )
-    ).all()
-    return int(count or 0), [FlaggedSession(*row) for row in rows]
-
-
 async def dashboard(session: AsyncSession, org: Organization, heartbeat_seconds: int) -> Dashboard:
     now = utcnow()
     states = await _states(session, org.id, now, heartbeat_seconds)
@@ -202,23 +129,11 @@ async def dashboard(session: AsyncSession, org: Organization, heartbeat_seconds:
     for state in states.values():
         counts[state] = counts.get(state, 0) + 1
     sessions_today, energy = await _sessions(session, org, now)
-    orphans = await session.scalar(
-        select(func.count())
-        .select_from(OrphanMessage)
-        .join(ChargePoint, ChargePoint.id == OrphanMessage.charge_point_id)
-        .where(ChargePoint.organization_id == org.id, OrphanMessage.resolved_at.is_(None))
-    )
-    flagged_count, flagged = await _flagged(session, org.id, now)
     alerts_open, alerts = await open_alerts(session, org.id, org.time_zone)
     return Dashboard(
         counts=counts,
         sessions_today=sessions_today,
         energy_month_wh=energy,
-        faulted=await _named(session, org.id, states, "faulted"),
-        offline=await _named(session, org.id, states, "offline"),
-        orphans=int(orphans or 0),
-        flagged_sessions=flagged_count,
-        flagged=flagged,
         alerts_open=alerts_open,
         alerts=alerts,
     )

@@ -4,13 +4,14 @@ A domain error that a page shows carries a code ("member.phone_invalid") and the
 needs; TEXTS holds the sentence for each code with named placeholders, translated by the catalogue
 and filled with the values, amounts written the reader's way (100 000 in bokmål, 100,000 in
 English), moments in the given time zone and spans of the week with the reader's day names. An
-error without a known code is shown by its message, through the catalogue.
+error without a known code is shown by its message, through the catalogue, and logged as a warning.
 tests/portal/test_portal_error_texts.py checks that every code raised in src has a sentence here and
 its bokmål translation.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -20,6 +21,8 @@ from ladeportal.errors import DomainError
 from ladeportal.i18n import N_, gettext
 from ladeportal.i18n.formatting import local_datetime, number
 from ladeportal.pricing.validation import WeekSpan, describe_week_span
+
+log = logging.getLogger(__name__)
 
 TEXTS: dict[str, str] = {
     "login.code_wrong": N_("The code is wrong or has expired. Check the SMS or ask for a new code."),
@@ -213,6 +216,11 @@ TEXTS: dict[str, str] = {
     "payments.staff_only": N_("Only platform staff set invoicing switch dates."),
     "payments.no_orgs": N_("Choose at least one organisation."),
     "payments.switch_date_past": N_("The switch date %(date)s is in the past."),
+    "payments.switch_date_invalid": N_("Enter the date as 2027-01-31, or leave it empty to remove the switch date."),
+    "payments.too_many_orgs": N_("At most %(limit)s organisations at a time."),
+    "payments.date_or_clear": N_("Give either --date YYYY-MM-DD or --clear."),
+    "payments.date_invalid": N_("%(value)s is not a date (YYYY-MM-DD)."),
+    "search.offset_range": N_("The offset is out of range."),
     "export.format_unknown": N_("Export as %(formats)s."),
     "search.page_size_range": N_("The page size is between 1 and %(limit)s."),
     "search.page_range": N_("Pages are numbered from 1."),
@@ -221,6 +229,59 @@ TEXTS: dict[str, str] = {
     "member.language_unknown": N_("Unknown language %(language)s; use one of %(languages)s."),
     "group.choice_invalid": N_("Choose a group from the list."),
     "page.not_found": N_("No such page."),
+    "plan.invalid": N_("The price plan has %(count)s problem(s)."),
+    "price.amount_not_finite": N_("%(value)s is not a finite amount; write it like 2,50."),
+    "price.amount_too_precise": N_("At most %(decimals)s decimals."),
+    "plan.energy_price_unknown": N_("Unknown kind of energy price."),
+    "alerts.offline_minutes_range": N_("A charger counts as offline after between 5 and 1440 minutes."),
+    "alerts.channel_invalid": N_("Choose off, SMS or e-mail."),
+    "alerts.email_missing": N_("Alerts by e-mail need an e-mail address on your membership."),
+    "alerts.not_an_admin": N_("Only administrators receive alerts."),
+    "charger.command_malformed": N_("The command %(action)s is malformed: %(problem)s."),
+    "charger.command_unknown": N_("Unknown command %(action)s; use one of %(actions)s."),
+    "charger.max_power_whole": N_("Max power must be a whole number of kW."),
+    "charger.protocol_uncommandable": N_("The charger speaks %(protocol)s, which this server cannot command."),
+    "charger.site_required": N_("Choose the site the charger is installed at."),
+    "cli.moment_invalid": N_("%(value)s is not an ISO 8601 time."),
+    "command.availability_required": N_("Choose available or unavailable."),
+    "command.reset_type_required": N_("Choose a soft or a hard restart."),
+    "command.unknown": N_("Unknown command."),
+    "date.out_of_range": N_("Give a date between 1970 and 2199."),
+    "email.switched_off": N_("E-mail is switched off: set LADEPORTAL_EMAIL_PROVIDER to smtp (or console)."),
+    "email.template_invalid": N_("%(template)s is not an e-mail template name."),
+    "email.template_missing": N_("There is no e-mail template %(template)s."),
+    "export.not_found": N_("No such export."),
+    "form.choice_invalid": N_("Choose a value from the list."),
+    "group.scope_required": N_("Choose at least one site or charger, or let the group use all sites."),
+    "onboarding.admin_name_required": N_("The administrator's name is required."),
+    "person.already_anonymised": N_("The person is already anonymised."),
+    "person.anonymise_needs_yes": N_("Anonymising cannot be undone; add --yes to confirm."),
+    "person.confirm_required": N_("Confirm that this cannot be undone."),
+    "person.kept": N_("The person cannot be anonymised: %(reasons)s."),
+    "person.not_found": N_("No such person."),
+    "person.staff_only": N_("Only platform staff anonymise a person."),
+    "quote.energy_and_samples": N_("Give energy_wh or meter_samples, not both."),
+    "quote.energy_required": N_("Give energy_wh (0 or more) or meter_samples."),
+    "quote.energy_too_large": N_("energy_wh is at most %(limit)s (1 GWh)."),
+    "quote.sample_invalid": N_("Each sample needs a time with a zone and a register of 0 Wh or more."),
+    "quote.samples_too_many": N_("At most %(limit)s meter samples."),
+    "remote.member_required": N_("Choose a member."),
+    "sessions.date_invalid": N_("Give the date as YYYY-MM-DD, e.g. 2026-03-31."),
+    "sessions.dates_reversed": N_("The end date is before the start date."),
+    "sessions.export_format": N_("Export as CSV or XLSX."),
+    "sessions.export_too_many": N_("Too many sessions for one file: choose a shorter period."),
+    "sessions.search_too_long": N_("Search with at most 100 characters."),
+    "site.grid_limit_whole": N_("The grid limit must be a whole number of amperes."),
+    "spot.currency_not_published": N_("Prices of %(area)s are published in %(currencies)s, not %(currency)s."),
+    "spot.file_invalid": N_("The price file cannot be read: %(problem)s"),
+    "spot.range_in_future": N_("Prices are published one day ahead at most: %(last)s is after %(tomorrow)s."),
+    "spot.range_reversed": N_("The range ends (%(last)s) before it starts (%(first)s)."),
+    "spot.range_too_long": N_("%(count)s days asked for; at most %(limit)s at a time."),
+    "time.zone_required": N_("%(name)s needs a time zone (e.g. 2026-05-01T18:00:00+02:00)."),
+    "user.not_found": N_("No such user."),
+    "session.not_flagged": N_("The session has no flagged meter values."),
+    "session.already_reviewed": N_("The session's meter values are already reviewed."),
+    "invite.sms_limit": N_("Too many SMS went to this number or from this organisation today; try again later."),
 }
 
 # Day names from Monday, as a span of the week is written ("man 06:00-07:00").
@@ -256,4 +317,11 @@ def coded_text(code: str | None, params: Mapping[str, Any], *, time_zone: str = 
 
 def error_text(exc: DomainError, fallback: Callable[[str], str] = gettext, *, time_zone: str = "UTC") -> str:
     """What a page shows for `exc`: by its code when known, else its message through `fallback`."""
-    return coded_text(exc.code, exc.params, time_zone=time_zone) or fallback(exc.message)
+    return coded_text(exc.code, exc.params, time_zone=time_zone) or uncoded_text(exc.message, exc.code, fallback)
+
+
+def uncoded_text(message: str, code: str | None, fallback: Callable[[str], str] = gettext) -> str:
+    """The last resort for an error without a known code: its English message through `fallback`,
+    with a warning naming it, so a missing code shows up in the logs instead of only on a page."""
+    log.warning("error shown without a known code (code %r): %s", code, message)
+    return fallback(message)

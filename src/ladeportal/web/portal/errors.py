@@ -15,6 +15,7 @@ from ladeportal.errors import DomainError, NotFound, PermissionDenied
 from ladeportal.i18n import gettext
 from ladeportal.logging_setup import mark_logged
 from ladeportal.web.portal.access import LoginRequired
+from ladeportal.web.portal.error_texts import error_text
 from ladeportal.web.portal.templating import render
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def install_portal_error_handlers(app: FastAPI) -> None:
             return await answer if inspect.isawaitable(answer) else answer
         # Pages catch validation errors next to their forms; what arrives here is a missing object.
         status = 404 if isinstance(exc, NotFound | PermissionDenied) else 409
-        return error_page(request, status, None if status == 404 else exc.message)
+        return error_page(request, status, None if status == 404 else error_text(exc))
 
     async def server_error(request: Request, exc: Exception) -> Response:
         log.exception("request failed: %s %s", request.method, request.url.path, exc_info=exc)

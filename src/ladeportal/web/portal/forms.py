@@ -33,20 +33,20 @@ def field_errors(exc: DomainError) -> dict[str, str]:
     return {exc.field or GENERAL: error_text(exc)}
 
 
-def optional_int(raw: str | None, field: str, message: str) -> int | None:
+def optional_int(raw: str | None, field: str, message: str, *, code: str) -> int | None:
     text = (raw or "").replace(" ", "").replace("\u00a0", "")
     if not text:
         return None
     try:
         return int(text)
     except ValueError:
-        raise ValidationFailed(message, field=field) from None
+        raise ValidationFailed(message, field=field, code=code) from None
 
 
-def required_int(raw: str | None, field: str, message: str) -> int:
-    value = optional_int(raw, field, message)
+def required_int(raw: str | None, field: str, message: str, *, code: str) -> int:
+    value = optional_int(raw, field, message, code=code)
     if value is None:
-        raise ValidationFailed(message, field=field)
+        raise ValidationFailed(message, field=field, code=code)
     return value
 
 

@@ -37,22 +37,26 @@ def _command(kind: str, values: dict[str, str]) -> tuple[str, dict[str, Any]]:
         except ValueError:
             number = -1
         if number < (0 if allow_zero else 1):
-            raise ValidationFailed(N_("Choose a connector."), field="connector")
+            raise ValidationFailed(N_("Choose a connector."), field="connector", code="remote.connector_required")
         return number
 
     if kind == "reset":
         reset_type = values.get("type", "Soft")
         if reset_type not in ("Soft", "Hard"):
-            raise ValidationFailed(N_("Choose a soft or a hard restart."), field="type")
+            raise ValidationFailed(
+                N_("Choose a soft or a hard restart."), field="type", code="command.reset_type_required"
+            )
         return "Reset", {"type": reset_type}
     if kind == "unlock":
         return "UnlockConnector", {"connectorId": connector(False)}
     if kind == "availability":
         availability = values.get("availability", "")
         if availability not in ("Operative", "Inoperative"):
-            raise ValidationFailed(N_("Choose available or unavailable."), field="availability")
+            raise ValidationFailed(
+                N_("Choose available or unavailable."), field="availability", code="command.availability_required"
+            )
         return "ChangeAvailability", {"connectorId": connector(True), "type": availability}
-    raise ValidationFailed(N_("Unknown command."), field="command")
+    raise ValidationFailed(N_("Unknown command."), field="command", code="command.unknown")
 
 
 def _outcome(result: CommandResult | None, error: str | None) -> dict[str, Any]:

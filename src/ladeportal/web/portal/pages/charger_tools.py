@@ -71,7 +71,9 @@ async def save_charger(request: Request, charger_id: uuid.UUID, here: AdminPage,
         try:
             site_id = uuid.UUID(values.get("site_id", ""))
         except ValueError:
-            raise ValidationFailed(N_("Choose the site the charger is installed at."), field="site_id") from None
+            raise ValidationFailed(
+                N_("Choose the site the charger is installed at."), field="site_id", code="charger.site_required"
+            ) from None
         name = (values.get("name") or "").strip() or None
         if name != cp.name:
             await services.rename_charge_point(session, here.actor, here.org.id, cp.id, name)
@@ -170,7 +172,7 @@ async def update_firmware(request: Request, charger_id: uuid.UUID, here: AdminPa
     try:
         retrieve_at = charger_model.parse_local_input(values.get("retrieve_at", ""), site.time_zone)
         if retrieve_at is None:
-            raise ValidationFailed(N_("Choose a date and time."), field="retrieve_at")
+            raise ValidationFailed(N_("Choose a date and time."), field="retrieve_at", code="charger.moment_required")
         result = await maintenance.update_firmware(
             session, here.actor, here.org.id, cp.id, values.get("location", ""), retrieve_at
         )
@@ -217,11 +219,13 @@ async def remote_start(request: Request, charger_id: uuid.UUID, here: AdminPage,
         try:
             connector = int(values.get("connector", ""))
         except ValueError:
-            raise ValidationFailed(N_("Choose a connector."), field="connector") from None
+            raise ValidationFailed(
+                N_("Choose a connector."), field="connector", code="remote.connector_required"
+            ) from None
         try:
             member = uuid.UUID(values.get("member", ""))
         except ValueError:
-            raise ValidationFailed(N_("Choose a member."), field="member") from None
+            raise ValidationFailed(N_("Choose a member."), field="member", code="remote.member_required") from None
         result = await remote.remote_start(session, here.actor, here.org.id, charger_id, connector, member)
     except NotFound:
         await services.get_charge_point(session, here.org.id, charger_id)  # another tenant's charger: 404
@@ -231,10 +235,31 @@ async def remote_start(request: Request, charger_id: uuid.UUID, here: AdminPage,
     return _reply(request, here, charger_id, result, None)
 
 
+@router.get("/portal/o/{org_id}/chargers/{charger_id}/sessions/{transaction_id}/stop")
+async def confirm_stop(
+    request: Request, charger_id: uuid.UUID, transaction_id: int, here: AdminPage, session: SessionDep
+) -> Response:
+    """The question before a stop, as a page: the browser's dialog asks it only when scripts run."""
+    cp = await services.get_charge_point(session, here.org.id, charger_id)
+    try:
+        running = await remote.running_session(session, here.org.id, cp.id, transaction_id)
+    except Conflict as exc:
+        return redirect(request, _url(here, charger_id), error_text(exc), "warning")
+    context = {
+        "s": running,
+        "cp_label": cp.name or cp.ocpp_id,
+        "cp_url": _url(here, charger_id),
+        "delivered_wh": charger_model.delivered_wh,
+    }
+    return render(request, "portal/chargers/confirm_stop.html", context)
+
+
 @router.post("/portal/o/{org_id}/chargers/{charger_id}/sessions/{transaction_id}/stop")
 async def remote_stop(
     request: Request, charger_id: uuid.UUID, transaction_id: int, here: AdminPage, session: SessionDep
 ) -> Response:
+    if (await form_values(request)).get("confirmed") != "1":
+        return await confirm_stop(request, charger_id, transaction_id, here, session)
     try:
         result = await remote.remote_stop(session, here.actor, here.org.id, charger_id, transaction_id)
     except (CommandFailed, Conflict) as exc:

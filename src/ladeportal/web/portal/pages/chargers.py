@@ -94,8 +94,15 @@ async def commission(request: Request, here: AdminPage, session: SessionDep) -> 
     try:
         site_id = _uuid_or_none(values.get("site_id"))
         if site_id is None:
-            raise ValidationFailed(N_("Choose the site the charger is installed at."), field="site_id")
-        kw = optional_int(values.get("max_power_kw"), "max_power_kw", N_("Max power must be a whole number of kW."))
+            raise ValidationFailed(
+                N_("Choose the site the charger is installed at."), field="site_id", code="charger.site_required"
+            )
+        kw = optional_int(
+            values.get("max_power_kw"),
+            "max_power_kw",
+            N_("Max power must be a whole number of kW."),
+            code="charger.max_power_whole",
+        )
         new = await services.add_charge_point(
             session,
             here.actor,
@@ -104,7 +111,10 @@ async def commission(request: Request, here: AdminPage, session: SessionDep) -> 
             values.get("ocpp_id", ""),
             name=values.get("name"),
             connectors=required_int(
-                values.get("connectors"), "connectors", N_("A charger has between 1 and 10 connectors.")
+                values.get("connectors"),
+                "connectors",
+                N_("A charger has between 1 and 10 connectors."),
+                code="charger.connectors_range",
             ),
             max_power_w=kw * 1000 if kw is not None else None,
         )

@@ -64,7 +64,7 @@ async def _site(session: AsyncSession, org_id: uuid.UUID, raw: str | None) -> Si
         return None
     site_id = optional_id(raw)
     if site_id is None:
-        raise NotFound("No such site.")
+        raise NotFound("No such site.", code="site.not_found")
     return await get_site(session, org_id, site_id)
 
 
@@ -82,7 +82,7 @@ async def set_price(request: Request, group_id: uuid.UUID, here: AdminPage, sess
     if not values.get("plan_id"):
         return await _page(request, here, session, group, values, {"plan_id": gettext("Choose a plan.")}, 422)
     if plan_id is None:
-        raise NotFound("No such price plan.")
+        raise NotFound("No such price plan.", code="plan.not_found")
     try:
         await assignments.assign_group_plan(
             session, here.actor, here.org.id, group.id, plan_id, site_id=site.id if site else None

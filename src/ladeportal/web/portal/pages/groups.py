@@ -74,7 +74,9 @@ def _changes(form: GroupForm) -> GroupChanges:
     sites, chargers = ids(form.site_ids, "site_ids"), ids(form.charge_point_ids, "charge_point_ids")
     if not sites and not chargers:
         raise ValidationFailed(
-            N_("Choose at least one site or charger, or let the group use all sites."), field="site_ids"
+            N_("Choose at least one site or charger, or let the group use all sites."),
+            field="site_ids",
+            code="group.scope_required",
         )
     return GroupChanges(form.name, form.description, sites, chargers)
 

@@ -7,9 +7,8 @@ with the values its sentence needs; so are the problems of an import's rows.
 from __future__ import annotations
 
 from ladeportal.errors import DomainError
-from ladeportal.i18n import gettext
 from ladeportal.members.import_plan import RowResult
-from ladeportal.web.portal.error_texts import coded_text, error_text
+from ladeportal.web.portal.error_texts import coded_text, error_text, uncoded_text
 from ladeportal.web.portal.forms import GENERAL
 
 
@@ -27,4 +26,4 @@ def text_of(exc: DomainError) -> str:
 
 def row_text(row: RowResult) -> str:
     """An import report row's problem in the reader's language."""
-    return coded_text(row.code, row.params) or gettext(row.message)
+    return coded_text(row.code, row.params) or uncoded_text(row.message, row.code)

@@ -23,6 +23,7 @@ from ladeportal.orgs.services import OrganizationInput
 from ladeportal.platform.onboarding import FirstAdmin, onboard_organization
 from ladeportal.web.deps import SessionDep
 from ladeportal.web.portal.access import OperatorPage
+from ladeportal.web.portal.error_texts import error_text
 from ladeportal.web.portal.flash import redirect
 from ladeportal.web.portal.forms import GENERAL, form_values
 from ladeportal.web.portal.operator_model import organisation_overview
@@ -84,7 +85,7 @@ def onboarding_errors(exc: DomainError) -> dict[str, str]:
         return {field: gettext(NUMBER_TAKEN)}
     if field in FIELD_HELP:
         return {field: gettext(FIELD_HELP[field])}
-    return {GENERAL: gettext(exc.message)}
+    return {GENERAL: error_text(exc)}
 
 
 def _new_org_form(request: Request, values: dict[str, str], errors: dict[str, str], status_code: int = 200) -> Response:
@@ -152,12 +153,14 @@ async def anonymise(request: Request, viewer: OperatorPage, session: SessionDep)
     values = await form_values(request)
     try:
         if values.get("confirm") != "1":
-            raise ValidationFailed(N_("Confirm that this cannot be undone."), field="confirm")
+            raise ValidationFailed(
+                N_("Confirm that this cannot be undone."), field="confirm", code="person.confirm_required"
+            )
         person = await find_person(session, values.get("person", "").strip())
         await anonymise_person(session, viewer.actor, person.id)
     except (ValidationFailed, NotFound, Conflict, PermissionDenied) as exc:
         await session.rollback()
         # Staff see the domain's reasons as they are (which memberships, staff role, billing).
-        errors = {"confirm" if exc.field == "confirm" else "person": gettext(exc.message)}
+        errors = {"confirm" if exc.field == "confirm" else "person": error_text(exc)}
         return render(request, "portal/operator/anonymise.html", {"values": values, "errors": errors}, status_code=422)
     return redirect(request, "/portal/operator/anonymise", gettext("The person is anonymised."))

@@ -17,7 +17,7 @@ from ladeportal.billing.account_status import PaymentsState
 from ladeportal.billing.deadlines import set_invoicing_switch_date
 from ladeportal.billing.overview import operator_payments_overview
 from ladeportal.errors import DomainError, ValidationFailed
-from ladeportal.i18n import N_, gettext, ngettext
+from ladeportal.i18n import N_, ngettext
 from ladeportal.limits import MAX_PAGE, MAX_SEARCH_CHARS
 from ladeportal.orgs.models import Organization
 from ladeportal.web.deps import SessionDep
@@ -76,11 +76,11 @@ def _parse(form_ids: list[str], raw_date: str) -> tuple[list[uuid.UUID], date | 
     except ValueError:
         ids = []
     if not ids:
-        raise ValidationFailed(NONE_SELECTED, field="orgs")
+        raise ValidationFailed(NONE_SELECTED, field="orgs", code="payments.no_orgs")
     try:
         switch_date = date.fromisoformat(raw_date) if raw_date else None
     except ValueError:
-        raise ValidationFailed(DATE_INVALID, field="switch_date") from None
+        raise ValidationFailed(DATE_INVALID, field="switch_date", code="payments.switch_date_invalid") from None
     return ids, switch_date
 
 
@@ -91,8 +91,7 @@ async def set_switch_date(request: Request, viewer: OperatorPage, session: Sessi
     try:
         ids, switch_date = _parse([str(v) for v in form.getlist("orgs")], raw_date)
     except ValidationFailed as exc:
-        message = gettext(exc.message)
-        return redirect(request, PAGE, message, level="danger")
+        return redirect(request, PAGE, error_text(exc), level="danger")
     if form.get("confirm") != "1":
         names = (
             await session.scalars(

@@ -49,7 +49,7 @@ def _id(raw: str | None) -> uuid.UUID | None:
     try:
         return uuid.UUID(raw)
     except ValueError:
-        raise NotFound("No such price plan.") from None
+        raise NotFound("No such price plan.", code="plan.not_found") from None
 
 
 async def _page(
@@ -145,7 +145,7 @@ async def confirm_unassign_group(
 ) -> Response:
     group_uuid, site_uuid = _id(group_id), _id(site_id)
     if group_uuid is None:
-        raise NotFound("No such group.")
+        raise NotFound("No such group.", code="group.not_found")
     group = await get_group(session, here.org.id, group_uuid)  # 404 for another organisation's group or site
     site = await get_site(session, here.org.id, site_uuid) if site_uuid is not None else None
     return await confirm_removal(
@@ -164,7 +164,7 @@ async def unassign_group(request: Request, here: AdminPage, session: SessionDep)
     values = await form_values(request)
     group_id, site_id = _id(values.get("group_id")), _id(values.get("site_id"))
     if group_id is None:
-        raise NotFound("No such group.")
+        raise NotFound("No such group.", code="group.not_found")
     await get_group(session, here.org.id, group_id)  # 404 for another organisation's group or site
     if site_id is not None:
         await get_site(session, here.org.id, site_id)

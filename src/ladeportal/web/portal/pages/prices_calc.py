@@ -158,7 +158,7 @@ def _uuid(raw: str | None) -> uuid.UUID | None:
     try:
         return uuid.UUID(raw)
     except ValueError:
-        raise NotFound("No such price plan.") from None
+        raise NotFound("No such price plan.", code="plan.not_found") from None
 
 
 async def _calculate(

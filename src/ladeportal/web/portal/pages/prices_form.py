@@ -22,7 +22,7 @@ from ladeportal.i18n import N_, gettext, ngettext
 from ladeportal.pricing.plan_codec import ENERGY_TYPES
 from ladeportal.pricing.services import prepare_definition
 from ladeportal.pricing.validation import InvalidPlan
-from ladeportal.web.portal.error_texts import coded_text, error_text
+from ladeportal.web.portal.error_texts import coded_text, error_text, uncoded_text
 from ladeportal.web.portal.forms import GENERAL
 
 BAND_ROWS_MIN = 3
@@ -252,7 +252,8 @@ def parse_plan(form: PlanForm, *, vat_rate_bp: int, currency: str, time_zone: st
             if problem.field == "energy.type":
                 continue  # said above, in the form's words
             found.setdefault(form_field(problem.field, band_rows), []).append(
-                coded_text(problem.code, problem.params, time_zone=time_zone) or gettext(problem.message)
+                coded_text(problem.code, problem.params, time_zone=time_zone)
+                or uncoded_text(problem.message, problem.code)
             )
         for key, messages in found.items():
             errors[key] = _summary(messages)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from ladeportal.errors import NotFound, ValidationFailed
-from ladeportal.i18n import N_, current_language, gettext
+from ladeportal.i18n import N_, current_language
 from ladeportal.limits import MAX_INT32
 from ladeportal.members.groups import list_groups
 from ladeportal.orgs.services import list_sites
@@ -20,8 +20,10 @@ from ladeportal.sessions.export import export_sessions
 from ladeportal.sessions.filters import Period, SessionFilter, month_range, parse_filter
 from ladeportal.sessions.labels import CORRECTION_LABELS, FLAG_LABELS, STATE_LABELS, WARNING_LABELS, state_of
 from ladeportal.sessions.listing import SessionPage, charger_choices, list_sessions
+from ladeportal.sessions.review import review_state
 from ladeportal.web.deps import SessionDep
 from ladeportal.web.portal.access import OrgContext, StaffPage
+from ladeportal.web.portal.error_texts import error_text
 from ladeportal.web.portal.nav import ORDER, NavSection, register_section
 from ladeportal.web.portal.pages.members_common import query_without
 from ladeportal.web.portal.templating import render
@@ -93,7 +95,7 @@ async def sessions_list(request: Request, here: StaffPage, session: SessionDep, 
         )
         shown = _shown(flt, raw)
     except ValidationFailed as exc:
-        errors[exc.field or "form"] = gettext(exc.message)
+        errors[exc.field or "form"] = error_text(exc)
         result, shown = SessionPage([], 0, 1, PAGE_SIZE), raw
     return await _render_list(request, here, session, result, shown, errors)
 
@@ -131,14 +133,14 @@ async def _render_list(
 @router.get("/portal/o/{org_id}/sessions/export.{fmt}")
 async def sessions_export(request: Request, fmt: str, here: StaffPage, session: SessionDep) -> Response:
     if fmt not in EXPORT_TYPES:
-        raise NotFound("No such export.")
+        raise NotFound("No such export.", code="export.not_found")
     raw = _raw_filters(request)
     try:
         flt = _parse(here, raw)
         content = await export_sessions(session, here.org.id, flt, here.org.time_zone, fmt, current_language())
     except ValidationFailed as exc:
         empty = SessionPage([], 0, 1, PAGE_SIZE)
-        return await _render_list(request, here, session, empty, raw, {exc.field or "form": gettext(exc.message)})
+        return await _render_list(request, here, session, empty, raw, {exc.field or "form": error_text(exc)})
     filename = f"{FILE_NAMES.get(current_language(), 'sessions')}-{here.org.org_number}.{fmt}"
     return Response(
         content,
@@ -153,7 +155,7 @@ async def sessions_export(request: Request, fmt: str, here: StaffPage, session: 
 @router.get("/portal/o/{org_id}/sessions/{session_id}")
 async def session_detail(request: Request, session_id: str, here: StaffPage, session: SessionDep) -> Response:
     if not session_id.isdigit() or int(session_id) > MAX_INT32:
-        raise NotFound("No such session.")
+        raise NotFound("No such session.", code="session.not_found")
     detail = await get_session_detail(session, here.org.id, int(session_id))
     return render(
         request,
@@ -161,6 +163,7 @@ async def session_detail(request: Request, session_id: str, here: StaffPage, ses
         {
             "d": detail,
             "s": detail.row,
+            "review": await review_state(session, here.org.id, detail.row.id),
             "state_labels": STATE_LABELS,
             "flag_labels": FLAG_LABELS,
             "state_of": state_of,

@@ -82,7 +82,12 @@ async def _alerts_context(
 async def set_alert_threshold(request: Request, here: AdminPage, session: SessionDep) -> Response:
     values = await form_values(request)
     try:
-        minutes = required_int(values.get("offline_minutes"), "offline_minutes", alert_prefs.OFFLINE_MINUTES_INVALID)
+        minutes = required_int(
+            values.get("offline_minutes"),
+            "offline_minutes",
+            alert_prefs.OFFLINE_MINUTES_INVALID,
+            code="alerts.offline_minutes_range",
+        )
         await alert_prefs.set_offline_minutes(session, here.actor, here.org.id, minutes)
     except ValidationFailed as exc:
         return await _page(

@@ -34,10 +34,16 @@ def _input(values: dict[str, str]) -> SiteInput:
         postal_code=values.get("postal_code"),
         city=values.get("city"),
         grid_limit_amps=optional_int(
-            values.get("grid_limit_amps"), "grid_limit_amps", N_("The grid limit must be a whole number of amperes.")
+            values.get("grid_limit_amps"),
+            "grid_limit_amps",
+            N_("The grid limit must be a whole number of amperes."),
+            code="site.grid_limit_whole",
         ),
         grid_phases=required_int(
-            values.get("grid_phases") or "3", "grid_phases", N_("The grid connection has 1 or 3 phases.")
+            values.get("grid_phases") or "3",
+            "grid_phases",
+            N_("The grid connection has 1 or 3 phases."),
+            code="site.grid_phases",
         ),
     )
 

@@ -162,7 +162,7 @@ async def move_users(request: Request, here: AdminPage, session: SessionDep) -> 
     if not raw_ids:
         return redirect(request, back, gettext("Select the members to move first."), "warning")
     if None in ids:
-        raise NotFound("No such member.")
+        raise NotFound("No such member.", code="member.not_found")
     target = form.get("group_id")
     group_id = parse_uuid(target if isinstance(target, str) else None)
     if group_id is None:
@@ -175,7 +175,7 @@ async def move_users(request: Request, here: AdminPage, session: SessionDep) -> 
 @router.get("/portal/o/{org_id}/users/export.{fmt}")
 async def export(request: Request, fmt: str, here: StaffPage, session: SessionDep) -> Response:
     if fmt not in EXPORT_TYPES:
-        raise NotFound("No such export.")
+        raise NotFound("No such export.", code="export.not_found")
     content = await export_members(session, here.org.id, fmt, current_language())
     filename = f"members-{here.org.org_number}.{fmt}"
     return Response(
