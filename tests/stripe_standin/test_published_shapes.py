@@ -20,10 +20,22 @@ from ladeportal.stripe_standin.server import StandinServer
 from tests.stripe_standin.conftest import new_account
 
 REPOSITORY = Path(__file__).resolve().parents[2]
-FIXTURES = Path(
-    os.environ.get("LADEPORTAL_STRIPE_FIXTURES")
-    or REPOSITORY.parent / "shared" / "fixtures" / "stripe" / "fixtures3.json"
-)
+_BESIDE = Path("shared") / "fixtures" / "stripe" / "fixtures3.json"
+
+
+def _fixtures() -> Path:
+    """LADEPORTAL_STRIPE_FIXTURES, else the shared fixtures beside the checkout or beside one of the
+    folders above it (a checkout may sit a level deeper than the working copy)."""
+    named = os.environ.get("LADEPORTAL_STRIPE_FIXTURES")
+    if named:
+        return Path(named)
+    for folder in REPOSITORY.parents:
+        if (folder / _BESIDE).is_file():
+            return folder / _BESIDE
+    return REPOSITORY.parent / _BESIDE
+
+
+FIXTURES = _fixtures()
 
 
 @pytest.fixture(scope="module")
