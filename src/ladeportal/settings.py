@@ -79,7 +79,7 @@ class Settings(BaseSettings):
     stripe_webhook_secret: SecretStr = SecretStr("")
     stripe_connect_webhook_secret: SecretStr = SecretStr("")
     # Network errors, 409 lock timeouts, 5xx and what Stripe marks Stripe-Should-Retry are retried this many
-    # times by the SDK, with back-off; a plain 429 is not, and counts as Stripe being unavailable.
+    # times by the SDK, with back-off; rate limits (429) as often by billing/stripe_gateway.py.
     stripe_max_network_retries: int = Field(default=3, ge=0, le=10)
     spot_price_url: str = "https://www.hvakosterstrommen.no/api/v1/prices"
     # Day-ahead prices of the Swedish areas SE1-SE4, in SEK, in the same format.

@@ -234,9 +234,17 @@ async def test_server_errors_are_retried_with_the_same_key_and_rate_limits_repor
     assert row is not None and row.account_id is not None and row.last_error_code is None
     assert len(await standin_accounts(standin, org.id)) == 1
 
-    # A rate limit (the SDK retries a 429 only when Stripe says so) and 5xx beyond the retries are an
-    # outage for the caller, who may try again; the account is untouched.
-    for failures in ((429,), (503, 503, 503)):
+    # A rate limit is waited out and retried with the same key (the SDK alone would retry a 429 only
+    # when Stripe says so): the next link is made.
+    links_before = len(standin.events())
+    standin.inject_failures(429, 429)
+    assert (await _link(db, org.id, admin.user_id)).startswith(standin.url)
+    assert len(standin.events()) == links_before  # a link makes no event; nothing was made twice
+    assert len(await standin_accounts(standin, org.id)) == 1
+
+    # Rate limits and 5xx beyond the retries are an outage for the caller, who may try again; the
+    # account is untouched.
+    for failures in ((429, 429, 429), (503, 503, 503)):
         standin.inject_failures(*failures)
         with pytest.raises(DomainError) as down:
             await _link(db, org.id, admin.user_id)

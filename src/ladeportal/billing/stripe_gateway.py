@@ -2,9 +2,9 @@
 
 The official SDK's async methods with its httpx client: nothing blocks the event loop. The SDK retries
 network errors, 409 lock timeouts, 5xx and whatever Stripe marks Stripe-Should-Retry itself
-(LADEPORTAL_STRIPE_MAX_NETWORK_RETRIES, with back-off, reusing the idempotency key); a plain 429 is
-not retried by the SDK and counts as an outage like the rest. What still fails becomes a DomainError
-whose code the portal shows: payments.stripe_unavailable (try later), payments.stripe_rejected
+(LADEPORTAL_STRIPE_MAX_NETWORK_RETRIES, with back-off, reusing the idempotency key); a plain 429,
+which the SDK does not retry, is retried here as often, with back-off and jitter. What still fails
+becomes a DomainError whose code the portal shows: payments.stripe_unavailable (try later), payments.stripe_rejected
 (Stripe's code and param), payments.switched_off (no API key configured). Every call that changes
 something at Stripe takes an idempotency key derived from the row it serves, so a repeated step gets
 Stripe's first answer back.
@@ -12,11 +12,13 @@ Stripe's first answer back.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Mapping
+import random
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import stripe
 
@@ -26,6 +28,9 @@ from ladeportal.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 30.0
+# First wait after a 429, doubled on each further one (at most 8 s), with up to half again of jitter.
+RATE_LIMIT_BACKOFF = 0.5
+T = TypeVar("T")
 PLATFORM = "platform"
 CONNECT = "connect"
 
@@ -124,20 +129,36 @@ class StripeGateway:
             http_client=stripe.HTTPXClient(timeout=TIMEOUT_SECONDS),
             max_network_retries=settings.stripe_max_network_retries,
         )
+        self._rate_limit_retries = settings.stripe_max_network_retries
+
+    async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
+        """`call`, again after a back-off when Stripe answers 429: the SDK retries a rate limit only when
+        Stripe marks it Stripe-Should-Retry. The call keeps its idempotency key, so a retry never
+        makes a second object."""
+        for attempt in range(self._rate_limit_retries + 1):
+            try:
+                return await call()
+            except stripe.RateLimitError:
+                if attempt == self._rate_limit_retries:
+                    raise
+                await asyncio.sleep(min(RATE_LIMIT_BACKOFF * 2**attempt, 8.0) * (1 + random.random() / 2))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def create_express_account(
         self, *, idempotency_key: str, country: str, business_type: str, metadata: Mapping[str, str]
     ) -> AccountSnapshot:
         try:
-            account = await self._client.v1.accounts.create_async(
-                params={
-                    "type": "express",
-                    "country": country,
-                    "business_type": business_type,
-                    "capabilities": {"card_payments": {"requested": True}, "transfers": {"requested": True}},
-                    "metadata": dict(metadata),
-                },
-                options={"idempotency_key": idempotency_key},
+            account = await self._retrying(
+                lambda: self._client.v1.accounts.create_async(
+                    params={
+                        "type": "express",
+                        "country": country,
+                        "business_type": business_type,
+                        "capabilities": {"card_payments": {"requested": True}, "transfers": {"requested": True}},
+                        "metadata": dict(metadata),
+                    },
+                    options={"idempotency_key": idempotency_key},
+                )
             )
         except stripe.StripeError as exc:
             raise _domain_error(exc, "creating an account") from exc
@@ -145,7 +166,7 @@ class StripeGateway:
 
     async def retrieve_account(self, account_id: str) -> AccountSnapshot:
         try:
-            account = await self._client.v1.accounts.retrieve_async(account_id)
+            account = await self._retrying(lambda: self._client.v1.accounts.retrieve_async(account_id))
         except stripe.StripeError as exc:
             raise _domain_error(exc, f"reading account {account_id}") from exc
         return snapshot_of(account.to_dict())
@@ -154,8 +175,10 @@ class StripeGateway:
         """Fill in what the platform knows of the owner (name, organisation number, e-mail) before
         the board member sees Stripe's form."""
         try:
-            await self._client.v1.accounts.update_async(
-                account_id, params=cast(Any, dict(values)), options={"idempotency_key": idempotency_key}
+            await self._retrying(
+                lambda: self._client.v1.accounts.update_async(
+                    account_id, params=cast(Any, dict(values)), options={"idempotency_key": idempotency_key}
+                )
             )
         except stripe.StripeError as exc:
             raise _domain_error(exc, f"filling in account {account_id}") from exc
@@ -164,14 +187,16 @@ class StripeGateway:
         self, account_id: str, *, refresh_url: str, return_url: str, idempotency_key: str
     ) -> str:
         try:
-            link = await self._client.v1.account_links.create_async(
-                params={
-                    "account": account_id,
-                    "type": "account_onboarding",
-                    "refresh_url": refresh_url,
-                    "return_url": return_url,
-                },
-                options={"idempotency_key": idempotency_key},
+            link = await self._retrying(
+                lambda: self._client.v1.account_links.create_async(
+                    params={
+                        "account": account_id,
+                        "type": "account_onboarding",
+                        "refresh_url": refresh_url,
+                        "return_url": return_url,
+                    },
+                    options={"idempotency_key": idempotency_key},
+                )
             )
         except stripe.StripeError as exc:
             raise _domain_error(exc, f"making an onboarding link for {account_id}") from exc
@@ -179,8 +204,10 @@ class StripeGateway:
 
     async def create_login_link(self, account_id: str, *, idempotency_key: str) -> str:
         try:
-            link = await self._client.v1.accounts.login_links.create_async(
-                account_id, options={"idempotency_key": idempotency_key}
+            link = await self._retrying(
+                lambda: self._client.v1.accounts.login_links.create_async(
+                    account_id, options={"idempotency_key": idempotency_key}
+                )
             )
         except stripe.StripeError as exc:
             raise _domain_error(exc, f"making a dashboard link for {account_id}") from exc
