@@ -13,7 +13,7 @@ PYTEST_ARGS ?=
 VENDOR_STAMP := src/ladeportal/web/static/vendor/.built
 CATALOGUES := $(wildcard src/ladeportal/i18n/locales/*/LC_MESSAGES/messages.po)
 
-.PHONY: help setup run test test-pg lint check-migrations bench-ocpp bench-pricing bench-portal bench-members bench-webhooks \
+.PHONY: help setup run test test-pg lint check-migrations bench-ocpp bench-pricing bench-portal bench-members bench-webhooks bench-invoicing \
 	translations clean require-chromium require-postgres
 
 help: ## List the targets
@@ -84,9 +84,17 @@ bench-portal: setup ## Dashboard, chargers and users pages with 200 chargers and
 bench-members: setup ## Import of 10,000 members (dry run, import, re-import)
 	$(BIN)/python bench/members_import.py
 
+.PHONY: bench-reports
+bench-reports: setup ## Reports on 2 years, 200 chargers, ~300,000 sessions: aggregates vs raw tables, export of a year (SQLite and PostgreSQL)
+	PYTHONPATH=. $(BIN)/python bench/reports.py --sample-minutes 15 sqlite $(BENCH_PG_URL)
+
 bench-webhooks: setup ## Stripe webhooks answered, and /healthz beside them (SQLite and PostgreSQL)
 	PYTHONPATH=. $(BIN)/python bench/stripe_webhooks.py
 	PYTHONPATH=. $(BIN)/python bench/stripe_webhooks.py --database-url $(BENCH_PG_URL)
+
+bench-invoicing: setup ## Invoice run's database part, 10,000 members x 30 sessions, beside one SQL aggregate (PostgreSQL and SQLite)
+	PYTHONPATH=. $(BIN)/python bench/invoice_run.py --database-url $(BENCH_PG_URL)
+	PYTHONPATH=. $(BIN)/python bench/invoice_run.py
 
 clean: ## Remove the virtualenv, local data and caches
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache node_modules

@@ -13,6 +13,8 @@ const FILES = [
   ["@tabler/core", "dist/css/tabler.min.css", "tabler/tabler.min.css"],
   ["@tabler/core", "dist/js/tabler.min.js", "tabler/tabler.min.js"],
   ["htmx.org", "dist/htmx.min.js", "htmx/htmx.min.js"],
+  // Charts of the reports page only (the UMD build bundles its one dependency, @kurkle/color).
+  ["chart.js", "dist/chart.umd.min.js", "chartjs/chart.umd.min.js"],
 ];
 
 rmSync(vendor, { recursive: true, force: true });

@@ -62,6 +62,12 @@ if [ "$USE_STANDIN" = yes ]; then
     fi
 fi
 
+# The demo cooperative ready to invoice: registered and onboarded at the stand-in (as the portal's
+# Payments page and the stand-in's form would), and last month's invoice run open for approval.
+"$BIN/python" -c 'from ladeportal.demo import main_invoicing; main_invoicing()' \
+    $([ "$USE_STANDIN" = yes ] && echo "$LADEPORTAL_STRIPE_API_BASE") ||
+    echo "The demo's invoicing was not prepared (see above); the rest of the demo runs." >&2
+
 "$BIN/ladeportal" serve --no-migrate &
 pids+=($!)
 
@@ -82,7 +88,9 @@ cat <<MSG
   Log in with +47 91 00 00 01 (board admin); the one-time code appears in this log.
   Simulated chargers DEMO-A1..A3 and DEMO-B1..B2 are connected over OCPP 1.6.
   Payments: $( [ "$USE_STANDIN" = yes ] && echo "a Stripe stand-in runs at $LADEPORTAL_STRIPE_API_BASE (state in var/stripe-standin.json);
-  Settings -> Payments registers the cooperative on its pages, with no real Stripe account involved." || echo "Stripe, with the key from LADEPORTAL_STRIPE_API_KEY." )
+  the cooperative is registered there, with no real Stripe account involved." || echo "Stripe, with the key from LADEPORTAL_STRIPE_API_KEY." )
+  Invoicing: last month's invoice run waits for approval; log in as finance (+47 91 00 00 02) to preview
+  and approve it. Each resident's SMS (in this log) carries the link to the invoice's payment page.
   Stop with Ctrl-C.
 
 MSG

@@ -110,3 +110,39 @@ __all__ += ["Alert", "AlertNotification", "AlertPreference", "AlertSettings"]
 from ladeportal.billing.models import InvoicingSwitchDate, PaymentReminder, StripeAccount, StripeEvent  # noqa: E402
 
 __all__ += ["InvoicingSwitchDate", "PaymentReminder", "StripeAccount", "StripeEvent"]
+
+# Invoicing members: settings, billable items, runs, invoices, credits, reminders, payouts.
+from ladeportal.billing.invoice_models import (  # noqa: E402
+    BillableItem,
+    BillingCustomer,
+    BillingSettings,
+    Credit,
+    Invoice,
+    InvoicedItem,
+    InvoiceReminder,
+    InvoiceRun,
+    Payout,
+)
+
+__all__ += [
+    "BillableItem",
+    "BillingCustomer",
+    "BillingSettings",
+    "Credit",
+    "Invoice",
+    "InvoiceReminder",
+    "InvoiceRun",
+    "InvoicedItem",
+    "Payout",
+]
+
+# Reports: each finished session's share of each local day, and the daily and hourly sums of those.
+from ladeportal.reports.models import (  # noqa: E402
+    ReportDaily,
+    ReportMonthly,
+    ReportSessionDay,
+    ReportSiteHour,
+    ReportWatermark,
+)
+
+__all__ += ["ReportDaily", "ReportMonthly", "ReportSessionDay", "ReportSiteHour", "ReportWatermark"]

@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     # Network errors, 409 lock timeouts, 5xx and what Stripe marks Stripe-Should-Retry are retried this many
     # times by the SDK, with back-off; rate limits (429) as often by billing/stripe_gateway.py.
     stripe_max_network_retries: int = Field(default=3, ge=0, le=10)
+    # The platform's fee on each member invoice, in basis points of its total (100 = 1 %), unless staff
+    # set another for an organisation (billing/invoice_settings.py). 0: no fee.
+    invoice_platform_fee_bp: int = Field(default=0, ge=0, le=10000)
     spot_price_url: str = "https://www.hvakosterstrommen.no/api/v1/prices"
     # Day-ahead prices of the Swedish areas SE1-SE4, in SEK, in the same format.
     spot_price_url_se: str = "https://www.elprisetjustnu.se/api/v1/prices"

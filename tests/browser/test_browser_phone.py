@@ -24,7 +24,19 @@ from tests.portal.conftest import last_code
 
 pytestmark = pytest.mark.browser
 
-MAIN_PAGES = ("/", "/sites", "/chargers", "/users", "/groups", "/rfid", "/prices", "/settings")
+MAIN_PAGES = (
+    "/",
+    "/sites",
+    "/chargers",
+    "/users",
+    "/groups",
+    "/rfid",
+    "/prices",
+    "/sessions",
+    "/payments",
+    "/invoicing",
+    "/settings",
+)
 # Every colour Tabler offers a light ("-lt") badge in: a page may pick any of them.
 PALETTE = (
     "blue",

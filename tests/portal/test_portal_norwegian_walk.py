@@ -27,6 +27,7 @@ from ladeportal.members.services import block_member
 from ladeportal.platform.audit import Actor
 from ladeportal.pricing.assignments import assign_group_plan, assign_public_plan
 from ladeportal.pricing.services import create_plan
+from tests.billing.test_accounting_export import seed_invoicing
 from tests.factories import make_member, make_tag
 from tests.portal.conftest import TwoOrgs
 from tests.sessions.world import World, build_world
@@ -163,10 +164,13 @@ async def seeded(two_orgs: TwoOrgs, session: AsyncSession) -> Seeded:
                 opened_at=utcnow(),
             )
         )
+    invoicing = await seed_invoicing(session, org)
     await session.commit()
     return Seeded(
         {
             "org_id": str(org.id),
+            "invoice_id": str(invoicing.open.id),
+            "run_id": str(invoicing.run.id),
             "charger_id": str(world.charger_1),
             "site_id": str(world.site_1.id),
             "member_id": str(kari.id),

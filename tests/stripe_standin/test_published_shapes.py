@@ -190,3 +190,37 @@ def test_errors_have_stripes_fields(standin: StandinServer) -> None:
     assert all(isinstance(error[k], str) for k in ("type", "code", "param", "message", "doc_url"))
     parsed = stripe.ErrorObject._construct_from(values=error, requestor=None, api_mode="V1")  # type: ignore[arg-type]
     assert parsed.code == "resource_missing"
+
+
+def test_credit_notes_refunds_and_payouts_have_the_fields_of_stripes_examples(
+    examples: dict[str, Any], standin: StandinServer, client: stripe.StripeClient
+) -> None:
+    owner = new_account(client)
+    standin.complete_onboarding(owner.id)
+    customer = client.v1.customers.create({"email": "kari@example.no", "name": "Kari"})
+    invoice = client.v1.invoices.create(
+        {
+            "customer": customer.id,
+            "collection_method": "send_invoice",
+            "days_until_due": 14,
+            "transfer_data": {"destination": owner.id},
+        }
+    )
+    client.v1.invoice_items.create({"customer": customer.id, "invoice": invoice.id, "amount": 5000, "currency": "nok"})
+    client.v1.invoices.finalize_invoice(invoice.id)
+    intent = standin.pay_invoice(invoice.id)
+    refund = client.v1.refunds.create({"payment_intent": intent["id"], "amount": 1000, "reverse_transfer": True})
+    note = client.v1.credit_notes.create(
+        {"invoice": invoice.id, "amount": 1000, "refunds": [{"refund": refund.id, "amount_refunded": 1000}]}
+    )
+    payout = standin.make_payout(owner.id, 4000)
+    cases = {
+        "credit_note": (client.v1.credit_notes.retrieve(note.id), stripe.CreditNote),
+        "credit_note_line_item": (note.lines.data[0], stripe.CreditNoteLineItem),
+        "refund": (client.v1.refunds.retrieve(refund.id), stripe.Refund),
+        "payout": (client.v1.payouts.retrieve(payout["id"], options={"stripe_account": owner.id}), stripe.Payout),
+    }
+    problems = {
+        name: billing_mismatches(examples[name], obj.to_dict(), sdk_class) for name, (obj, sdk_class) in cases.items()
+    }
+    assert problems == {name: [] for name in cases}

@@ -59,6 +59,8 @@ class StripeEvent(Base):
     type: Mapped[str] = mapped_column(String(100))
     # The connected account the event is about (Connect events), or the account object's id.
     account: Mapped[str | None] = mapped_column(String(64))
+    # The id of the object the event is about (in_..., po_..., cn_...), so its handler can re-read it.
+    object_id: Mapped[str | None] = mapped_column(String(255))
     # Which signing secret verified it: "platform" or "connect".
     endpoint: Mapped[str] = mapped_column(String(16))
     received_at: Mapped[datetime] = mapped_column(default=utcnow)

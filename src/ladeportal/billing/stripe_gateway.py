@@ -17,7 +17,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar, cast
 
 import stripe
@@ -67,6 +67,61 @@ class VerifiedEvent:
     type: str
     account: str | None
     endpoint: str
+    # The id of the object the event is about (acct_..., in_..., po_...), when it has one.
+    object_id: str | None = None
+
+
+@dataclass(frozen=True)
+class InvoiceSnapshot:
+    """What Stripe says about an invoice, in the fields the product keeps. Amounts in minor units;
+    `tax` is the VAT Stripe worked out (inclusive and exclusive rates together)."""
+
+    id: str
+    status: str  # draft, open, paid, void, uncollectible
+    number: str | None
+    hosted_invoice_url: str | None
+    invoice_pdf: str | None
+    amount_due: int
+    amount_paid: int
+    total: int
+    tax: int
+    currency: str
+    due_date: datetime | None
+    attempt_count: int
+    last_payment_error: str | None  # the decline code (or error code) of the last failed payment
+    payment_intent: str | None
+    paid_at: datetime | None
+    finalized_at: datetime | None
+    metadata: dict[str, str]
+
+
+def _at(value: Any) -> datetime | None:
+    return datetime.fromtimestamp(int(value), UTC) if value else None
+
+
+def invoice_snapshot_of(invoice: Mapping[str, Any], last_payment_error: str | None = None) -> InvoiceSnapshot:
+    transitions = invoice.get("status_transitions") or {}
+    payments = ((invoice.get("payments") or {}).get("data")) or []
+    intent = ((payments[0].get("payment") or {}).get("payment_intent")) if payments else None
+    return InvoiceSnapshot(
+        id=str(invoice["id"]),
+        status=str(invoice.get("status") or "draft"),
+        number=invoice.get("number"),
+        hosted_invoice_url=invoice.get("hosted_invoice_url"),
+        invoice_pdf=invoice.get("invoice_pdf"),
+        amount_due=int(invoice.get("amount_due") or 0),
+        amount_paid=int(invoice.get("amount_paid") or 0),
+        total=int(invoice.get("total") or 0),
+        tax=sum(int(t.get("amount") or 0) for t in invoice.get("total_taxes") or ()),
+        currency=str(invoice.get("currency") or "").upper(),
+        due_date=_at(invoice.get("due_date")),
+        attempt_count=int(invoice.get("attempt_count") or 0),
+        last_payment_error=last_payment_error,
+        payment_intent=str(intent) if intent else None,
+        paid_at=_at(transitions.get("paid_at")),
+        finalized_at=_at(transitions.get("finalized_at")),
+        metadata={str(k): str(v) for k, v in (invoice.get("metadata") or {}).items()},
+    )
 
 
 def _names(value: Any) -> tuple[str, ...]:
@@ -130,6 +185,8 @@ class StripeGateway:
             max_network_retries=settings.stripe_max_network_retries,
         )
         self._rate_limit_retries = settings.stripe_max_network_retries
+        # Tax rates made or found once per process: percentage in basis points -> txr_... id.
+        self._tax_rates: dict[int, str] = {}
 
     async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
         """`call`, again after a back-off when Stripe answers 429: the SDK retries a rate limit only when
@@ -213,6 +270,384 @@ class StripeGateway:
             raise _domain_error(exc, f"making a dashboard link for {account_id}") from exc
         return str(link.url)
 
+    # -- members' invoices: made by the platform on behalf of the owner's account -------------------
+
+    async def ensure_customer(
+        self,
+        *,
+        name: str,
+        phone: str | None,
+        email: str | None,
+        metadata: Mapping[str, str],
+        idempotency_key: str,
+        locale: str | None = None,
+    ) -> str:
+        """A platform customer for one membership (the key comes from its billing_customers row, so a
+        repeated step gets the first customer back); returns its cus_... id."""
+        params: dict[str, Any] = {"name": name[:256], "metadata": dict(metadata)}
+        if phone:
+            params["phone"] = phone
+        if email:
+            params["email"] = email
+        if locale:
+            params["preferred_locales"] = [locale]
+        try:
+            customer = await self._retrying(
+                lambda: self._client.v1.customers.create_async(
+                    params=cast(Any, params), options={"idempotency_key": idempotency_key}
+                )
+            )
+        except stripe.StripeError as exc:
+            raise _domain_error(exc, "making a customer") from exc
+        return str(customer.id)
+
+    async def ensure_tax_rate(self, rate_bp: int) -> str:
+        """The platform's inclusive "MVA" tax rate of `rate_bp` basis points (2500: 25 %): an active one
+        found at Stripe, else made once; remembered for the process."""
+        found = self._tax_rates.get(rate_bp)
+        if found is not None:
+            return found
+        percentage = rate_bp / 100
+        try:
+            page = await self._retrying(
+                lambda: self._client.v1.tax_rates.list_async(params={"active": True, "inclusive": True, "limit": 100})
+            )
+            for rate in page.data:
+                if rate.display_name == "MVA" and float(rate.percentage) == percentage:
+                    self._tax_rates[rate_bp] = str(rate.id)
+                    return str(rate.id)
+            text = f"{rate_bp // 100}" if rate_bp % 100 == 0 else f"{rate_bp / 100:.2f}"
+            rate = await self._retrying(
+                lambda: self._client.v1.tax_rates.create_async(
+                    params={
+                        "display_name": "MVA",
+                        "percentage": cast(Any, text),
+                        "inclusive": True,
+                        "country": "NO",
+                        "tax_type": "vat",
+                        "description": f"MVA {text} %",
+                    },
+                    options={"idempotency_key": f"txr:mva:{rate_bp}:inclusive"},
+                )
+            )
+        except stripe.StripeError as exc:
+            raise _domain_error(exc, "finding the MVA tax rate") from exc
+        self._tax_rates[rate_bp] = str(rate.id)
+        return str(rate.id)
+
+    async def create_invoice(
+        self,
+        *,
+        customer: str,
+        currency: str,
+        days_until_due: int,
+        on_behalf_of: str,
+        application_fee_amount: int,
+        description: str | None,
+        footer: str | None,
+        metadata: Mapping[str, str],
+        idempotency_key: str,
+    ) -> InvoiceSnapshot:
+        """A draft `send_invoice` invoice made by the platform on behalf of the owner's account: the owner
+        is the merchant, the money goes to it and the platform keeps `application_fee_amount`."""
+        params: dict[str, Any] = {
+            "customer": customer,
+            "currency": currency.lower(),
+            "collection_method": "send_invoice",
+            "days_until_due": days_until_due,
+            "on_behalf_of": on_behalf_of,
+            "transfer_data": {"destination": on_behalf_of},
+            "auto_advance": False,
+            "metadata": dict(metadata),
+        }
+        if application_fee_amount:
+            params["application_fee_amount"] = application_fee_amount
+        if description:
+            params["description"] = description
+        if footer:
+            params["footer"] = footer
+        try:
+            invoice = await self._retrying(
+                lambda: self._client.v1.invoices.create_async(
+                    params=cast(Any, params), options={"idempotency_key": idempotency_key}
+                )
+            )
+        except stripe.StripeError as exc:
+            raise _domain_error(exc, "making an invoice") from exc
+        return invoice_snapshot_of(invoice.to_dict())
+
+    async def find_invoice(self, customer: str, metadata_key: str, value: str) -> InvoiceSnapshot | None:
+        """The customer's invoice whose metadata says `metadata_key` = `value`: finds an invoice made
+        by a step that crashed before its id was stored, after Stripe forgot the idempotency key."""
+        params: dict[str, Any] = {"customer": customer, "limit": 100}
+        try:
+            while True:
+                page = await self._retrying(lambda: self._client.v1.invoices.list_async(params=cast(Any, params)))
+                for invoice in page.data:
+                    found = invoice.to_dict()
+                    if (found.get("metadata") or {}).get(metadata_key) == value:
+                        return invoice_snapshot_of(found)
+                if not page.has_more or not page.data:
+                    return None
+                params["starting_after"] = page.data[-1].id
+        except stripe.StripeError as exc:
+            raise _domain_error(exc, f"looking for the invoices of {customer}") from exc
+
+    async def invoice_line_keys(self, invoice_id: str, metadata_key: str) -> set[str]:
+        """The `metadata_key` values of an invoice's lines (which of our lines are on it already)."""
+        params: dict[str, Any] = {"limit": 100}
+        keys: set[str] = set()
+        try:
+            while True:
+                page = await self._retrying(
+                    lambda: self._client.v1.invoices.line_items.list_async(invoice_id, params=cast(Any, params))
+                )
+                for line in page.data:
+                    value = (line.to_dict().get("metadata") or {}).get(metadata_key)
+                    if value is not None:
+                        keys.add(str(value))
+                if not page.has_more or not page.data:
+                    return keys
+                params["starting_after"] = page.data[-1].id
+        except stripe.StripeError as exc:
+            raise _domain_error(exc, f"reading the lines of {invoice_id}") from exc
+
+    async def create_invoice_item(
+        self,
+        *,
+        customer: str,
+        invoice: str,
+        amount: int,
+        currency: str,
+        description: str,
+        period: tuple[datetime, datetime] | None,
+        tax_rates: list[str],
+        metadata: Mapping[str, str],
+        idempotency_key: str,
+    ) -> str:
+        """One line of a draft invoice: `amount` is the line's gross (prices include VAT, the tax rates
+        are inclusive); returns the ii_... id."""
+        params: dict[str, Any] = {
+            "customer": customer,
+            "invoice": invoice,
+            "amount": amount,
+            "currency": currency.lower(),
+            "description": description[:500],
+            "tax_rates": list(tax_rates),
+            "metadata": dict(metadata),
+        }
+        if period is not None:
+            params["period"] = {"start": int(period[0].timestamp()), "end": int(period[1].timestamp())}
+        try:
+            item = await self._retrying(
+                lambda: self._client.v1.invoice_items.create_async(
+                    params=cast(Any, params), options={"idempotency_key": idempotency_key}
+                )
+            )
+        except stripe.StripeError as exc:
+            raise _domain_error(exc, f"adding a line to {invoice}") from exc
+        return str(item.id)
+
+    async def finalize_invoice(self, invoice_id: str, *, idempotency_key: str) -> InvoiceSnapshot:
+        try:
+            invoice = await self._retrying(
+                lambda: self._client.v1.invoices.finalize_invoice_async(
+                    invoice_id, options={"idempotency_key": idempotency_key}
+                )
+            )
+        except stripe.StripeError as exc:
+            raise _domain_error(exc, f"finalizing {invoice_id}") from exc
+        return invoice_snapshot_of(invoice.to_dict())
+
+    async def retrieve_invoice(self, invoice_id: str) -> InvoiceSnapshot:
+        """The invoice as Stripe has it now; for an open invoice whose payment failed, with the code of
+        the last failure (read from its payment intent)."""
+        try:
+            invoice = (await self._retrying(lambda: self._client.v1.invoices.retrieve_async(invoice_id))).to_dict()
+            snapshot = invoice_snapshot_of(invoice)
+            intent_id = snapshot.payment_intent
+            if snapshot.status not in ("open", "uncollectible") or not snapshot.attempt_count or not intent_id:
+                return snapshot
+            intent = await self._retrying(lambda: self._client.v1.payment_intents.retrieve_async(intent_id))
+        except stripe.StripeError as exc:
+            raise _domain_error(exc, f"reading invoice {invoice_id}") from exc
+        error = intent.to_dict().get("last_payment_error") or {}
+        code = error.get("decline_code") or error.get("code")
+        return invoice_snapshot_of(invoice, str(code)[:80] if code else None)
+
+    async def void_invoice(self, invoice_id: str, *, idempotency_key: str) -> InvoiceSnapshot:
+        try:
+            invoice = await self._retrying(
+                lambda: self._client.v1.invoices.void_invoice_async(
+                    invoice_id, options={"idempotency_key": idempotency_key}
+                )
+            )
+        except stripe.StripeError as exc:
+            raise _domain_error(exc, f"voiding {invoice_id}") from exc
+        return invoice_snapshot_of(invoice.to_dict())
+
+    async def mark_uncollectible(self, invoice_id: str, *, idempotency_key: str) -> InvoiceSnapshot:
+        try:
+            invoice = await self._retrying(
+                lambda: self._client.v1.invoices.mark_uncollectible_async(
+                    invoice_id, options={"idempotency_key": idempotency_key}
+                )
+            )
+        except stripe.StripeError as exc:
+            raise _domain_error(exc, f"marking {invoice_id} uncollectible") from exc
+        return invoice_snapshot_of(invoice.to_dict())
+
+    async def create_credit_note(
+        self,
+        invoice_id: str,
+        *,
+        amount_minor: int,
+        memo: str,
+        idempotency_key: str,
+        refund_id: str | None = None,
+        reason: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+    ) -> CreditNoteSnapshot:
+        """A credit note for `amount_minor` (VAT included, spread over the invoice's lines by Stripe). On an
+        open invoice it lowers what is due; on a paid one it records `refund_id`, a refund made before."""
+        params: dict[str, Any] = {"invoice": invoice_id, "amount": amount_minor, "memo": memo}
+        if reason:
+            params["reason"] = reason
+        if refund_id:
+            params["refunds"] = [{"refund": refund_id, "amount_refunded": amount_minor}]
+        if metadata:
+            params["metadata"] = dict(metadata)
+        try:
+            note = await self._retrying(
+                lambda: self._client.v1.credit_notes.create_async(
+                    params=cast(Any, params), options={"idempotency_key": idempotency_key}
+                )
+            )
+        except stripe.StripeError as exc:
+            raise _domain_error(exc, f"crediting {invoice_id}") from exc
+        return credit_note_snapshot_of(note.to_dict())
+
+    async def create_refund(
+        self,
+        payment_intent: str,
+        *,
+        amount_minor: int,
+        idempotency_key: str,
+        reverse_transfer: bool = False,
+        refund_application_fee: bool = False,
+        metadata: Mapping[str, str] | None = None,
+    ) -> RefundSnapshot:
+        params: dict[str, Any] = {
+            "payment_intent": payment_intent,
+            "amount": amount_minor,
+            "reason": "requested_by_customer",
+            "reverse_transfer": reverse_transfer,
+            "refund_application_fee": refund_application_fee,
+        }
+        if metadata:
+            params["metadata"] = dict(metadata)
+        try:
+            refund = await self._retrying(
+                lambda: self._client.v1.refunds.create_async(
+                    params=cast(Any, params), options={"idempotency_key": idempotency_key}
+                )
+            )
+        except stripe.StripeError as exc:
+            raise _domain_error(exc, f"refunding {payment_intent}") from exc
+        data = refund.to_dict()
+        return RefundSnapshot(
+            id=str(data["id"]),
+            status=str(data.get("status") or ""),
+            amount=int(data.get("amount") or 0),
+            transfer_reversal=data.get("transfer_reversal"),
+        )
+
+    async def list_payouts(
+        self, account_id: str, *, starting_after: str | None = None, limit: int = 100
+    ) -> tuple[list[PayoutSnapshot], bool]:
+        """One page of the connected account's payouts, newest first, and whether more follow."""
+        params: dict[str, Any] = {"limit": limit}
+        if starting_after:
+            params["starting_after"] = starting_after
+        try:
+            page = await self._retrying(
+                lambda: self._client.v1.payouts.list_async(
+                    params=cast(Any, params), options={"stripe_account": account_id}
+                )
+            )
+        except stripe.StripeError as exc:
+            raise _domain_error(exc, f"listing the payouts of {account_id}") from exc
+        return [payout_snapshot_of(p.to_dict()) for p in page.data], bool(page.has_more)
+
+    async def retrieve_payout(self, account_id: str, payout_id: str) -> PayoutSnapshot:
+        try:
+            payout = await self._retrying(
+                lambda: self._client.v1.payouts.retrieve_async(payout_id, options={"stripe_account": account_id})
+            )
+        except stripe.StripeError as exc:
+            raise _domain_error(exc, f"reading payout {payout_id}") from exc
+        return payout_snapshot_of(payout.to_dict())
+
+
+@dataclass(frozen=True)
+class CreditNoteSnapshot:
+    id: str
+    status: str  # issued, void
+    number: str | None
+    total: int
+    pre_payment_amount: int
+    post_payment_amount: int
+    pdf: str | None
+
+
+def credit_note_snapshot_of(note: Mapping[str, Any]) -> CreditNoteSnapshot:
+    return CreditNoteSnapshot(
+        id=str(note["id"]),
+        status=str(note.get("status") or ""),
+        number=note.get("number"),
+        total=int(note.get("total") or 0),
+        pre_payment_amount=int(note.get("pre_payment_amount") or 0),
+        post_payment_amount=int(note.get("post_payment_amount") or 0),
+        pdf=note.get("pdf"),
+    )
+
+
+@dataclass(frozen=True)
+class RefundSnapshot:
+    id: str
+    status: str  # pending, succeeded, failed, canceled, requires_action
+    amount: int
+    transfer_reversal: str | None
+
+
+@dataclass(frozen=True)
+class PayoutSnapshot:
+    """A payout of a connected account to its bank, as Stripe describes it now."""
+
+    id: str
+    amount: int
+    currency: str
+    status: str  # pending, in_transit, paid, failed, canceled
+    arrival_date: date
+    created: datetime
+    details: dict[str, Any]
+
+
+def payout_snapshot_of(payout: Mapping[str, Any]) -> PayoutSnapshot:
+    arrival = datetime.fromtimestamp(int(payout.get("arrival_date") or payout.get("created") or 0), UTC)
+    return PayoutSnapshot(
+        id=str(payout["id"]),
+        amount=int(payout.get("amount") or 0),
+        currency=str(payout.get("currency") or "").upper(),
+        status=str(payout.get("status") or ""),
+        arrival_date=arrival.date(),
+        created=datetime.fromtimestamp(int(payout.get("created") or 0), UTC),
+        details={
+            key: payout.get(key)
+            for key in ("method", "type", "automatic", "destination", "description", "failure_code", "failure_message")
+        },
+    )
+
 
 _GATEWAYS: dict[tuple[str, str | None, int], StripeGateway] = {}
 
@@ -253,5 +688,12 @@ def verify_event(payload: bytes, signature: str | None, settings: Settings | Non
             break  # signed, but not an event
         data_object = (event.get("data") or {}).get("object") or {}
         account = event.get("account") or (data_object.get("id") if data_object.get("object") == "account" else None)
-        return VerifiedEvent(id=str(event["id"]), type=str(event["type"]), account=account, endpoint=endpoint)
+        object_id = data_object.get("id")
+        return VerifiedEvent(
+            id=str(event["id"]),
+            type=str(event["type"]),
+            account=account,
+            endpoint=endpoint,
+            object_id=str(object_id) if object_id else None,
+        )
     raise ValidationFailed("The Stripe signature does not match this event.", code="payments.webhook_signature")

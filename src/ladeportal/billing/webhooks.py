@@ -11,6 +11,7 @@ account that no organisation has is logged and ignored.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,26 @@ EVENT_TASK = "billing.stripe_event"
 ACCOUNT_EVENTS = ("account.updated", "account.application.authorized", "capability.updated", "person.")
 
 
+# Handlers of other kinds of events (invoices, payouts, credit notes), registered by the modules that
+# own those objects: `@on_event("invoice.")`. Each receives the stored event (with `object_id` and
+# `account`) and must be idempotent and order-independent: re-read the object from Stripe rather
+# than trust the event's copy. A DomainError other than PaymentsUnavailable ends the task.
+EventHandler = Callable[[Database, StripeEvent], Awaitable[None]]
+_EVENT_HANDLERS: list[tuple[str, EventHandler]] = []
+
+
+def on_event(prefix: str) -> Callable[[EventHandler], EventHandler]:
+    def register(fn: EventHandler) -> EventHandler:
+        _EVENT_HANDLERS.append((prefix, fn))
+        return fn
+
+    return register
+
+
+def _handlers_for(event_type: str) -> list[EventHandler]:
+    return [fn for prefix, fn in _EVENT_HANDLERS if event_type.startswith(prefix)]
+
+
 @dataclass(frozen=True)
 class Received:
     event_id: str
@@ -54,6 +75,7 @@ async def receive_event(
                 type=event.type[:100],
                 account=event.account[:64] if event.account else None,
                 endpoint=event.endpoint,
+                object_id=event.object_id[:255] if event.object_id else None,
                 received_at=utcnow(),
             )
             .on_conflict_do_nothing(index_elements=["event_id"])
@@ -92,5 +114,10 @@ async def handle_stripe_event(db: Database, payload: dict[str, Any], ctx: TaskCo
             # Stripe refused (the account is gone, the key lost access) or payments are switched off:
             # asking again cannot help. An outage (PaymentsUnavailable) is retried by the outbox.
             raise PermanentFailure(f"account {row.account_id}: {exc.message}") from exc
+    for handler in _handlers_for(event.type):
+        try:
+            await handler(db, event)
+        except ValidationFailed as exc:
+            raise PermanentFailure(f"event {event.event_id} ({event.type}): {exc.message}") from exc
     async with db.session() as session, unit_of_work(session):
         await session.execute(update(StripeEvent).where(StripeEvent.id == event.id).values(processed_at=utcnow()))

@@ -21,6 +21,8 @@ for module_name, attr, name, help_text in (
     ("ladeportal.cli.email_cli", "app", "email", "E-mail: check the settings with a test e-mail."),
     ("ladeportal.cli.stripe_standin_cli", "register", None, None),
     ("ladeportal.cli.billing_cli", "app", "payments", "Payments: owners' Stripe accounts and switch dates."),
+    ("ladeportal.cli.invoicing_cli", "app", "invoicing", "Invoicing: preview and approve a month's run, export it."),
+    ("ladeportal.reports.cli", "app", "reports", "Reports: rebuild the usage and revenue aggregates."),
 ):
     try:
         module = importlib.import_module(module_name)

@@ -2,7 +2,8 @@
 
 Rules: the tag exists and belongs to the charger's organisation; it is active and not expired; its
 member (if any) is not removed, and is invited or active but not blocked; the group (the member's,
-or the visitor key's) may use the charger's site (or that one charger). The answer maps onto OCPP
+or the visitor key's) may use the charger's site (or that one charger); and, when the organisation
+blocks for unpaid invoices, the member has no invoice overdue by more than its days (billing). The answer maps onto OCPP
 idTagInfo statuses. `tag_status` holds the rules without I/O, so the local authorization list
 (local_list.py) computes exactly the answers that a live Authorize would get.
 """
@@ -17,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ladeportal.billing.overdue_block import overdue_block
 from ladeportal.errors import ValidationFailed
 from ladeportal.members.groups import default_group, effective_group, group_may_use
 from ladeportal.members.models import IdTag, Membership, MembershipState, TagState, UserGroup
@@ -44,6 +46,9 @@ class AccessDecision:
 class MemberFacts:
     state: MembershipState
     removed: bool
+
+
+INVOICE_OVERDUE = "invoice overdue"
 
 
 class TagRefusal(enum.StrEnum):
@@ -119,6 +124,13 @@ async def decide_access(
         group = await _visitor_group(session, organization_id, tag.group_id)
     allowed = await group_may_use(session, group, site_id, charge_point_id)
     status, reason = tag_status(tag.state, tag.expires_at, member, allowed, at)
+    # Asked last and only for a tag that would charge: one indexed query on the member's invoices.
+    if (
+        status == AccessStatus.accepted
+        and membership is not None
+        and await overdue_block(session, organization_id, membership.id, at)
+    ):
+        status, reason = AccessStatus.blocked, INVOICE_OVERDUE
     return AccessDecision(
         status,
         tag_id=tag.id,

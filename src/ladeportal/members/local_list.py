@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ladeportal.billing.overdue_block import overdue_members
 from ladeportal.chargers.models import ChargePoint, ChargerLocalList
 from ladeportal.db.base import utcnow
 from ladeportal.errors import NotFound
@@ -120,6 +121,7 @@ async def compute_local_list(
         .where(IdTag.organization_id == org_id)
         .order_by(IdTag.uid)
     )
+    overdue = await overdue_members(session, org_id, at)  # refused by decide_access after the tag rules
     entries = []
     for uid, tag_state, expires_at, tag_group, membership_id, m_state, m_removed, m_group in rows:
         member = MemberFacts(m_state, m_removed is not None) if membership_id is not None else None
@@ -127,6 +129,8 @@ async def compute_local_list(
         if group_id not in groups:
             group_id = default_id
         status, _ = tag_status(tag_state, expires_at, member, group_id in allowed, at)
+        if status == AccessStatus.accepted and membership_id in overdue:
+            status = AccessStatus.blocked
         entries.append(LocalListEntry(uid, status, expires_at))
     return entries
 

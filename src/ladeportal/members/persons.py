@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.auth.models import PortalSession
+from ladeportal.billing.invoice_models import Invoice, InvoiceState
 from ladeportal.db.base import utcnow
 from ladeportal.db.engine import unit_of_work
 from ladeportal.errors import Conflict, NotFound, PermissionDenied
@@ -36,10 +37,17 @@ async def find_person(session: AsyncSession, ref: str) -> User:
 
 
 async def open_billing(session: AsyncSession, user_id: uuid.UUID) -> list[str]:
-    """Reasons from billing to keep the person identifiable (unpaid invoices, open payouts).
-
-    There is no billing table yet, so nothing is open; the billing area extends this check."""
-    return []
+    """Reasons from billing to keep the person identifiable: invoices of any of their memberships that
+    are not settled (being made, open or uncollectible), which the owner may still collect."""
+    unpaid = await session.scalar(
+        select(func.count(Invoice.id))
+        .join(Membership, Membership.id == Invoice.membership_id)
+        .where(
+            Membership.user_id == user_id,
+            Invoice.state.in_((InvoiceState.pending, InvoiceState.open, InvoiceState.uncollectible)),
+        )
+    )
+    return [f"{unpaid} unpaid invoice(s)"] if unpaid else []
 
 
 async def reasons_to_keep(session: AsyncSession, user_id: uuid.UUID) -> list[str]:

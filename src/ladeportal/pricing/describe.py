@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from babel.numbers import format_currency, format_decimal
 
+from ladeportal.pricing.plan_codec import PlanDefinition
 from ladeportal.pricing.plans import (
     FixedEnergyPrice,
     PlanVersion,
@@ -41,6 +42,8 @@ class _Words:
     maximum: str
     per_kwh_floor: str
     per_kwh_ceiling: str
+    monthly_fee: str
+    monthly_fee_pro_rata: str
 
 
 _NB = _Words(
@@ -62,6 +65,8 @@ _NB = _Words(
     maximum="høyst {} per lading",
     per_kwh_floor="minst {} per kWh",
     per_kwh_ceiling="høyst {} per kWh",
+    monthly_fee="{} per medlem per måned",
+    monthly_fee_pro_rata="{} per medlem per måned (etter antall dager som medlem)",
 )
 _EN = _Words(
     babel_locale="en",
@@ -82,14 +87,23 @@ _EN = _Words(
     maximum="maximum {} per session",
     per_kwh_floor="at least {} per kWh",
     per_kwh_ceiling="at most {} per kWh",
+    monthly_fee="{} per member per month",
+    monthly_fee_pro_rata="{} per member per month (by the days of membership)",
 )
 _LANGUAGES = {"nb": _NB, "en": _EN}
 
 _Money = Callable[[Decimal], str]
 
 
-def describe_plan(plan: PlanVersion, locale: str = "nb") -> str:
-    """Describe a plan; `locale` is "nb" or "en" (a region such as "nb_NO" or "en_GB" is accepted)."""
+def describe_plan(
+    plan: PlanVersion,
+    locale: str = "nb",
+    *,
+    monthly_fee: Decimal = Decimal(0),
+    monthly_fee_basis: str = "whole_months",
+) -> str:
+    """Describe a plan; `locale` is "nb" or "en" (a region such as "nb_NO" or "en_GB" is accepted).
+    The monthly fee per member (from the plan's definition, in the plan's VAT basis) is named last."""
     language = locale.replace("-", "_").split("_")[0].lower()
     if language not in _LANGUAGES:
         raise ValueError(f"no plan description in {locale!r}; use one of {', '.join(_LANGUAGES)}")
@@ -99,9 +113,13 @@ def describe_plan(plan: PlanVersion, locale: str = "nb") -> str:
         pattern = "¤ #,##0" if amount == amount.to_integral_value() else "¤ #,##0.00##"
         return format_currency(amount, plan.currency, format=pattern, locale=words.babel_locale, currency_digits=False)
 
-    if _is_free(plan):
-        return words.free
     vat = words.incl_vat if plan.prices_include_vat else words.excl_vat
+    fee = ""
+    if monthly_fee > 0:
+        pattern = words.monthly_fee_pro_rata if monthly_fee_basis == "pro_rata" else words.monthly_fee
+        fee = pattern.format(f"{money(monthly_fee)} {vat}")
+    if _is_free(plan):
+        return f"{words.free}, {fee}" if fee else words.free
     parts = [f"{_describe_energy(plan, words, money)} {vat}"]
     if plan.time_fee is not None and plan.time_fee.price_per_hour > 0:
         parts.append(_describe_time_fee(plan.time_fee, words, money))
@@ -111,6 +129,8 @@ def describe_plan(plan: PlanVersion, locale: str = "nb") -> str:
         parts.append(words.minimum.format(money(plan.minimum_per_session)))
     if plan.maximum_per_session is not None:
         parts.append(words.maximum.format(money(plan.maximum_per_session)))
+    if fee:
+        parts.append(fee)
     return ", ".join(parts)
 
 
@@ -193,3 +213,13 @@ def _circular_runs(values: list[int], modulus: int) -> list[tuple[int, int]]:
     if len(runs) > 1 and runs[0][0] == 0 and runs[-1][1] == modulus - 1:
         runs[0][0] = runs.pop()[0]
     return [(first, last) for first, last in runs]
+
+
+def describe_definition(definition: PlanDefinition, locale: str = "nb") -> str:
+    """A stored plan version in words, its monthly fee per member included."""
+    return describe_plan(
+        definition.plan,
+        locale,
+        monthly_fee=definition.monthly_fee_per_member,
+        monthly_fee_basis=definition.monthly_fee_basis,
+    )

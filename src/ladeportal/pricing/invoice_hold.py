@@ -1,7 +1,7 @@
 """Whether a finished session's price may still be replaced: not once the session is on an invoice.
 
 A session on an invoice is corrected with a credit note, never by rewriting the price it was billed
-at. Billing extends `is_invoiced` with a lookup of its invoice lines when it starts invoicing sessions.
+at. Billing answers from its invoice lines (`billing.items.invoiced_session`).
 """
 
 from __future__ import annotations
@@ -12,5 +12,7 @@ from ladeportal.sessions.models import ChargingSession
 
 
 async def is_invoiced(session: AsyncSession, charging_session: ChargingSession) -> bool:
-    # No session is invoiced yet: there are no invoices. Billing answers this from its invoice lines.
-    return False
+    # Imported here: billing depends on pricing, not the other way round, except for this one question.
+    from ladeportal.billing.items import invoiced_session
+
+    return await invoiced_session(session, charging_session.id)

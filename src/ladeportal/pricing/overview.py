@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ladeportal.db.base import utcnow
 from ladeportal.members.models import UserGroup
 from ladeportal.orgs.models import Site
-from ladeportal.pricing.describe import describe_plan
+from ladeportal.pricing.describe import describe_definition
 from ladeportal.pricing.models import GroupPricePlan, PricePlan, PricePlanVersion, PublicPricePlan
 from ladeportal.pricing.services import definition_of, list_plans
 
@@ -48,7 +48,7 @@ def version_views(versions: list[PricePlanVersion], *, locale: str, now: datetim
     return [
         VersionView(
             v,
-            describe_plan(definition_of(v).plan, locale),
+            describe_definition(definition_of(v), locale),
             "current" if v.id == current_id else "past" if v.effective_from <= now else "scheduled",
         )
         for v in sorted(versions, key=lambda v: v.number)

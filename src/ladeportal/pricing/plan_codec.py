@@ -14,7 +14,11 @@ The monthly fee per member is not part of a session's price, so it lives beside 
              | {"type": "free"},
      "time_fee": null | {"price_per_hour": "20", "grace_minutes": 240, "local_hours": [8, 9] | null},
      "start_fee": "0", "minimum_per_session": null, "maximum_per_session": null,
-     "monthly_fee_per_member": "0"}
+     "monthly_fee_per_member": "0", "monthly_fee_basis": "whole_months" | "pro_rata"}
+
+`monthly_fee_basis` says how a member who joins or leaves during a month pays the fee: the whole fee
+for any day of membership in the month, or the share of the month's days they were a member
+(billing/plan_fees.py). Stored versions from before it existed read as "whole_months".
 """
 
 from __future__ import annotations
@@ -39,12 +43,16 @@ from ladeportal.pricing.validation import MAX_AMOUNT, InvalidPlan, PlanProblem, 
 
 _ORE = Decimal("0.01")
 ENERGY_TYPES = ("fixed", "time_of_day", "spot", "free")
+WHOLE_MONTHS = "whole_months"
+PRO_RATA = "pro_rata"
+FEE_BASES = (WHOLE_MONTHS, PRO_RATA)
 
 
 @dataclass(frozen=True, slots=True)
 class PlanDefinition:
     plan: PlanVersion
     monthly_fee_per_member: Decimal = Decimal(0)
+    monthly_fee_basis: str = WHOLE_MONTHS
 
 
 class _Reader:
@@ -147,6 +155,15 @@ def plan_from_json(data: Mapping[str, Any]) -> PlanDefinition:
             rate=vat_rate_bp,
         )
     monthly = read.amount(data, "monthly_fee_per_member", "", default=Decimal(0))
+    basis = data.get("monthly_fee_basis", WHOLE_MONTHS)
+    if basis not in FEE_BASES:
+        read.problem(
+            "monthly_fee_basis",
+            f"must be one of {', '.join(FEE_BASES)}, got {basis!r}",
+            code="plan.monthly_fee_basis_unknown",
+            basis=basis,
+            bases=", ".join(FEE_BASES),
+        )
     plan = PlanVersion(
         energy=energy,
         vat_rate_bp=vat_rate_bp,
@@ -184,7 +201,7 @@ def plan_from_json(data: Mapping[str, Any]) -> PlanDefinition:
         )
     if read.problems:
         raise InvalidPlan(read.problems)
-    return PlanDefinition(plan, monthly)
+    return PlanDefinition(plan, monthly, str(basis))
 
 
 def _energy_from_json(read: _Reader, data: Mapping[str, Any]) -> EnergyPrice:
@@ -264,6 +281,7 @@ def plan_to_json(definition: PlanDefinition) -> dict[str, Any]:
         "minimum_per_session": _text(plan.minimum_per_session),
         "maximum_per_session": _text(plan.maximum_per_session),
         "monthly_fee_per_member": str(definition.monthly_fee_per_member),
+        "monthly_fee_basis": definition.monthly_fee_basis,
     }
 
 

@@ -63,8 +63,24 @@ def routes(controls: Controls) -> list[Route]:
             return _error(exc)
         return JSONResponse(account)
 
+    async def payout(request: Request) -> Response:
+        try:
+            form = await _form(request)
+            amount = as_int(form, "amount", low=1, high=99_999_999)
+            if amount is None:
+                raise StripeApiError(400, "Missing required param: amount.", param="amount")
+            currency = form.get("currency") or "nok"
+            if not isinstance(currency, str):
+                raise StripeApiError(400, "Invalid currency.", param="currency")
+            arrival = as_int(form, "arrival_date", low=0, high=2**40)
+            made = controls.make_payout(request.path_params["account"], amount, currency, arrival)
+        except StripeApiError as exc:
+            return _error(exc)
+        return JSONResponse(made)
+
     return [
         Route("/_standin/time/advance", advance, methods=["POST"]),
+        Route("/_standin/accounts/{account}/payouts", payout, methods=["POST"]),
         Route("/_standin/events", events, methods=["GET"]),
         Route("/_standin/deliveries", deliveries, methods=["GET"]),
         Route("/_standin/accounts/{account}/requirements", requirements, methods=["POST"]),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ladeportal.stripe_standin import checkout, invoice_payments, records
+from ladeportal.stripe_standin import checkout, invoice_payments, payouts, records
 from ladeportal.stripe_standin.account_changes import get_account, set_requirements, submit_details
 from ladeportal.stripe_standin.cards import read_card
 from ladeportal.stripe_standin.errors import StripeApiError
@@ -101,7 +101,13 @@ class Controls:
     def finish_checkout_3ds(self, session_id: str, passed: bool = True) -> dict[str, Any]:
         return checkout.finish_session_authentication(self.store, session_id, passed=passed)
 
+    def make_payout(self, account_id: str, amount: int, currency: str, arrival_date: int | None) -> dict[str, Any]:
+        """A payout of the account's balance to its bank, arriving on `arrival_date` (default: in 2 days)."""
+        arrival = arrival_date if arrival_date is not None else self.store.clock.timestamp() + 2 * 86400
+        return payouts.make_payout(self.store, account_id, amount, currency, arrival)
+
     def money_movements(self, kind: str) -> list[dict[str, Any]]:
-        """What successful payments left behind: kind "application_fee" or "transfer", oldest first."""
+        """What payments and refunds left behind: kind "application_fee", "transfer" or "transfer_reversal",
+        oldest first."""
         with self.store.lock:
             return [copy.deepcopy(o) for o in self.store.objects.get(kind, {}).values()]

@@ -37,6 +37,11 @@ def invoice_pdf(
         f"Amount due: {money(invoice['amount_due'], currency)}",
         f"Status: {invoice['status']}",
     ]
+    return text_pdf(lines)
+
+
+def text_pdf(lines: list[str]) -> bytes:
+    """One page of text lines (also the credit notes' PDF)."""
     text = "BT /F1 11 Tf 50 800 Td 14 TL " + " ".join(f"({_escape(line)}) '" for line in lines) + " ET"
     stream = text.encode("latin-1")
     objects = [

@@ -17,6 +17,9 @@ KIND_NAMES = {
     "invoiceitem": "invoiceitem",
     "invoice": "invoice",
     "payment_intent": "payment_intent",
+    "credit_note": "credit note",
+    "refund": "refund",
+    "payout": "payout",
 }
 
 

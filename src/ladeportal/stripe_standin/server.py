@@ -23,12 +23,14 @@ from starlette.routing import Route
 from ladeportal.stripe_standin import (
     api_accounts,
     api_checkout,
+    api_credits,
     api_customers,
     api_events,
     api_invoices,
     api_tax_rates,
     checkout_pages,
     control_routes,
+    credit_note_pages,
     invoice_pages,
     onboarding_pages,
 )
@@ -100,11 +102,20 @@ def create_app(store: Store, controls: Controls) -> Starlette:
         api("/v1/checkout/sessions/{session}", api_checkout.retrieve_session, "GET"),
         api("/v1/checkout/sessions/{session}/line_items", api_checkout.list_line_items, "GET"),
         api("/v1/checkout/sessions/{session}/expire", api_checkout.expire_session, "POST"),
+        api("/v1/credit_notes", api_credits.create_credit_note, "POST"),
+        api("/v1/credit_notes", api_credits.list_credit_notes, "GET"),
+        api("/v1/credit_notes/{credit_note}", api_credits.retrieve_credit_note, "GET"),
+        api("/v1/credit_notes/{credit_note}/void", api_credits.void_credit_note, "POST"),
+        api("/v1/refunds", api_credits.create_refund, "POST"),
+        api("/v1/refunds/{refund}", api_credits.retrieve_refund, "GET"),
+        api("/v1/payouts", api_credits.list_payouts, "GET"),
+        api("/v1/payouts/{payout}", api_credits.retrieve_payout, "GET"),
         api("/v1/events", api_events.list_events, "GET"),
         api("/v1/events/{event}", api_events.retrieve_event, "GET"),
         *onboarding_pages.routes(store),
         *invoice_pages.routes(store),
         *checkout_pages.routes(store),
+        *credit_note_pages.routes(store),
         *control_routes.routes(controls),
         # Anything else under the API answers Stripe's 404, never a made-up success.
         Route("/v1/{rest:path}", unrecognized(store), methods=_ALL_METHODS),
@@ -284,3 +295,12 @@ class StandinServer:
 
     def transfers(self) -> list[dict[str, Any]]:
         return self.controls.money_movements("transfer")
+
+    def transfer_reversals(self) -> list[dict[str, Any]]:
+        return self.controls.money_movements("transfer_reversal")
+
+    def make_payout(
+        self, account_id: str, amount: int, currency: str = "nok", arrival_date: int | None = None
+    ) -> dict[str, Any]:
+        """A payout of a connected account to its bank: `payout.created`, then `payout.paid` (Connect events)."""
+        return self.controls.make_payout(account_id, amount, currency, arrival_date)

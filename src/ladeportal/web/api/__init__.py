@@ -20,6 +20,8 @@ for _name in (
     "ladeportal.web.api.pricing",
     "ladeportal.web.api.sessions",
     "ladeportal.web.api.payments",
+    "ladeportal.web.api.invoicing",
+    "ladeportal.web.api.reports",
 ):
     try:
         router.include_router(importlib.import_module(_name).router)

@@ -71,6 +71,7 @@ class PlanDefinitionIn(_In):
     minimum_per_session: Decimal | None = None
     maximum_per_session: Decimal | None = None
     monthly_fee_per_member: Decimal = Decimal(0)
+    monthly_fee_basis: str = Field(default="whole_months", max_length=20)  # or "pro_rata"
 
     def as_definition(self) -> dict[str, Any]:
         # JSON mode writes Decimals as strings, exactly what plan_codec reads.

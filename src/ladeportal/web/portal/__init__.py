@@ -51,6 +51,10 @@ PAGE_MODULES = (
     "ladeportal.web.portal.pages.session_review",
     "ladeportal.web.portal.pages.payments",
     "ladeportal.web.portal.pages.operator_payments",
+    "ladeportal.web.portal.pages.invoicing",
+    "ladeportal.web.portal.pages.invoicing_invoices",
+    "ladeportal.web.portal.pages.invoicing_money",
+    "ladeportal.web.portal.pages.reports",
 )
 
 

@@ -10,6 +10,7 @@ import uuid
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from ladeportal.billing.overdue_block import overdue_block
 from ladeportal.db.base import utcnow
 from ladeportal.errors import Conflict, NotFound, ValidationFailed
 from ladeportal.i18n import N_, gettext
@@ -84,6 +85,7 @@ async def _edit_page(
             "state_labels": STATE_LABELS,
             "tags": tags,
             "tag_refusals": refusals,
+            "invoice_blocked": await overdue_block(session, here.org.id, membership.id, now),
             "is_self": membership.user_id == here.viewer.user.id,
             "invite_by_email": can_email_invite(membership),
         },

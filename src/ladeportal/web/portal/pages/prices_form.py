@@ -50,6 +50,7 @@ TEXT_FIELDS = (
     "minimum_per_session",
     "maximum_per_session",
     "monthly_fee_per_member",
+    "monthly_fee_basis",
     "band_rows",
 )
 # The codec's field names, as the form calls them.
@@ -226,6 +227,7 @@ def parse_plan(form: PlanForm, *, vat_rate_bp: int, currency: str, time_zone: st
         "minimum_per_session": _amount(v.get("minimum_per_session", "")),
         "maximum_per_session": _amount(v.get("maximum_per_session", "")),
         "monthly_fee_per_member": _amount(v.get("monthly_fee_per_member", "")),
+        "monthly_fee_basis": v.get("monthly_fee_basis") or "whole_months",
         "time_fee": None,
     }
     if v.get("energy_type") not in ENERGY_TYPES:
@@ -306,6 +308,7 @@ def form_from_definition(definition: dict[str, Any]) -> PlanForm:
         "minimum_per_session": _shown(definition.get("minimum_per_session")),
         "maximum_per_session": definition.get("maximum_per_session") or "",
         "monthly_fee_per_member": _shown(definition.get("monthly_fee_per_member")),
+        "monthly_fee_basis": definition.get("monthly_fee_basis") or "whole_months",
         "time_fee_per_hour": fee.get("price_per_hour", "") if fee else "",
         "time_fee_grace_minutes": str(fee.get("grace_minutes", "")) if fee else "",
         "time_fee_hours": hours_text(fee.get("local_hours")) if fee else "",
