@@ -96,5 +96,10 @@ bench-invoicing: setup ## Invoice run's database part, 10,000 members x 30 sessi
 	PYTHONPATH=. $(BIN)/python bench/invoice_run.py --database-url $(BENCH_PG_URL)
 	PYTHONPATH=. $(BIN)/python bench/invoice_run.py
 
+.PHONY: bench-subscriptions
+bench-subscriptions: setup ## A quarter's subscription invoices for 5,000 organisations against the Stripe stand-in (SQLite and PostgreSQL)
+	PYTHONPATH=. $(BIN)/python bench/bench_subscriptions.py
+	PYTHONPATH=. $(BIN)/python bench/bench_subscriptions.py --database-url $(BENCH_PG_URL)
+
 clean: ## Remove the virtualenv, local data and caches
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache node_modules

@@ -32,6 +32,7 @@ from ladeportal.chargers.models import ChargePoint
 from ladeportal.chargers.services import activate_charge_point, add_charge_point, rotate_credential
 from ladeportal.db.base import utcnow
 from ladeportal.db.engine import Database
+from ladeportal.guests.demo import open_demo_guest_charger
 from ladeportal.members.groups import create_group, default_group
 from ladeportal.members.models import IdTag, Membership, Role, User, UserGroup
 from ladeportal.members.services import MemberInput, add_member, make_operator
@@ -46,6 +47,8 @@ from ladeportal.reports.demo_history import load_report_history
 from ladeportal.sessions.models import ChargingSession, SessionState
 from ladeportal.sessions.pricing_hook import price_finished_session
 from ladeportal.settings import get_settings
+from ladeportal.subscriptions.demo import load_demo_subscription
+from ladeportal.terms.demo import load_demo_terms
 
 ACTOR = Actor.system("demo")
 DEMO_ORG_NUMBER = "923609016"  # valid mod-11 check digit; synthetic
@@ -269,6 +272,8 @@ async def load_demo(db: Database, credentials_file: str = "var/demo-chargers.jso
         operator = await make_operator(s, ACTOR, OPERATOR_PHONE, "Plattform Drift")
         # Payments in the demo: the cooperative has a month to register with Stripe (the stand-in).
         await set_invoicing_switch_date(s, [org.id], utcnow().date() + SWITCH_AFTER, staff_id=operator.user_id)
+        await load_demo_subscription(s, ACTOR, org.id)  # the platform's quarterly subscription
+        await load_demo_terms(s, Actor(f"user:{OPERATOR_PHONE}", operator.user_id, is_operator=True))  # to accept
         _write_credentials(path, result.chargers, all_tags)
         return result
 
@@ -343,6 +348,7 @@ async def prepare_demo_invoicing(db: Database, standin_url: str | None = None) -
     ready = "Stripe: not registered"
     if standin_url:
         ready = await _onboard_at_standin(db, org.id, admin_id, standin_url.rstrip("/"))
+        ready += await open_demo_guest_charger(db, org.id)  # a public charger for guests
     async with db.session() as s:
         run = await open_run(s, ACTOR, org.id, last_month(org.time_zone))
         await s.commit()

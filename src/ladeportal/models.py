@@ -140,9 +140,44 @@ __all__ += [
 from ladeportal.reports.models import (  # noqa: E402
     ReportDaily,
     ReportMonthly,
+    ReportMonthlyBy,
+    ReportMonthlyHour,
     ReportSessionDay,
     ReportSiteHour,
     ReportWatermark,
 )
 
-__all__ += ["ReportDaily", "ReportMonthly", "ReportSessionDay", "ReportSiteHour", "ReportWatermark"]
+__all__ += [
+    "ReportDaily",
+    "ReportMonthly",
+    "ReportMonthlyBy",
+    "ReportMonthlyHour",
+    "ReportSessionDay",
+    "ReportSiteHour",
+    "ReportWatermark",
+]
+
+# The end-user app: phones signed in, members' app identities, starts from the app.
+from ladeportal.enduser.models import AppSession, AppStartRequest, AppTag  # noqa: E402
+
+__all__ += ["AppSession", "AppStartRequest", "AppTag"]
+
+# Terms with the platform company: versions, acceptances, extended dates, notices sent.
+from ladeportal.terms.models import TermsAcceptance, TermsExtension, TermsNotice, TermsVersion  # noqa: E402
+
+__all__ += ["TermsAcceptance", "TermsExtension", "TermsNotice", "TermsVersion"]
+
+# The platform's subscription: plans, each organisation's plan, quarter runs and their invoices.
+from ladeportal.subscriptions.models import (  # noqa: E402
+    OrgSubscription,
+    SubscriptionInvoice,
+    SubscriptionPlan,
+    SubscriptionRun,
+)
+
+__all__ += ["OrgSubscription", "SubscriptionInvoice", "SubscriptionPlan", "SubscriptionRun"]
+
+# Guest charging: sites and chargers open to guests, stickers' codes, guests' card-paid charges.
+from ladeportal.guests.models import GuestCharge, GuestConnectorCode, GuestOpening, GuestSettings  # noqa: E402
+
+__all__ += ["GuestCharge", "GuestConnectorCode", "GuestOpening", "GuestSettings"]

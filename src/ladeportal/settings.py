@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     # Portal sessions
     session_idle_minutes: int = Field(default=60, ge=1)
     session_absolute_hours: int = Field(default=12, ge=1)
+    # The end-user app on a phone stays signed in for weeks; each sign-in can be revoked.
+    app_session_idle_days: int = Field(default=60, ge=1)
+    app_session_absolute_days: int = Field(default=180, ge=1)
+    # How long the app waits for the car's StartTransaction after the charger accepted a remote start.
+    app_start_wait_seconds: float = Field(default=90.0, gt=0)
+    # Live-session streams (SSE) one person may hold open at once.
+    app_streams_per_user: int = Field(default=4, ge=1)
     cookie_secure: bool = False
     # The OpenAPI document and its browsable page; unset means on outside production.
     api_docs: bool | None = None

@@ -3,8 +3,8 @@ note or refund, a totals row; the totals reconcile to the invoices to the øre, 
 decimal comma, UTF-8 with BOM) and XLSX (numbers as numbers). Another organisation's invoices never
 appear, nor invoices of other months, pending or void ones.
 
-`seed_invoicing` (used by the portal and API tests too) writes a month of invoicing straight into
-the tables, the way the run and the webhooks leave them."""
+`seed_invoicing` (tests/billing/invoicing_fixtures.py) writes a month of invoicing straight into the
+tables, the way the run and the webhooks leave them."""
 
 from __future__ import annotations
 
@@ -14,10 +14,8 @@ import json
 import os
 import subprocess
 import sys
-import uuid
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -27,201 +25,8 @@ from openpyxl import load_workbook
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.billing.accounting_export import credit_vat, export_month, export_rows, month_bounds, totals
-from ladeportal.billing.invoice_models import (
-    BillableItem,
-    Credit,
-    CreditKind,
-    CreditState,
-    Invoice,
-    InvoicedItem,
-    InvoiceReminder,
-    InvoiceRun,
-    InvoiceState,
-    ItemKind,
-    Payout,
-    RunState,
-)
-from ladeportal.members.groups import create_group
-from ladeportal.members.models import Membership
-from ladeportal.orgs.models import Organization
-from tests.factories import ACTOR, make_member, make_org
-
-MONTH = date(2026, 10, 1)
-SENT = datetime(2026, 11, 5, 9, 0, tzinfo=UTC)
-
-
-@dataclass
-class Seeded:
-    org: Organization
-    run: InvoiceRun
-    kari: Membership
-    ola: Membership
-    paid: Invoice
-    open: Invoice
-    pending: Invoice
-    void: Invoice
-    credit: Credit
-    refund: Credit
-
-
-def _vat(gross: int) -> int:
-    # VAT inside a VAT-inclusive price of 25 %: gross * 25 / 125, half up.
-    return int((Decimal(gross) / 5).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-async def _invoice(
-    session: AsyncSession,
-    org: Organization,
-    run: InvoiceRun | None,
-    member: Membership,
-    state: InvoiceState,
-    grosses: list[int],
-    *,
-    number: str | None,
-    finalized_at: datetime | None = SENT,
-    paid: bool = False,
-    period: date = MONTH,
-) -> Invoice:
-    invoice = Invoice(
-        organization_id=org.id,
-        run_id=run.id if run else None,
-        membership_id=member.id,
-        period_month=period,
-        state=state,
-        currency="NOK",
-        number=number,
-        stripe_invoice_id=f"in_{uuid.uuid4().hex[:20]}" if number else None,
-        hosted_url="http://standin.test/i/x" if number else None,
-        pdf_url="http://standin.test/i/x.pdf" if number else None,
-        finalized_at=finalized_at,
-        due_date=(finalized_at + timedelta(days=14)).date() if finalized_at else None,
-    )
-    session.add(invoice)
-    await session.flush()
-    for line_no, gross in enumerate(grosses):
-        vat = _vat(gross)
-        item = BillableItem(
-            organization_id=org.id,
-            membership_id=member.id,
-            kind=ItemKind.session,
-            source_key=f"test:{uuid.uuid4()}",
-            period_month=period,
-            occurred_at=datetime(2026, 10, 10 + line_no, 18, 0, tzinfo=UTC),
-            description=f"Lading {line_no + 1}",
-            energy_wh=10_000 + line_no,
-            currency="NOK",
-            vat_rate_bp=2500,
-            net_minor=gross - vat,
-            vat_minor=vat,
-            gross_minor=gross,
-            created_by="test",
-        )
-        session.add(item)
-        await session.flush()
-        session.add(InvoicedItem(item_id=item.id, invoice_id=invoice.id, line_no=line_no))
-        invoice.net_minor += gross - vat
-        invoice.vat_minor += vat
-        invoice.total_minor += gross
-        invoice.energy_wh += item.energy_wh
-    invoice.application_fee_minor = invoice.total_minor // 100
-    if paid:
-        invoice.amount_paid_minor = invoice.total_minor
-        invoice.paid_at = SENT + timedelta(days=2)
-    await session.flush()
-    return invoice
-
-
-async def seed_invoicing(session: AsyncSession, org: Organization | None = None) -> Seeded:
-    """Two members with invoices for October 2026 sent on 5 November: one paid (and partly refunded),
-    one open (with a credit note), one still pending and one void; an unbilled item for Kari; a payout
-    that carried the paid invoice."""
-    org = org or await make_org(session, legal_name="Regnskap Borettslag")
-    garage = await create_group(session, ACTOR, org.id, "Garasje B")
-    kari = await make_member(session, org, name="Kari Hansen", group_id=garage.id)
-    ola = await make_member(session, org, name="Ola Åsen")
-    run = InvoiceRun(
-        organization_id=org.id,
-        period_month=MONTH,
-        state=RunState.done,
-        cutoff_at=datetime(2026, 11, 1, tzinfo=UTC),
-        currency="NOK",
-        members_total=4,
-        invoices_done=4,
-        total_minor=0,
-    )
-    session.add(run)
-    await session.flush()
-    paid = await _invoice(session, org, run, kari, InvoiceState.paid, [12_345, 6_789], number="INV-0001", paid=True)
-    opened = await _invoice(session, org, run, ola, InvoiceState.open, [20_001], number="INV-0002")
-    other = await make_member(session, org, name="Per Venter")
-    pending = await _invoice(session, org, run, other, InvoiceState.pending, [5_000], number=None, finalized_at=None)
-    voided = await make_member(session, org, name="Vera Void")
-    void = await _invoice(session, org, run, voided, InvoiceState.void, [7_000], number="INV-0003")
-    run.total_minor = paid.total_minor + opened.total_minor + pending.total_minor + void.total_minor
-    credit = Credit(
-        organization_id=org.id,
-        invoice_id=opened.id,
-        kind=CreditKind.credit_note,
-        amount_minor=5_001,
-        reason="Feil måling",
-        state=CreditState.done,
-        stripe_id=f"cn_{uuid.uuid4().hex[:20]}",
-        created_at=datetime(2026, 11, 20, 12, 0, tzinfo=UTC),
-    )
-    refund = Credit(
-        organization_id=org.id,
-        invoice_id=paid.id,
-        kind=CreditKind.refund,
-        amount_minor=1_000,
-        reason="Dobbel start",
-        state=CreditState.done,
-        stripe_id=f"re_{uuid.uuid4().hex[:20]}",
-        created_at=datetime(2026, 11, 25, 12, 0, tzinfo=UTC),
-    )
-    failed = Credit(
-        organization_id=org.id,
-        invoice_id=paid.id,
-        kind=CreditKind.refund,
-        amount_minor=999,
-        reason="Avvist",
-        state=CreditState.failed,
-        created_at=datetime(2026, 11, 26, 12, 0, tzinfo=UTC),
-    )
-    session.add_all([credit, refund, failed])
-    session.add(InvoiceReminder(invoice_id=opened.id, reminder="due+3", sent_at=datetime(2026, 11, 22, 8, tzinfo=UTC)))
-    opened.amount_credited_minor = credit.amount_minor
-    paid.amount_credited_minor = refund.amount_minor
-    session.add(
-        BillableItem(
-            organization_id=org.id,
-            membership_id=kari.id,
-            kind=ItemKind.manual,
-            source_key=f"manual:{uuid.uuid4()}",
-            period_month=date(2026, 11, 1),
-            occurred_at=datetime(2026, 11, 3, tzinfo=UTC),
-            description="Nøkkelbrikke",
-            currency="NOK",
-            vat_rate_bp=2500,
-            net_minor=8_000,
-            vat_minor=2_000,
-            gross_minor=10_000,
-            created_by="test",
-        )
-    )
-    session.add(
-        Payout(
-            id=f"po_{uuid.uuid4().hex[:20]}",
-            organization_id=org.id,
-            amount_minor=paid.total_minor - paid.application_fee_minor,
-            currency="NOK",
-            status="paid",
-            arrival_date=date(2026, 11, 10),
-            stripe_created_at=datetime(2026, 11, 8, tzinfo=UTC),
-            details={"invoice_ids": [paid.stripe_invoice_id]},
-        )
-    )
-    await session.commit()
-    return Seeded(org, run, kari, ola, paid, opened, pending, void, credit, refund)
+from ladeportal.billing.invoice_models import InvoiceState
+from tests.billing.invoicing_fixtures import seed_invoicing
 
 
 def _rows_of_csv(content: bytes) -> list[list[str]]:
@@ -250,16 +55,19 @@ async def test_csv_has_a_row_per_sent_invoice_and_credit_and_totals_that_reconci
         "Brutto",
         "Plattformgebyr",
         "Utbetaling",
+        "Utbetalt dato",
         "Status",
     ]
     body, total = table[1:-1], table[-1]
-    assert [(r[0], r[1], r[2], r[8]) for r in body] == [
+    assert [(r[0], r[1], r[2], r[9]) for r in body] == [
         ("2026-11-05", "INV-0001", "Kari Hansen", "Betalt"),
         ("2026-11-05", "INV-0002", "Ola Åsen", "Ubetalt"),
         ("2026-11-20", "INV-0002", "Ola Åsen", "Kreditnota"),
         ("2026-11-25", "INV-0001", "Kari Hansen", "Refusjon"),
     ]
-    assert body[0][7] != "" and body[1][7] == ""  # the payout that carried the paid invoice
+    # The payout that carried the paid invoice, and the day it arrived.
+    assert body[0][7].startswith("po_") and body[0][8] == "2026-11-10"
+    assert body[1][7] == body[1][8] == ""
     assert body[0][5] == "191,34" and body[2][5] == "-50,01"
     # Totals: the invoices sent (pending and void left out) less the credits, to the øre.
     expected_gross = seeded.paid.total_minor + seeded.open.total_minor - 5_001 - 1_000
@@ -301,6 +109,64 @@ async def test_a_name_that_looks_like_a_formula_is_written_as_text(session: Asyn
     await session.commit()
     content = await export_month(session, seeded.org.id, date(2026, 11, 1), seeded.org.time_zone, "csv", "nb")
     assert "'=HYPERLINK(1)" in content.decode("utf-8")
+
+
+async def test_an_invoice_voided_in_a_later_month_is_reversed_there_and_its_month_reads_as_before(
+    session: AsyncSession,
+) -> None:
+    seeded = await seed_invoicing(session)
+    november, december = date(2026, 11, 1), date(2026, 12, 1)
+    zone = seeded.org.time_zone
+    booked = _rows_of_csv(await export_month(session, seeded.org.id, november, zone, "csv", "nb"))
+    # Ola's open invoice (credited 50,01 in November) is voided in December, after November was exported.
+    seeded.open.state = InvoiceState.void
+    seeded.open.voided_at = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
+    await session.commit()
+
+    again = _rows_of_csv(await export_month(session, seeded.org.id, november, zone, "csv", "nb"))
+    # The same rows and amounts; only the state column says what the invoice is now.
+    assert [r[:9] for r in again] == [r[:9] for r in booked]
+    assert next(r[9] for r in again if r[1] == "INV-0002") == "Annullert"
+    table = _rows_of_csv(await export_month(session, seeded.org.id, december, zone, "csv", "nb"))
+    body, total = table[1:-1], table[-1]
+    assert [(r[0], r[1], r[2], r[9]) for r in body] == [
+        ("2026-12-03", "INV-0002", "Ola Åsen", "Tilbakeføring av annullert faktura")
+    ]
+    # What was still owed is reversed: the invoice less the credit note, its VAT less the note's VAT.
+    owed = seeded.open.total_minor - seeded.credit.amount_minor
+    owed_vat = seeded.open.vat_minor - credit_vat(
+        seeded.credit.amount_minor, seeded.open.vat_minor, seeded.open.total_minor
+    )
+    row = body[0]
+    assert (_øre(row[3]), _øre(row[4]), _øre(row[5])) == (-(owed - owed_vat), -owed_vat, -owed)
+    assert _øre(row[6]) == -seeded.open.application_fee_minor
+    assert _øre(total[5]) == -owed
+    # Across both months the voided invoice comes to nothing: sent, credited, reversed.
+    rows = await export_rows(session, seeded.org.id, november, zone) + await export_rows(
+        session, seeded.org.id, december, zone
+    )
+    ola = [r for r in rows if r.number == "INV-0002"]
+    assert sum(r.gross_minor for r in ola) == 0 and sum(r.vat_minor for r in ola) == 0
+
+
+async def test_an_invoice_voided_in_its_own_month_is_left_out_and_not_reversed(session: AsyncSession) -> None:
+    seeded = await seed_invoicing(session)
+    zone = seeded.org.time_zone
+    for month in (date(2026, 11, 1), date(2026, 12, 1)):
+        numbers = {r.number for r in await export_rows(session, seeded.org.id, month, zone)}
+        assert "INV-0003" not in numbers  # Vera's invoice, voided the day after it was sent
+
+
+async def test_the_workbook_tells_the_accountant_how_reversals_are_shown(session: AsyncSession) -> None:
+    seeded = await seed_invoicing(session)
+    content = await export_month(session, seeded.org.id, date(2026, 11, 1), seeded.org.time_zone, "xlsx", "nb")
+    book = load_workbook(io.BytesIO(content))
+    assert book.sheetnames == ["Fakturaer", "Merknader"]
+    notes = " ".join(str(r[0]) for r in book["Merknader"].iter_rows(values_only=True))
+    assert "negativ rad" in notes and "utbetaling" in notes.lower()
+    rows = list(book["Fakturaer"].iter_rows(values_only=True))
+    assert rows[0][7:10] == ("Utbetaling", "Utbetalt dato", "Status")
+    assert str(rows[1][7]).startswith("po_") and rows[1][8] is not None
 
 
 def test_the_month_is_the_organisations_month() -> None:

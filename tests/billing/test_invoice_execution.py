@@ -40,6 +40,7 @@ from ladeportal.messaging.email_models import EmailDelivery
 from ladeportal.platform.audit import Actor
 from ladeportal.settings import get_settings
 from ladeportal.stripe_standin.server import StandinServer
+from tests.billing.after_invoice_fixtures import sdk
 from tests.billing.conftest import set_language
 from tests.billing.invoicing_fixtures import InvoicingOrg, invoicing_org, members_with_sessions
 from tests.factories import make_member, mobile_number
@@ -542,3 +543,63 @@ async def test_a_run_whose_task_failed_for_good_is_resumed_by_the_periodic_job(
     assert stored is not None and stored.state == RunState.done
     await assert_each_member_invoiced_once(session, standin, run, members)
     assert await resume_stalled_runs(db, now=later) == 0  # done runs are left alone
+
+
+async def test_the_next_invoice_brings_the_customer_at_stripe_up_to_date_once(
+    db: Database, session: AsyncSession, standin: StandinServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = await invoicing_org(db, session, standin)
+    member = await a_member(session, world, email="kari@example.no")
+    gw = gateway()
+    updates: list[str] = []
+    real_update = gw.update_customer
+
+    async def counted(customer_id: str, **kwargs: Any) -> None:
+        updates.append(customer_id)
+        await real_update(customer_id, **kwargs)
+
+    monkeypatch.setattr(gw, "update_customer", counted)
+    first = await claimed_invoice(session, world, member, [[10000]])
+    await execute_invoice(db, gw, first.id)
+    customer_id = (await fresh(session, first.id)).stripe_customer_id or ""
+    assert updates == []  # made with the details it has: nothing to update
+
+    await session.execute(
+        update(Membership).where(Membership.id == member.id).values(name="Kari Nordmann Berg", email="kari@berg.no")
+    )
+    await session.commit()
+    await set_language(session, member, "en")
+    second = await claimed_invoice(session, world, member, [[20000]])
+    await execute_invoice(db, gw, second.id)
+    at_stripe = sdk(standin).v1.customers.retrieve(customer_id)
+    assert (at_stripe.name, at_stripe.email, at_stripe.preferred_locales) == (
+        "Kari Nordmann Berg",
+        "kari@berg.no",
+        ["en"],
+    )
+    assert (await fresh(session, second.id)).stripe_customer_id == customer_id
+    assert updates == [customer_id]
+
+    # Nothing changed since: the next invoices ask Stripe nothing more; a step repeated neither.
+    third = await claimed_invoice(session, world, member, [[30000]])
+    await execute_invoice(db, gw, third.id)
+    await execute_invoice(db, gw, second.id)
+    assert updates == [customer_id]
+    # An e-mail removed is removed at Stripe too.
+    await session.execute(update(Membership).where(Membership.id == member.id).values(email=None))
+    await session.commit()
+    await execute_invoice(db, gw, (await claimed_invoice(session, world, member, [[40000]])).id)
+    assert sdk(standin).v1.customers.retrieve(customer_id).email is None
+    assert len(updates) == 2
+
+
+async def test_the_invoice_leaves_the_payment_methods_to_stripes_settings(
+    db: Database, session: AsyncSession, standin: StandinServer
+) -> None:
+    """Apple Pay and Google Pay show on Stripe's hosted page when the platform has them switched on: the
+    invoice must not name payment method types, which would hide them."""
+    world = await invoicing_org(db, session, standin)
+    invoice = await claimed_invoice(session, world, await a_member(session, world), [[5000]])
+    await execute_invoice(db, gateway(), invoice.id)
+    at_stripe = standin.invoice((await fresh(session, invoice.id)).stripe_invoice_id or "")
+    assert at_stripe["payment_settings"]["payment_method_types"] is None

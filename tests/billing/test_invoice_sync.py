@@ -21,6 +21,7 @@ from ladeportal.billing.stripe_gateway import StripeGateway, gateway
 from ladeportal.db.engine import Database
 from ladeportal.jobs.outbox import run_due_tasks
 from ladeportal.stripe_standin.server import StandinServer
+from tests.billing.after_invoice_fixtures import sdk
 from tests.billing.conftest import PLATFORM_SECRET, signed
 from tests.billing.invoicing_fixtures import InvoicingOrg, invoicing_org
 from tests.billing.test_invoice_execution import Crash, a_member, claimed_invoice, fresh
@@ -157,3 +158,23 @@ async def test_events_about_invoices_that_are_not_ours_or_not_finished_change_no
 
     await execute_invoice(db, gateway(), invoice.id)
     assert (await fresh(session, invoice.id)).state == InvoiceState.open
+
+
+async def test_the_payment_intent_and_the_moment_of_voiding_are_kept(
+    db: Database, session: AsyncSession, standin: StandinServer
+) -> None:
+    """The payment intent leads a payout back to the invoice; the moment Stripe voided it dates the
+    reversal in the accountant's export."""
+    world = await invoicing_org(db, session, standin)
+    invoice = await claimed_invoice(session, world, await a_member(session, world), [[5000]])
+    await execute_invoice(db, gateway(), invoice.id)
+    row = await fresh(session, invoice.id)
+    assert row.stripe_payment_intent_id is not None and row.stripe_payment_intent_id.startswith("pi_")
+    assert row.voided_at is None
+    standin.advance_time(3600)
+    voided = sdk(standin).v1.invoices.void_invoice(row.stripe_invoice_id or "")
+    assert await refresh_invoice(db, gateway(), row.stripe_invoice_id or "")
+    row = await fresh(session, invoice.id)
+    assert row.state == InvoiceState.void
+    assert row.voided_at is not None
+    assert int(row.voided_at.timestamp()) == voided.status_transitions.voided_at

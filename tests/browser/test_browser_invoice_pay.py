@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-import socket
 import time
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
@@ -22,51 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ladeportal.db.engine import Database
 from ladeportal.jobs.models import OutboxTask
 from ladeportal.members.models import User
-from ladeportal.settings import get_settings
-from ladeportal.stripe_standin.server import StandinConfig, StandinServer
+from ladeportal.stripe_standin.server import StandinServer
 from tests.billing.invoicing_fixtures import finance_user, invoicing_org, members_with_sessions
 from tests.browser.conftest import PHONE, WAIT_MS, new_page, shoot, sign_in
+from tests.browser.stripe_standin_fixtures import standin, standin_port  # noqa: F401  (fixtures)
 from tests.browser.test_browser_phone import MEASURE
 
 pytestmark = pytest.mark.browser
 
-PLATFORM_SECRET = "whsec_browser_invoice_platform"
-CONNECT_SECRET = "whsec_browser_invoice_connect"
 MONTH = date(2026, 11, 1)
 LINK = re.compile(r"https?://\S+")
-
-
-@pytest.fixture
-def standin_port(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
-    """The stand-in's address is settled before the server starts, so the server's settings (and the
-    billing area's, read from the environment) point at it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    for name, value in {
-        "STRIPE_API_KEY": "sk_test_browser_invoice",
-        "STRIPE_API_BASE": f"http://127.0.0.1:{port}",
-        "STRIPE_WEBHOOK_SECRET": PLATFORM_SECRET,
-        "STRIPE_CONNECT_WEBHOOK_SECRET": CONNECT_SECRET,
-    }.items():
-        monkeypatch.setenv(f"LADEPORTAL_{name}", value)
-    get_settings.cache_clear()
-    yield port
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def standin(standin_port: int, request: pytest.FixtureRequest) -> Iterator[StandinServer]:
-    server: str = request.getfixturevalue("server")  # the portal, started with the settings above
-    config = StandinConfig(
-        webhook_url=f"{server}/webhooks/stripe",
-        platform_webhook_secret=PLATFORM_SECRET,
-        connect_webhook_secret=CONNECT_SECRET,
-        verify_delay_seconds=0.0,
-        port=standin_port,
-    )
-    with StandinServer(config) as running:
-        yield running
 
 
 async def invoice_link(session: AsyncSession, phone: str) -> str | None:
@@ -109,7 +72,11 @@ async def reload_until(page: Page, test_id: str, text: str) -> None:
 
 
 async def test_a_member_pays_the_invoice_from_the_sms_link(
-    standin: StandinServer, server: str, browser: Browser, db: Database, session: AsyncSession
+    standin: StandinServer,  # noqa: F811  (the fixture imported above)
+    server: str,
+    browser: Browser,
+    db: Database,
+    session: AsyncSession,
 ) -> None:
     # (`standin` first: its settings must be in place before the server starts.)
     world = await invoicing_org(db, session, standin)

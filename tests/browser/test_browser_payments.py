@@ -8,8 +8,6 @@ The days left to the invoicing switch date are on the dashboard and the payments
 from __future__ import annotations
 
 import re
-import socket
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -19,50 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ladeportal.billing.deadlines import local_today, set_invoicing_switch_date
 from ladeportal.members.models import Role
 from ladeportal.members.services import make_operator
-from ladeportal.settings import get_settings
-from ladeportal.stripe_standin.server import StandinConfig, StandinServer
+from ladeportal.stripe_standin.server import StandinServer
 from tests.browser.conftest import new_page, sign_in
+from tests.browser.stripe_standin_fixtures import standin, standin_port  # noqa: F401  (fixtures)
 from tests.factories import ACTOR, make_member, make_org, mobile_number
 
 pytestmark = pytest.mark.browser
 
-PLATFORM_SECRET = "whsec_browser_platform"
-CONNECT_SECRET = "whsec_browser_connect"
 # Words of the English UI that the Norwegian portal pages never contain (Stripe's own pages are English).
 ENGLISH = re.compile(r"\b(Payments|Settings|Dashboard|Registration|Ready|Waiting|Continue|days left|the)\b")
-
-
-@pytest.fixture
-def standin_port(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
-    """The stand-in's address is settled before the server starts, so the server's settings (and the
-    billing area's, read from the environment) point at it."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    for name, value in {
-        "STRIPE_API_KEY": "sk_test_browser",
-        "STRIPE_API_BASE": f"http://127.0.0.1:{port}",
-        "STRIPE_WEBHOOK_SECRET": PLATFORM_SECRET,
-        "STRIPE_CONNECT_WEBHOOK_SECRET": CONNECT_SECRET,
-    }.items():
-        monkeypatch.setenv(f"LADEPORTAL_{name}", value)
-    get_settings.cache_clear()
-    yield port
-    get_settings.cache_clear()
-
-
-@pytest.fixture
-def standin(standin_port: int, request: pytest.FixtureRequest) -> Iterator[StandinServer]:
-    server: str = request.getfixturevalue("server")  # the portal, started with the settings above
-    config = StandinConfig(
-        webhook_url=f"{server}/webhooks/stripe",
-        platform_webhook_secret=PLATFORM_SECRET,
-        connect_webhook_secret=CONNECT_SECRET,
-        verify_delay_seconds=2.0,  # long enough to see "waiting for Stripe"
-        port=standin_port,
-    )
-    with StandinServer(config) as running:
-        yield running
+STANDIN_VERIFY_DELAY = 2.0  # long enough to see "waiting for Stripe"
 
 
 async def no_english(page: Page) -> None:
@@ -72,7 +36,10 @@ async def no_english(page: Page) -> None:
 
 
 async def test_a_board_member_registers_the_cooperative_with_stripe(
-    standin: StandinServer, server: str, browser: Browser, session: AsyncSession
+    standin: StandinServer,  # noqa: F811  (the fixture imported above)
+    server: str,
+    browser: Browser,
+    session: AsyncSession,
 ) -> None:
     # (`standin` first: its settings must be in place before the server starts.)
     org = await make_org(session, legal_name="Solbakken Borettslag", kind="housing_cooperative")

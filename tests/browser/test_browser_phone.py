@@ -21,6 +21,7 @@ from ladeportal.web.portal.templating import STATE_COLOURS, TEMPLATES_DIR
 from tests.browser.conftest import DESKTOP, PHONE, new_page, shoot, sign_in
 from tests.factories import mobile_number, valid_no_org_number
 from tests.portal.conftest import last_code
+from tests.terms.support import accept_demo_terms
 
 pytestmark = pytest.mark.browser
 
@@ -120,6 +121,7 @@ async def _demo_admin(
     server: str, browser: Browser, session: AsyncSession, db: Database, tmp_path: Path, viewport: ViewportSize
 ) -> tuple[Page, str]:
     await load_demo(db, str(tmp_path / "chargers.json"))
+    await accept_demo_terms(session)  # the demo's new terms come first (test_browser_terms.py shows that)
     page = await new_page(browser, viewport)
     await sign_in(page, server, session, ADMIN_PHONE)
     found = re.search(r"/portal/o/[0-9a-f-]+", page.url)

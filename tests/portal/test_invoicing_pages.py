@@ -41,8 +41,13 @@ from ladeportal.members.models import Role, User
 from ladeportal.platform.api_tokens import create_api_token
 from ladeportal.stripe_standin.server import StandinServer
 from tests.billing.conftest import standin, stripe_settings  # noqa: F401  (fixtures)
-from tests.billing.invoicing_fixtures import finance_user, invoicing_org, members_with_sessions
-from tests.billing.test_accounting_export import Seeded, seed_invoicing
+from tests.billing.invoicing_fixtures import (
+    Seeded,
+    finance_user,
+    invoicing_org,
+    members_with_sessions,
+    seed_invoicing,
+)
 from tests.factories import ACTOR, make_member, mobile_number
 from tests.portal.conftest import TwoOrgs, csrf_of, new_client, sign_in
 from tests.portal.test_portal_norwegian_walk import untranslated_english, visible_texts

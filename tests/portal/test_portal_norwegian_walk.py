@@ -27,7 +27,7 @@ from ladeportal.members.services import block_member
 from ladeportal.platform.audit import Actor
 from ladeportal.pricing.assignments import assign_group_plan, assign_public_plan
 from ladeportal.pricing.services import create_plan
-from tests.billing.test_accounting_export import seed_invoicing
+from tests.billing.invoicing_fixtures import seed_invoicing
 from tests.factories import make_member, make_tag
 from tests.portal.conftest import TwoOrgs
 from tests.sessions.world import World, build_world

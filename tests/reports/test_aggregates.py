@@ -14,7 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.db.engine import Database
 from ladeportal.reports.aggregates import rebuild, refresh
-from ladeportal.reports.models import ReportDaily, ReportMonthly, ReportSiteHour
+from ladeportal.reports.models import (
+    Dimension,
+    ReportDaily,
+    ReportMonthly,
+    ReportMonthlyBy,
+    ReportMonthlyHour,
+    ReportSiteHour,
+)
 from ladeportal.sessions.models import ChargingSession, SessionState
 from tests.factories import make_member, make_org, make_site
 from tests.portal.ocpp_rows import charger
@@ -73,6 +80,61 @@ async def monthly_from_daily(session: AsyncSession, org_id: uuid.UUID) -> dict[d
         a, b, c = out.get(month, (0, 0, 0))
         out[month] = (a + row[7], b + row[8], c + row[11])
     return out
+
+
+async def monthly_by(session: AsyncSession, org_id: uuid.UUID) -> dict[tuple[Any, ...], tuple[int, ...]]:
+    b = ReportMonthlyBy
+    rows = await session.execute(
+        select(b.dimension, b.dimension_id, b.site_id, b.month, b.sessions, b.energy_wh, b.gross_minor).where(
+            b.organization_id == org_id
+        )
+    )
+    return {(d, k, s, m): (int(a), int(e), int(g)) for d, k, s, m, a, e, g in rows}
+
+
+async def monthly_by_from_daily(session: AsyncSession, org_id: uuid.UUID) -> dict[tuple[Any, ...], tuple[int, ...]]:
+    """The per-dimension monthly sums computed from the daily rows by hand."""
+    d = ReportDaily
+    columns = {
+        Dimension.site: d.site_id,
+        Dimension.charger: d.charge_point_id,
+        Dimension.group: d.group_id,
+        Dimension.member: d.membership_id,
+        Dimension.plan: d.plan_id,
+    }
+    out: dict[tuple[Any, ...], tuple[int, ...]] = {}
+    for dimension, column in columns.items():
+        for key, site_id, day, sessions, energy, gross in await session.execute(
+            select(column, d.site_id, d.day, d.sessions, d.energy_wh, d.gross_minor).where(d.organization_id == org_id)
+        ):
+            slot = (dimension.value, key, site_id, day.replace(day=1))
+            a, e, g = out.get(slot, (0, 0, 0))
+            out[slot] = (a + sessions, e + energy, g + gross)
+    return out
+
+
+async def monthly_hours(session: AsyncSession, org_id: uuid.UUID) -> dict[tuple[Any, ...], tuple[int, ...]]:
+    m = ReportMonthlyHour
+    rows = await session.execute(
+        select(m.site_id, m.month, m.weekday, m.local_hour, m.energy_wh, m.plugged_seconds).where(
+            m.organization_id == org_id, m.energy_wh + m.plugged_seconds > 0
+        )
+    )
+    return {(s, mo, w, h): (int(e), int(p)) for s, mo, w, h, e, p in rows}
+
+
+async def monthly_hours_from_hours(session: AsyncSession, org_id: uuid.UUID) -> dict[tuple[Any, ...], tuple[int, ...]]:
+    h = ReportSiteHour
+    out: dict[tuple[Any, ...], tuple[int, ...]] = {}
+    for site_id, day, weekday, hour, energy, plugged in await session.execute(
+        select(h.site_id, h.day, h.weekday, h.local_hour, h.energy_wh, h.plugged_seconds).where(
+            h.organization_id == org_id
+        )
+    ):
+        slot = (site_id, day.replace(day=1), weekday, hour)
+        e, p = out.get(slot, (0, 0))
+        out[slot] = (e + energy, p + plugged)
+    return {k: v for k, v in out.items() if sum(v) > 0}
 
 
 async def raw_totals(session: AsyncSession, org_id: uuid.UUID) -> tuple[int, int, int]:
@@ -197,6 +259,7 @@ SESSION = st.fixed_dictionaries(
         "vat": st.integers(0, 10_000),
         "site": st.integers(0, 1),
         "member": st.integers(0, 2),
+        "plan": st.integers(0, 2),
     }
 )
 STEP = st.one_of(
@@ -226,6 +289,7 @@ async def test_aggregates_equal_the_raw_sums(db: Database, steps: list[tuple[str
         ]
         cps = [await charger(session, s, f"R-{uuid.uuid4().hex[:8]}", seen=None) for s in sites]
         members = [None, (await make_member(session, org)).id, (await make_member(session, org)).id]
+        plans = [None, uuid.uuid4(), uuid.uuid4()]
         made: list[int] = []
 
         def span(s: dict[str, Any]) -> tuple[datetime, datetime]:
@@ -246,6 +310,7 @@ async def test_aggregates_equal_the_raw_sums(db: Database, steps: list[tuple[str
                     samples=samples,
                     net=arg["net"],
                     vat=arg["vat"],
+                    plan_id=plans[arg["plan"]],
                     connector=len(made) + 1,
                 )
                 made.append(row.id)
@@ -264,7 +329,7 @@ async def test_aggregates_equal_the_raw_sums(db: Database, steps: list[tuple[str
                     row.started_at, row.stopped_at, row.energy_wh = start, stop, arg[1]["energy"]
                     row.membership_id = members[arg[1]["member"]]
                     if arg[1]["net"] is not None:
-                        row.cost_snapshot = cost(arg[1]["net"], arg[1]["vat"])
+                        row.cost_snapshot = cost(arg[1]["net"], arg[1]["vat"], plans[arg[1]["plan"]])
                         row.cost_total_minor = arg[1]["net"] + arg[1]["vat"]
                     await session.commit()
             elif kind == "refresh":
@@ -272,8 +337,14 @@ async def test_aggregates_equal_the_raw_sums(db: Database, steps: list[tuple[str
         await refresh(session)
         assert await report_totals(session, org.id) == await raw_totals(session, org.id)
         incremental = (await daily(session, org.id), await hourly(session, org.id))
+        rollups = (await monthly_by(session, org.id), await monthly_hours(session, org.id))
+        assert rollups == (
+            await monthly_by_from_daily(session, org.id),
+            await monthly_hours_from_hours(session, org.id),
+        )
         await rebuild(session, org.id)
         assert (await daily(session, org.id), await hourly(session, org.id)) == incremental
+        assert (await monthly_by(session, org.id), await monthly_hours(session, org.id)) == rollups
         assert await monthly_from_daily(session, org.id) == await monthly(session, org.id)
         hour_energy = sum(h[3] for h in incremental[1])
         assert hour_energy == (await raw_totals(session, org.id))[1]

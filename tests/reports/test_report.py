@@ -212,6 +212,13 @@ async def test_a_month_report_with_comparison_rollups_and_margin(session: AsyncS
         session, org.id, period_of(PeriodKind.day, date(2026, 3, 29)), ReportFilter(site_id=south.id)
     )
     assert len(day.series) == 23 and sum(f.energy_wh for _, f in day.series) == 6_000
+    # Without a site filter the hourly chart and the load profile are the whole organisation's.
+    whole_day = await build_report(session, org.id, period_of(PeriodKind.day, date(2026, 3, 2)))
+    assert len(whole_day.series) == 24 and whole_day.totals.energy_wh > 0
+    assert sum(f.energy_wh for _, f in whole_day.series) == whole_day.totals.energy_wh
+    assert sum(map(sum, whole_day.load_profile)) == whole_day.totals.energy_wh
+    # A year reads the monthly load profile: the same energy as its totals.
+    assert sum(map(sum, year.load_profile)) == year.totals.energy_wh
 
     # Another organisation's ids are refused like ids that do not exist, and show nothing of theirs.
     for flt, field in (

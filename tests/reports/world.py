@@ -14,8 +14,9 @@ from ladeportal.sessions.models import ChargingSession, MeterReading, SessionSta
 METER_START = 100_000
 
 
-def cost(net: int, vat: int) -> dict[str, object]:
-    return {"format": 1, "currency": "NOK", "net": net, "vat": vat, "total": net + vat, "lines": []}
+def cost(net: int, vat: int, plan_id: uuid.UUID | None = None) -> dict[str, object]:
+    plan = {"id": str(plan_id), "name": "Plan"} if plan_id is not None else None
+    return {"format": 1, "currency": "NOK", "net": net, "vat": vat, "total": net + vat, "lines": [], "plan": plan}
 
 
 async def add_session(
@@ -29,6 +30,7 @@ async def add_session(
     samples: Sequence[tuple[datetime, int]] = (),
     net: int | None = None,
     vat: int = 0,
+    plan_id: uuid.UUID | None = None,
     membership_id: uuid.UUID | None = None,
     group_id: uuid.UUID | None = None,
     connector: int = 1,
@@ -54,7 +56,7 @@ async def add_session(
         energy_carried_wh=0,
         energy_wh=energy_wh if stopped is not None else None,
         anomalies=[],
-        cost_snapshot=cost(net, vat) if net is not None else None,
+        cost_snapshot=cost(net, vat, plan_id) if net is not None else None,
         cost_total_minor=net + vat if net is not None else None,
         currency="NOK" if net is not None else None,
     )

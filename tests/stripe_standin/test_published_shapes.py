@@ -214,7 +214,10 @@ def test_credit_notes_refunds_and_payouts_have_the_fields_of_stripes_examples(
         {"invoice": invoice.id, "amount": 1000, "refunds": [{"refund": refund.id, "amount_refunded": 1000}]}
     )
     payout = standin.make_payout(owner.id, 4000)
+    carried = client.v1.balance_transactions.list({"payout": payout["id"]}, options={"stripe_account": owner.id})
+    payment = next(t for t in carried.data if t.type == "payment")
     cases = {
+        "balance_transaction": (payment, stripe.BalanceTransaction),
         "credit_note": (client.v1.credit_notes.retrieve(note.id), stripe.CreditNote),
         "credit_note_line_item": (note.lines.data[0], stripe.CreditNoteLineItem),
         "refund": (client.v1.refunds.retrieve(refund.id), stripe.Refund),

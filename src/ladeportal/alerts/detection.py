@@ -22,6 +22,7 @@ from ladeportal.alerts.models import Alert
 from ladeportal.alerts.preferences import offline_minutes
 from ladeportal.chargers.models import ChargePoint, CommissioningState, Connector
 from ladeportal.db.engine import unit_of_work
+from ladeportal.guests.models import ChargeState, GuestCharge
 from ladeportal.orgs.models import Organization, Site
 from ladeportal.pricing.models import SessionPricing, SpotPriceFetch
 from ladeportal.pricing.spot_jobs import days_wanted
@@ -197,6 +198,19 @@ async def _spot_prices(session: AsyncSession, org_id: uuid.UUID, now: datetime) 
     return found
 
 
+async def _guest_captures(session: AsyncSession, org_id: uuid.UUID) -> list[Condition]:
+    """A guest's charge whose capture Stripe refused: the owner settles it (guests/settle.py)."""
+    rows = await session.execute(
+        select(GuestCharge.id, GuestCharge.charge_point_id, GuestCharge.session_id, GuestCharge.failure,
+               GuestCharge.created_at)
+        .where(GuestCharge.organization_id == org_id, GuestCharge.state == ChargeState.capture_failed)
+    )  # fmt: skip
+    return [
+        Condition(kinds.GUEST_CAPTURE_FAILED, str(gid), at, charge_point_id=cp_id, session_id=sid, detail=failure)
+        for gid, cp_id, sid, failure, at in rows.all()
+    ]
+
+
 async def current_conditions(session: AsyncSession, org_id: uuid.UUID, now: datetime) -> list[Condition]:
     minutes = await offline_minutes(session, org_id)
     return [
@@ -206,6 +220,7 @@ async def current_conditions(session: AsyncSession, org_id: uuid.UUID, now: date
         *await _flagged_sessions(session, org_id, now),
         *await _fallback_priced(session, org_id, now),
         *await _spot_prices(session, org_id, now),
+        *await _guest_captures(session, org_id),
     ]
 
 

@@ -10,6 +10,7 @@ ORPHAN_MESSAGE = "orphan_message"
 SESSION_FLAGGED = "session_flagged"
 SESSION_PRICE_FALLBACK = "session_price_fallback"
 SPOT_PRICES_MISSING = "spot_prices_missing"
+GUEST_CAPTURE_FAILED = "guest_capture_failed"
 
 KINDS = (
     CHARGER_OFFLINE,
@@ -18,6 +19,7 @@ KINDS = (
     SESSION_FLAGGED,
     SESSION_PRICE_FALLBACK,
     SPOT_PRICES_MISSING,
+    GUEST_CAPTURE_FAILED,
 )
 
 LABELS = {
@@ -27,4 +29,5 @@ LABELS = {
     SESSION_FLAGGED: N_("Session with flagged meter values"),
     SESSION_PRICE_FALLBACK: N_("Session billed at the fallback price"),
     SPOT_PRICES_MISSING: N_("Spot prices could not be fetched"),
+    GUEST_CAPTURE_FAILED: N_("A guest's card payment could not be captured"),
 }

@@ -14,6 +14,7 @@ import hmac
 import logging
 import secrets
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -45,6 +46,10 @@ SMS_TEXT = {
     "en": "Your Ladeportal login code is {code}. It is valid for 10 minutes.",
     "sv": "Din inloggningskod för Ladeportal är {code}. Den gäller i 10 minuter.",
 }
+
+
+# Who may receive a code for a number: the portal's staff, or (the end-user app) any member.
+WhoMaySignIn = Callable[[AsyncSession, str], Awaitable[User | None]]
 
 
 class LoginFailed(DomainError):
@@ -110,7 +115,13 @@ async def _is_trusted(session: AsyncSession, user: User | None, requester: Reque
     return found is not None
 
 
-async def request_login_code(session: AsyncSession, raw_phone: str, requester: Requester, secrets_: CodeSecrets) -> str:
+async def request_login_code(
+    session: AsyncSession,
+    raw_phone: str,
+    requester: Requester,
+    secrets_: CodeSecrets,
+    who: WhoMaySignIn | None = None,
+) -> str:
     """Record the request and queue an SMS when the number may sign in. Returns the normalised number.
 
     Raises ValidationFailed for a malformed number and RateLimited past a send limit."""
@@ -118,7 +129,7 @@ async def request_login_code(session: AsyncSession, raw_phone: str, requester: R
     now = utcnow()
     try:
         async with unit_of_work(session):
-            user = await portal_user(session, phone)
+            user = await (who or portal_user)(session, phone)
             trusted = await _is_trusted(session, user, requester)
             await check_send_limits(session, phone, requester, now, trusted=trusted)
             row = LoginCode(
@@ -174,7 +185,9 @@ async def trust_device(session: AsyncSession, user_id: uuid.UUID, device_key: st
         device.last_used_at = now
 
 
-async def verify_login_code(session: AsyncSession, phone: str, code: str, secrets_: CodeSecrets) -> User:
+async def verify_login_code(
+    session: AsyncSession, phone: str, code: str, secrets_: CodeSecrets, who: WhoMaySignIn | None = None
+) -> User:
     """The user whose latest code this is, with the code spent. Does not commit on success: the caller
     creates the portal session in the same transaction. A wrong answer is committed at once."""
     now = utcnow()
@@ -215,7 +228,7 @@ async def verify_login_code(session: AsyncSession, phone: str, code: str, secret
     if used_at is None:
         await session.commit()  # the wrong answer counts even though the caller rolls back
         raise failure
-    user = await portal_user(session, phone)
+    user = await (who or portal_user)(session, phone)
     if user is None or user.id != user_id:
         # Access was withdrawn (or the number moved to someone else) after the code was sent.
         await session.rollback()

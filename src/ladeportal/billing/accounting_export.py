@@ -1,9 +1,12 @@
 """One month of invoicing for the accountant, as CSV or XLSX.
 
 A row per invoice dated in the month (the day it was finalized and sent, in the organisation's time
-zone; a void invoice was never owed and is left out), a negative row per credit note or refund made
-in the month, then a totals row. Columns: date, invoice number, customer, net, VAT, gross, platform
-fee, the payout that carried the money (when Stripe has told us), state.
+zone; an invoice voided in that same month was never owed and is left out), a negative row per credit
+note or refund made in the month and per invoice of an earlier month voided in it (a reversal: the
+earlier month's export keeps the invoice, so exporting a month again gives what the accountant booked),
+then a totals row. Columns: date, invoice number, customer, net, VAT, gross, platform fee, the payout
+that carried the money and the day it arrived (when Stripe has told us), state. The XLSX has a notes
+sheet saying so.
 
 Amounts are computed in integer øre and written as exact decimals, so the totals reconcile with the
 invoices to the øre. A credit's VAT is its invoice's VAT share of the credited amount, rounded half up
@@ -25,11 +28,11 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.billing.invoice_listing import CREDIT_KIND_LABELS, INVOICE_STATE_LABELS
-from ladeportal.billing.invoice_models import Credit, CreditState, Invoice, InvoiceState, Payout
+from ladeportal.billing.invoice_models import Credit, CreditState, Invoice, InvoiceState, Payout, PayoutInvoice
 from ladeportal.errors import ValidationFailed
 from ladeportal.i18n import N_, translations
 from ladeportal.members.models import Membership, User
@@ -40,11 +43,47 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 HEADERS = {
-    "nb": ("Dato", "Fakturanummer", "Kunde", "Netto", "MVA", "Brutto", "Plattformgebyr", "Utbetaling", "Status"),
-    "en": ("Date", "Invoice number", "Customer", "Net", "VAT", "Gross", "Platform fee", "Payout", "State"),
+    "nb": (
+        "Dato",
+        "Fakturanummer",
+        "Kunde",
+        "Netto",
+        "MVA",
+        "Brutto",
+        "Plattformgebyr",
+        "Utbetaling",
+        "Utbetalt dato",
+        "Status",
+    ),
+    "en": (
+        "Date",
+        "Invoice number",
+        "Customer",
+        "Net",
+        "VAT",
+        "Gross",
+        "Platform fee",
+        "Payout",
+        "Payout date",
+        "State",
+    ),
 }
 TOTAL_LABEL = N_("Total")
+REVERSAL_LABEL = N_("Reversal of a cancelled invoice")
 SHEET_TITLE = {"nb": "Fakturaer", "en": "Invoices"}
+NOTES_TITLE = {"nb": "Merknader", "en": "Notes"}
+# What the workbook's notes sheet tells the accountant; the CSV stays a plain table for importing.
+NOTES = (
+    N_("Each invoice is listed in the month it was sent, dated the day it was sent."),
+    N_(
+        "An invoice cancelled in the month it was sent was never owed and is not listed. An invoice "
+        "cancelled in a later month keeps its row in the month it was sent, so an export made again "
+        "reads as before, and is reversed by a negative row in the month it was cancelled."
+    ),
+    N_("Credit notes and refunds are negative rows in the month they were made."),
+    N_("Payout and payout date: the payout that carried the invoice's money to the bank, once Stripe has reported it."),
+    N_("The state column says what each invoice is at the time of the export."),
+)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -59,6 +98,7 @@ class ExportRow:
     fee_minor: int
     payout: str
     state: str  # an English msgid, translated when written
+    payout_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -92,22 +132,56 @@ def _customer(name: str | None, phone: str | None) -> str:
     return name or phone or ""
 
 
-async def _payouts_of(session: AsyncSession, org_id: uuid.UUID, stripe_ids: set[str]) -> dict[str, str]:
-    """{Stripe invoice id: payout id} for payouts whose stored details name the invoices they carried."""
-    if not stripe_ids:
+@dataclass(frozen=True)
+class PayoutRef:
+    id: str
+    arrival_date: date
+
+
+async def _payouts_of(
+    session: AsyncSession, org_id: uuid.UUID, invoice_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, PayoutRef]:
+    """{invoice id: the payout that carried its money}, the first to arrive when there were several."""
+    if not invoice_ids:
         return {}
-    found: dict[str, str] = {}
-    for payout in await session.scalars(select(Payout).where(Payout.organization_id == org_id)):
-        for invoice_id in (payout.details or {}).get("invoice_ids") or ():
-            if invoice_id in stripe_ids:
-                found[str(invoice_id)] = payout.id
+    rows = await session.execute(
+        select(PayoutInvoice.invoice_id, Payout.id, Payout.arrival_date)
+        .join(Payout, Payout.id == PayoutInvoice.payout_id)
+        .where(
+            PayoutInvoice.organization_id == org_id,
+            PayoutInvoice.invoice_id.in_(list(invoice_ids)),
+            PayoutInvoice.amount_minor > 0,
+        )
+        .order_by(Payout.arrival_date.desc(), Payout.id.desc())
+    )
+    return {invoice_id: PayoutRef(payout_id, arrival) for invoice_id, payout_id, arrival in rows.all()}
+
+
+async def _credit_vat_of(session: AsyncSession, invoices: list[Invoice]) -> dict[uuid.UUID, int]:
+    """{invoice id: the VAT of its done credits}, each credit's VAT worked out as its own row's."""
+    if not invoices:
+        return {}
+    by_id = {inv.id: inv for inv in invoices}
+    found: dict[uuid.UUID, int] = {}
+    credits = await session.scalars(
+        select(Credit).where(Credit.invoice_id.in_(list(by_id)), Credit.state == CreditState.done)
+    )
+    for credit in credits:
+        inv = by_id[credit.invoice_id]
+        found[inv.id] = found.get(inv.id, 0) + credit_vat(credit.amount_minor, inv.vat_minor, inv.total_minor)
     return found
 
 
 async def export_rows(session: AsyncSession, org_id: uuid.UUID, month: date, time_zone: str) -> list[ExportRow]:
+    """The month's rows. An invoice is shown in the month it was sent; one voided in the same month was
+    never owed and is left out, one voided in a later month keeps its row (an export made again reads
+    as before) and is reversed by a negative row in the month it was voided, for what was not credited
+    before."""
     start, end = month_bounds(month, time_zone)
     zone = ZoneInfo(time_zone)
     member = and_(Membership.id == Invoice.membership_id, Membership.organization_id == org_id)
+    owed = Invoice.state.in_((InvoiceState.open, InvoiceState.paid, InvoiceState.uncollectible))
+    voided_later = and_(Invoice.state == InvoiceState.void, Invoice.voided_at >= end)
     invoices = (
         await session.execute(
             select(Invoice, Membership.name, User.phone)
@@ -117,9 +191,24 @@ async def export_rows(session: AsyncSession, org_id: uuid.UUID, month: date, tim
                 Invoice.organization_id == org_id,
                 Invoice.finalized_at >= start,
                 Invoice.finalized_at < end,
-                Invoice.state.in_((InvoiceState.open, InvoiceState.paid, InvoiceState.uncollectible)),
+                or_(owed, voided_later),
             )
             .order_by(Invoice.finalized_at, Invoice.number)
+        )
+    ).all()
+    reversed_here = (
+        await session.execute(
+            select(Invoice, Membership.name, User.phone)
+            .join(Membership, member)
+            .join(User, User.id == Membership.user_id)
+            .where(
+                Invoice.organization_id == org_id,
+                Invoice.state == InvoiceState.void,
+                Invoice.voided_at >= start,
+                Invoice.voided_at < end,
+                Invoice.finalized_at < start,
+            )
+            .order_by(Invoice.voided_at, Invoice.number)
         )
     ).all()
     credits = (
@@ -137,11 +226,12 @@ async def export_rows(session: AsyncSession, org_id: uuid.UUID, month: date, tim
             .order_by(Credit.created_at, Credit.id)
         )
     ).all()
-    stripe_ids = {inv.stripe_invoice_id for inv, _, _ in invoices if inv.stripe_invoice_id}
-    payouts = await _payouts_of(session, org_id, stripe_ids)
+    payouts = await _payouts_of(session, org_id, {inv.id for inv, _, _ in invoices})
+    credited_vat = await _credit_vat_of(session, [inv for inv, _, _ in reversed_here])
     rows: list[tuple[datetime, ExportRow]] = []
     for inv, name, phone in invoices:
         assert inv.finalized_at is not None
+        payout = payouts.get(inv.id)
         rows.append(
             (
                 inv.finalized_at,
@@ -153,8 +243,29 @@ async def export_rows(session: AsyncSession, org_id: uuid.UUID, month: date, tim
                     vat_minor=inv.vat_minor,
                     gross_minor=inv.total_minor,
                     fee_minor=inv.application_fee_minor,
-                    payout=payouts.get(inv.stripe_invoice_id or "", ""),
+                    payout=payout.id if payout else "",
                     state=INVOICE_STATE_LABELS[inv.state],
+                    payout_date=payout.arrival_date if payout else None,
+                ),
+            )
+        )
+    for inv, name, phone in reversed_here:
+        assert inv.voided_at is not None
+        gross = inv.total_minor - inv.amount_credited_minor
+        vat = inv.vat_minor - credited_vat.get(inv.id, 0)
+        rows.append(
+            (
+                inv.voided_at,
+                ExportRow(
+                    day=inv.voided_at.astimezone(zone).date(),
+                    number=inv.number or "",
+                    customer=_customer(name, phone),
+                    net_minor=-(gross - vat),
+                    vat_minor=-vat,
+                    gross_minor=-gross,
+                    fee_minor=-inv.application_fee_minor,
+                    payout="",
+                    state=REVERSAL_LABEL,
                 ),
             )
         )
@@ -210,6 +321,7 @@ def _table(rows: list[ExportRow], language: str) -> list[list[object]]:
             _kroner(r.gross_minor),
             _kroner(r.fee_minor),
             r.payout,
+            r.payout_date or "",
             translate(r.state),
         ]
         for r in rows
@@ -224,6 +336,7 @@ def _table(rows: list[ExportRow], language: str) -> list[list[object]]:
             _kroner(sums.vat_minor),
             _kroner(sums.gross_minor),
             _kroner(sums.fee_minor),
+            "",
             "",
             "",
         ]
@@ -269,6 +382,10 @@ def write_xlsx(rows: list[ExportRow], language: str) -> bytes:
                 cell.font = Font(bold=True)
             cells.append(cell)
         sheet.append(cells)
+    translate = translations(language).gettext
+    notes = workbook.create_sheet(NOTES_TITLE[language])
+    for note in NOTES:
+        notes.append([translate(note)])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -6,7 +6,8 @@ and stores it. Every Stripe step is keyed by our own row ids and each answer is 
 a crash, a retried task or a second worker at any point repeats nothing at Stripe and sends no second
 message:
 
-1. the member's platform customer (the `billing_customers` row first; its id is the key);
+1. the member's platform customer (the `billing_customers` row first; its id is the key), brought up
+   to date when the member's name, e-mail or language changed since the last invoice;
 2. the draft invoice, made by the platform on behalf of the owner's account (`on_behalf_of`,
    `transfer_data[destination]`, the platform's fee as `application_fee_amount`); its id is stored at
    once. A draft made by a step that crashed before storing it is found again by its metadata;
@@ -24,6 +25,8 @@ and a periodic job gives a running run whose tasks all failed for good a new one
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 import uuid
@@ -52,6 +55,7 @@ from ladeportal.billing.invoice_models import (
 from ladeportal.billing.invoice_notify import notify_member
 from ladeportal.billing.invoice_preview import draft_lines
 from ladeportal.billing.invoice_settings import billing_settings, platform_fee_minor
+from ladeportal.billing.line_words import item_words, language_of, site_month_words
 from ladeportal.billing.models import StripeAccount
 from ladeportal.billing.stripe_gateway import InvoiceSnapshot, PaymentsUnavailable, StripeGateway, gateway
 from ladeportal.db.base import utcnow
@@ -63,6 +67,7 @@ from ladeportal.jobs.periodic import periodic
 from ladeportal.members.models import Membership, User
 from ladeportal.messaging.email_address import valid_address
 from ladeportal.orgs.models import Organization, Site
+from ladeportal.pricing.models import PricePlan
 from ladeportal.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -106,9 +111,17 @@ def _midnight(day: date | None) -> datetime | None:
     return datetime(day.year, day.month, day.day, tzinfo=UTC) if day else None
 
 
-def lines_of(items: list[tuple[int, Any]], site_names: dict[uuid.UUID, str]) -> list[StripeLine]:
-    """(line_no, item) pairs -> the invoice's lines in order, worded as the preview words them
-    (`invoice_preview.draft_lines`): the claimed items of one line are one draft line again."""
+def lines_of(
+    items: list[tuple[int, Any]],
+    site_names: dict[uuid.UUID, str],
+    *,
+    language: str = "nb",
+    time_zone: str = "Europe/Oslo",
+    plan_names: dict[uuid.UUID, str] | None = None,
+) -> list[StripeLine]:
+    """(line_no, item) pairs -> the invoice's lines in order, grouped as the preview groups them
+    (`invoice_preview.draft_lines`: the claimed items of one line are one draft line again) and worded
+    in the member's `language` (`line_words`)."""
     grouped: dict[int, list[Any]] = defaultdict(list)
     for line_no, item in items:
         grouped[line_no].append(item)
@@ -120,7 +133,12 @@ def lines_of(items: list[tuple[int, Any]], site_names: dict[uuid.UUID, str]) -> 
             raise ValueError(f"line {line_no} mixes VAT rates {sorted(rates)}")
         mode = LineMode.per_session if len(group) == 1 else LineMode.per_site_month
         drafted = draft_lines(group, mode, site_names)
-        description = drafted[0].description if len(drafted) == 1 else group[0].description
+        if len(group) == 1:
+            description = item_words(group[0], site_names, plan_names or {}, time_zone, language)
+        elif len(drafted) == 1 and group[0].site_id in site_names:
+            description = site_month_words(site_names[group[0].site_id], group[0].period_month, language)
+        else:
+            description = drafted[0].description if len(drafted) == 1 else group[0].description
         start, end = _midnight(drafted[0].period_start), _midnight(drafted[0].period_end)
         lines.append(
             StripeLine(
@@ -136,7 +154,9 @@ def lines_of(items: list[tuple[int, Any]], site_names: dict[uuid.UUID, str]) -> 
     return lines
 
 
-async def invoice_lines(session: AsyncSession, invoice_id: uuid.UUID) -> list[StripeLine]:
+async def invoice_lines(
+    session: AsyncSession, invoice_id: uuid.UUID, *, language: str = "nb", time_zone: str = "Europe/Oslo"
+) -> list[StripeLine]:
     rows = await session.execute(
         select(InvoicedItem.line_no, BillableItem)
         .join(BillableItem, BillableItem.id == InvoicedItem.item_id)
@@ -144,8 +164,14 @@ async def invoice_lines(session: AsyncSession, invoice_id: uuid.UUID) -> list[St
     )
     pairs = [(line_no, item) for line_no, item in rows.all()]
     site_ids = {item.site_id for _, item in pairs if item.site_id is not None}
+    plan_ids = {item.plan_id for _, item in pairs if item.plan_id is not None}
     names = dict((await session.execute(select(Site.id, Site.name).where(Site.id.in_(site_ids)))).all())
-    return lines_of(pairs, names)
+    plans = (
+        dict((await session.execute(select(PricePlan.id, PricePlan.name).where(PricePlan.id.in_(plan_ids)))).all())
+        if plan_ids
+        else {}
+    )
+    return lines_of(pairs, names, language=language, time_zone=time_zone, plan_names=plans)
 
 
 # -- one invoice ---------------------------------------------------------------------------------------
@@ -228,41 +254,79 @@ async def _facts(db: Database, invoice_id: uuid.UUID) -> _Facts | None:
     return facts
 
 
-async def _ensure_customer(db: Database, gw: StripeGateway, facts: _Facts) -> str:
-    if facts.customer_id is not None:
-        return facts.customer_id
-    invoice = facts.invoice
+@dataclass(frozen=True)
+class _CustomerDetails:
+    name: str
+    phone: str | None
+    email: str | None
+    locale: str | None
+
+    def digest(self) -> str:
+        """What the customer at Stripe was last told: name, e-mail and language (the phone is the person's
+        login and does not change under a membership)."""
+        text = json.dumps([self.name, self.email, self.locale], ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+async def _customer_details(db: Database, membership_id: uuid.UUID) -> tuple[_CustomerDetails, str | None]:
     async with db.session() as session:
         row = (
             await session.execute(
-                select(Membership.name, Membership.email, User.phone, User.language)
+                select(Membership.name, Membership.email, User.phone, User.language, BillingCustomer.details_digest)
                 .join(User, User.id == Membership.user_id)
-                .where(Membership.id == invoice.membership_id)
+                .outerjoin(BillingCustomer, BillingCustomer.membership_id == Membership.id)
+                .where(Membership.id == membership_id)
             )
         ).one()
         await session.commit()
-    name, email, phone, language = row
+    name, email, phone, language, digest = row
     try:
         email = valid_address(email) if email else None
     except ValidationFailed:
         email = None  # an address Stripe would refuse must not stop the invoice; the SMS carries it
+    locale = language if language in ("nb", "en", "sv") else None
+    return _CustomerDetails(name=name or phone or "?", phone=phone, email=email, locale=locale), digest
+
+
+async def _ensure_customer(db: Database, gw: StripeGateway, facts: _Facts) -> str:
+    """The member's customer at Stripe, made once; when the membership's name or e-mail or the person's
+    language changed since Stripe was last told, the customer is updated first (keyed by the invoice and
+    the new details, so a repeated step changes nothing more)."""
+    invoice = facts.invoice
+    details, told = await _customer_details(db, invoice.membership_id)
+    digest = details.digest()
+    if facts.customer_id is not None:
+        if told == digest:
+            return facts.customer_id
+        await gw.update_customer(
+            facts.customer_id,
+            name=details.name,
+            email=details.email,
+            locale=details.locale,
+            idempotency_key=f"cus:{facts.customer_row_id}:update:{invoice.id}:{digest[:16]}",
+        )
+        async with db.session() as session, unit_of_work(session):
+            await session.execute(
+                update(BillingCustomer).where(BillingCustomer.id == facts.customer_row_id).values(details_digest=digest)
+            )
+        return facts.customer_id
     customer_id = await gw.ensure_customer(
-        name=name or phone or "?",
-        phone=phone,
-        email=email,
+        name=details.name,
+        phone=details.phone,
+        email=details.email,
         metadata={
             "organization_id": str(invoice.organization_id),
             "membership_id": str(invoice.membership_id),
             "billing_customer": str(facts.customer_row_id),
         },
         idempotency_key=f"cus:{facts.customer_row_id}",
-        locale=language if language in ("nb", "en", "sv") else None,
+        locale=details.locale,
     )
     async with db.session() as session, unit_of_work(session):
         await session.execute(
             update(BillingCustomer)
             .where(BillingCustomer.id == facts.customer_row_id, BillingCustomer.stripe_customer_id.is_(None))
-            .values(stripe_customer_id=customer_id)
+            .values(stripe_customer_id=customer_id, details_digest=digest)
         )
         stored = await session.scalar(
             select(BillingCustomer.stripe_customer_id).where(BillingCustomer.id == facts.customer_row_id)
@@ -313,7 +377,12 @@ async def _add_lines(
 ) -> None:
     invoice = facts.invoice
     async with db.session() as session:
-        lines = await invoice_lines(session, invoice.id)
+        language = await session.scalar(
+            select(User.language)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.id == invoice.membership_id)
+        )
+        lines = await invoice_lines(session, invoice.id, language=language_of(language), time_zone=facts.time_zone)
         await session.commit()
     present = set() if fresh else await gw.invoice_line_keys(stripe_id, LINE_KEY)
     for line in lines:
@@ -362,7 +431,10 @@ def snapshot_values(snapshot: InvoiceSnapshot, time_zone: str) -> dict[str, Any]
         "due_date": local_due_date(snapshot, time_zone),
         "amount_paid_minor": snapshot.amount_paid,
         "paid_at": snapshot.paid_at,
+        "voided_at": snapshot.voided_at,
     }
+    if snapshot.payment_intent:
+        values["stripe_payment_intent_id"] = snapshot.payment_intent
     if state == InvoiceState.paid:
         values["last_payment_error"] = None
     elif snapshot.last_payment_error:

@@ -161,6 +161,9 @@ class BillingCustomer(Base):
     organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     membership_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("memberships.id"), unique=True)
     stripe_customer_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # A digest of the name, e-mail and language last sent to Stripe: the customer is updated when the
+    # membership's differ.
+    details_digest: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -171,6 +174,8 @@ class Invoice(Base):
     __table_args__ = (
         UniqueConstraint("run_id", "membership_id"),
         Index("ix_invoices_org_state", "organization_id", "state"),
+        # The invoice list: one organisation's invoices, newest month first (and a month's, filtered).
+        Index("ix_invoices_org_period", "organization_id", "period_month"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -198,6 +203,10 @@ class Invoice(Base):
     due_date: Mapped[date | None] = mapped_column()
     finalized_at: Mapped[datetime | None] = mapped_column()
     paid_at: Mapped[datetime | None] = mapped_column()
+    # When Stripe voided it: the accountant's export reverses it in that month.
+    voided_at: Mapped[datetime | None] = mapped_column()
+    # The payment intent of its payment: what a payout's balance transactions lead back to.
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(64), index=True)
     payment_failed_at: Mapped[datetime | None] = mapped_column()
     last_payment_error: Mapped[str | None] = mapped_column(String(80))
     notified_at: Mapped[datetime | None] = mapped_column()
@@ -262,3 +271,18 @@ class Payout(TimestampMixin, Base):
     arrival_date: Mapped[date] = mapped_column()
     stripe_created_at: Mapped[datetime] = mapped_column()
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class PayoutInvoice(Base):
+    """An invoice whose money a payout carried to the owner's bank, from the payout's balance
+    transactions at Stripe."""
+
+    __tablename__ = "payout_invoices"
+
+    payout_id: Mapped[str] = mapped_column(ForeignKey("payouts.id", ondelete="CASCADE"), primary_key=True)
+    invoice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"), primary_key=True)
+    organization_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    # What the payout carried for the invoice (the owner's share; negative for a reversed transfer).
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_payout_invoices_invoice", "invoice_id"),)

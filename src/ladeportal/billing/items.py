@@ -9,7 +9,9 @@ A session is billed when it is finished, belongs to a member (a removed member's
 row stays) and has a stored price. It waits, and the preview counts it, while its price needs a
 person's review that nobody has given (sessions/review.py) or while part of its energy was priced at
 the fallback price because spot prices were missing: those get a new price when the prices arrive
-(pricing/spot_imports.py) and are billed on the next run after that. The amounts are the stored
+(pricing/spot_imports.py) and are billed on the next run after that. A session no price plan applied
+to (none for the member's group at that site) is not billable and does not wait: the preview lists it
+apart (billing/unpriced.py). The amounts are the stored
 breakdown's net, VAT and total, never recomputed; the item's month is the month (in the
 organisation's time zone) the session ended in.
 """
@@ -63,7 +65,7 @@ async def insert_items(session: AsyncSession, rows: Sequence[dict[str, Any]]) ->
 
 
 def _billable_sessions(org_id: uuid.UUID, until: datetime, *, new_only: bool = True) -> Select[Any]:
-    """Finished, member's, priced and (`new_only`) not yet an item."""
+    """Finished, member's, priced by a plan and (`new_only`) not yet an item."""
     query = (
         select(
             CS.id,
@@ -90,6 +92,8 @@ def _billable_sessions(org_id: uuid.UUID, until: datetime, *, new_only: bool = T
             CS.stopped_at <= until,
             CS.membership_id.is_not(None),
             CS.cost_total_minor.is_not(None),
+            # No plan applied (billing/unpriced.py lists them): nothing to bill, nothing to wait for.
+            or_(SessionPricing.session_id.is_(None), SessionPricing.plan_id.is_not(None)),
         )
     )
     return query.where(~exists().where(BillableItem.session_id == CS.id)) if new_only else query
@@ -150,6 +154,7 @@ _UNFLAGGED_SESSIONS = text(
     WHERE cs.organization_id = :org_id AND cs.state = 'stopped' AND cs.stopped_at <= :until
       AND cs.membership_id IS NOT NULL AND cs.cost_total_minor IS NOT NULL
       AND coalesce(sp.needs_review, false) = false AND coalesce(sp.awaits_spot_prices, false) = false
+      AND (sp.session_id IS NULL OR sp.plan_id IS NOT NULL)
       AND NOT EXISTS (SELECT 1 FROM billable_items bi WHERE bi.session_id = cs.id)
     ON CONFLICT DO NOTHING
     """

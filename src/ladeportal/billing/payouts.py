@@ -5,6 +5,10 @@ owner's account. The handler finds the organisation by the account and re-reads 
 rather than trusting the event's copy, then writes the `payouts` row (its key is Stripe's id), so
 events arriving twice or out of order leave what Stripe says now. `sync_payouts` reads the account's
 whole list, for an organisation whose events were missed (or before webhooks were set up).
+
+Both also record which invoices each payout carried (`payout_invoices`, for the accountant's export):
+the payout's balance transactions at Stripe, each traced back to the payment intent of one of the
+organisation's invoices. A payout that failed or was canceled carried nothing, so its links go.
 """
 
 from __future__ import annotations
@@ -13,14 +17,14 @@ import logging
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ladeportal.billing.invoice_models import Payout
+from ladeportal.billing.invoice_models import Invoice, Payout, PayoutInvoice
 from ladeportal.billing.models import StripeAccount, StripeEvent
-from ladeportal.billing.stripe_gateway import PayoutSnapshot, StripeGateway, gateway
+from ladeportal.billing.stripe_gateway import PayoutPayment, PayoutSnapshot, StripeGateway, gateway
 from ladeportal.billing.webhooks import on_event
 from ladeportal.db.base import utcnow
 from ladeportal.db.engine import Database, unit_of_work
@@ -28,6 +32,7 @@ from ladeportal.db.engine import Database, unit_of_work
 log = logging.getLogger(__name__)
 
 MAX_PAGES = 1000  # 100 000 payouts: a bound, not a limit anyone meets
+CARRIES_MONEY = ("pending", "in_transit", "paid")
 
 
 async def _organisation_of(db: Database, account_id: str) -> uuid.UUID | None:
@@ -58,6 +63,52 @@ async def store_payout(session: AsyncSession, org_id: uuid.UUID, payout: PayoutS
     )
 
 
+async def link_invoices(
+    session: AsyncSession, org_id: uuid.UUID, payout: PayoutSnapshot, payments: list[PayoutPayment]
+) -> int:
+    """Make the payout's links to invoices what Stripe says now, in the caller's transaction; returns how
+    many there are. Amounts of one invoice (a payment and a reversal of it) are added up. Upserts, so two
+    events of one payout handled at once both succeed."""
+    amounts: dict[str, int] = {}
+    if payout.status in CARRIES_MONEY:
+        for payment in payments:
+            if payment.payment_intent:
+                amounts[payment.payment_intent] = amounts.get(payment.payment_intent, 0) + payment.net
+    invoices = (
+        (
+            await session.execute(
+                select(Invoice.id, Invoice.stripe_payment_intent_id).where(
+                    Invoice.organization_id == org_id, Invoice.stripe_payment_intent_id.in_(list(amounts))
+                )
+            )
+        ).all()
+        if amounts
+        else []
+    )
+    await session.execute(
+        delete(PayoutInvoice).where(
+            PayoutInvoice.payout_id == payout.id, PayoutInvoice.invoice_id.not_in([i for i, _ in invoices])
+        )
+    )
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    for invoice_id, intent in invoices:
+        amount = amounts[str(intent)]
+        await session.execute(
+            insert(PayoutInvoice)
+            .values(payout_id=payout.id, invoice_id=invoice_id, organization_id=org_id, amount_minor=amount)
+            .on_conflict_do_update(
+                index_elements=[PayoutInvoice.payout_id, PayoutInvoice.invoice_id], set_={"amount_minor": amount}
+            )
+        )
+    return len(invoices)
+
+
+async def _payments_of(gw: StripeGateway, account_id: str, payout: PayoutSnapshot) -> list[PayoutPayment]:
+    if payout.status not in CARRIES_MONEY:
+        return []
+    return await gw.payout_payments(account_id, payout.id)
+
+
 @on_event("payout.")
 async def payout_event(db: Database, event: StripeEvent) -> None:
     if not event.account or not event.object_id:
@@ -68,9 +119,12 @@ async def payout_event(db: Database, event: StripeEvent) -> None:
             "stripe event %s (%s) is about unknown account %s; ignored", event.event_id, event.type, event.account
         )
         return
-    payout = await gateway().retrieve_payout(event.account, event.object_id)
+    gw = gateway()
+    payout = await gw.retrieve_payout(event.account, event.object_id)
+    payments = await _payments_of(gw, event.account, payout)
     async with db.session() as session, unit_of_work(session):
         await store_payout(session, org_id, payout)
+        await link_invoices(session, org_id, payout, payments)
 
 
 async def sync_payouts(db: Database, gw: StripeGateway | None, org_id: uuid.UUID, *, page_size: int = 100) -> int:
@@ -88,9 +142,11 @@ async def sync_payouts(db: Database, gw: StripeGateway | None, org_id: uuid.UUID
     for _ in range(MAX_PAGES):
         page, more = await gw.list_payouts(account_id, starting_after=after, limit=page_size)
         if page:
+            carried = [(payout, await _payments_of(gw, account_id, payout)) for payout in page]
             async with db.session() as session, unit_of_work(session):
-                for payout in page:
+                for payout, payments in carried:
                     await store_payout(session, org_id, payout)
+                    await link_invoices(session, org_id, payout, payments)
             stored += len(page)
             after = page[-1].id
         if not more or not page:

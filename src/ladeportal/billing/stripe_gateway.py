@@ -93,6 +93,19 @@ class InvoiceSnapshot:
     paid_at: datetime | None
     finalized_at: datetime | None
     metadata: dict[str, str]
+    voided_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class GuestCheckout:
+    """A guest's Checkout Session and the state of the payment it made (none before the guest paid)."""
+
+    id: str
+    url: str | None
+    status: str
+    payment_intent_id: str | None
+    intent_status: str | None
+    amount_capturable: int
 
 
 def _at(value: Any) -> datetime | None:
@@ -120,6 +133,7 @@ def invoice_snapshot_of(invoice: Mapping[str, Any], last_payment_error: str | No
         payment_intent=str(intent) if intent else None,
         paid_at=_at(transitions.get("paid_at")),
         finalized_at=_at(transitions.get("finalized_at")),
+        voided_at=_at(transitions.get("voided_at")),
         metadata={str(k): str(v) for k, v in (invoice.get("metadata") or {}).items()},
     )
 
@@ -201,6 +215,28 @@ class StripeGateway:
                 await asyncio.sleep(min(RATE_LIMIT_BACKOFF * 2**attempt, 8.0) * (1 + random.random() / 2))
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def _call(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
+        """`call` with the 429 retries, Stripe's errors turned into the product's (`what` names the step
+        in the log and the message)."""
+        try:
+            return await self._retrying(call)
+        except stripe.StripeError as exc:
+            raise _domain_error(exc, what) from exc
+
+    async def _every_page(
+        self, what: str, list_page: Callable[[dict[str, Any]], Awaitable[Any]], params: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Every object of a Stripe list, page after page (bounded: 1000 pages of 100)."""
+        found: list[dict[str, Any]] = []
+        params = {**params, "limit": 100}
+        for _ in range(1000):
+            page = await self._call(what, lambda: list_page(dict(params)))
+            found.extend(obj.to_dict() for obj in page.data)
+            if not page.has_more or not page.data:
+                break
+            params["starting_after"] = page.data[-1].id
+        return found
+
     async def create_express_account(
         self, *, idempotency_key: str, country: str, business_type: str, metadata: Mapping[str, str]
     ) -> AccountSnapshot:
@@ -270,6 +306,116 @@ class StripeGateway:
             raise _domain_error(exc, f"making a dashboard link for {account_id}") from exc
         return str(link.url)
 
+    # -- guests at public chargers: a card hold on behalf of the owner's account, captured later -----
+
+    async def create_guest_checkout(
+        self,
+        *,
+        amount_minor: int,
+        currency: str,
+        description: str,
+        account_id: str,
+        fee_minor: int,
+        success_url: str,
+        cancel_url: str,
+        metadata: Mapping[str, str],
+        locale: str | None,
+        idempotency_key: str,
+    ) -> GuestCheckout:
+        """A Checkout Session (payment mode) that only authorises `amount_minor`; the payment methods are
+        left to the account's settings, so wallets appear where they are enabled."""
+        params: dict[str, Any] = {
+            "mode": "payment",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": currency.lower(),
+                        "unit_amount": amount_minor,
+                        "product_data": {"name": description[:250]},
+                    },
+                }
+            ],
+            "payment_intent_data": {
+                "capture_method": "manual",
+                "on_behalf_of": account_id,
+                "transfer_data": {"destination": account_id},
+                "application_fee_amount": fee_minor,
+                "description": description[:250],
+                "metadata": dict(metadata),
+            },
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "metadata": dict(metadata),
+        }
+        if locale:
+            params["locale"] = locale
+        try:
+            session = await self._retrying(
+                lambda: self._client.v1.checkout.sessions.create_async(
+                    params=cast(Any, params), options={"idempotency_key": idempotency_key}
+                )
+            )
+        except stripe.StripeError as exc:
+            raise _domain_error(exc, "making a guest checkout") from exc
+        return await self._guest_checkout_of(session.to_dict())
+
+    async def retrieve_guest_checkout(self, session_id: str) -> GuestCheckout:
+        """The session and the state of its payment intent, read now."""
+        try:
+            session = await self._retrying(lambda: self._client.v1.checkout.sessions.retrieve_async(session_id))
+        except stripe.StripeError as exc:
+            raise _domain_error(exc, f"reading checkout {session_id}") from exc
+        return await self._guest_checkout_of(session.to_dict())
+
+    async def _guest_checkout_of(self, data: Mapping[str, Any]) -> GuestCheckout:
+        intent_id = data.get("payment_intent")
+        if isinstance(intent_id, Mapping):
+            intent_id = intent_id.get("id")
+        status = capturable = None
+        if intent_id:
+            pid = str(intent_id)
+            try:
+                intent = await self._retrying(lambda: self._client.v1.payment_intents.retrieve_async(pid))
+            except stripe.StripeError as exc:
+                raise _domain_error(exc, f"reading payment {pid}") from exc
+            status = str(intent.status)
+            capturable = int(intent.amount_capturable or 0)
+        return GuestCheckout(
+            id=str(data["id"]),
+            url=str(data["url"]) if data.get("url") else None,
+            status=str(data.get("status") or ""),
+            payment_intent_id=str(intent_id) if intent_id else None,
+            intent_status=status,
+            amount_capturable=capturable or 0,
+        )
+
+    async def capture_payment(self, intent_id: str, *, amount_minor: int, fee_minor: int, idempotency_key: str) -> str:
+        """Capture `amount_minor` of a hold (the rest is released); returns the intent's new status."""
+        try:
+            intent = await self._retrying(
+                lambda: self._client.v1.payment_intents.capture_async(
+                    intent_id,
+                    params={"amount_to_capture": amount_minor, "application_fee_amount": fee_minor},
+                    options={"idempotency_key": idempotency_key},
+                )
+            )
+        except stripe.StripeError as exc:
+            raise _domain_error(exc, f"capturing {intent_id}") from exc
+        return str(intent.status)
+
+    async def cancel_payment(self, intent_id: str, *, idempotency_key: str) -> str:
+        """Release a hold in full (nothing to pay)."""
+        try:
+            intent = await self._retrying(
+                lambda: self._client.v1.payment_intents.cancel_async(
+                    intent_id, params={"cancellation_reason": "abandoned"}, options={"idempotency_key": idempotency_key}
+                )
+            )
+        except stripe.StripeError as exc:
+            raise _domain_error(exc, f"releasing {intent_id}") from exc
+        return str(intent.status)
+
     # -- members' invoices: made by the platform on behalf of the owner's account -------------------
 
     async def ensure_customer(
@@ -300,6 +446,23 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise _domain_error(exc, "making a customer") from exc
         return str(customer.id)
+
+    async def update_customer(
+        self, customer_id: str, *, name: str, email: str | None, locale: str | None, idempotency_key: str
+    ) -> None:
+        """The customer's name, e-mail and language as the membership has them now (an e-mail or a
+        language removed is emptied at Stripe)."""
+        params: dict[str, Any] = {
+            "name": name[:256],
+            "email": email or "",
+            "preferred_locales": [locale] if locale else "",
+        }
+        await self._call(
+            f"updating customer {customer_id}",
+            lambda: self._client.v1.customers.update_async(
+                customer_id, params=cast(Any, params), options={"idempotency_key": idempotency_key}
+            ),
+        )
 
     async def ensure_tax_rate(self, rate_bp: int) -> str:
         """The platform's inclusive "MVA" tax rate of `rate_bp` basis points (2500: 25 %): an active one
@@ -562,6 +725,88 @@ class StripeGateway:
             transfer_reversal=data.get("transfer_reversal"),
         )
 
+    # -- the platform's own invoices to organisations (their subscription) ---------------------------
+
+    async def ensure_vat_rate(self, rate_bp: int, country: str) -> str:
+        """The platform's exclusive VAT rate for `country` ("MVA" in NO, "Moms" in SE) of `rate_bp`: an
+        active one found at Stripe, else made once; remembered for the process."""
+        name = "Moms" if country == "SE" else "MVA"
+        cache_key = -(rate_bp * 1000 + (1 if country == "SE" else 0)) - 1  # apart from the inclusive rates
+        found = self._tax_rates.get(cache_key)
+        if found is not None:
+            return found
+        percentage = rate_bp / 100
+        try:
+            page = await self._retrying(
+                lambda: self._client.v1.tax_rates.list_async(params={"active": True, "inclusive": False, "limit": 100})
+            )
+            for rate in page.data:
+                if rate.display_name == name and float(rate.percentage) == percentage and rate.country == country:
+                    self._tax_rates[cache_key] = str(rate.id)
+                    return str(rate.id)
+            text = f"{rate_bp // 100}" if rate_bp % 100 == 0 else f"{rate_bp / 100:.2f}"
+            rate = await self._retrying(
+                lambda: self._client.v1.tax_rates.create_async(
+                    params={
+                        "display_name": name,
+                        "percentage": cast(Any, text),
+                        "inclusive": False,
+                        "country": country,
+                        "tax_type": "vat",
+                        "description": f"{name} {text} %",
+                    },
+                    options={"idempotency_key": f"txr:{country}:{rate_bp}:exclusive"},
+                )
+            )
+        except stripe.StripeError as exc:
+            raise _domain_error(exc, "finding the VAT tax rate") from exc
+        self._tax_rates[cache_key] = str(rate.id)
+        return str(rate.id)
+
+    async def create_platform_invoice(
+        self,
+        *,
+        customer: str,
+        currency: str,
+        collection_method: str,
+        days_until_due: int,
+        description: str | None,
+        metadata: Mapping[str, str],
+        idempotency_key: str,
+    ) -> InvoiceSnapshot:
+        """A draft invoice of the platform itself (no connected account): the platform bills the customer."""
+        params: dict[str, Any] = {
+            "customer": customer,
+            "currency": currency.lower(),
+            "collection_method": collection_method,
+            "auto_advance": False,
+            "metadata": dict(metadata),
+        }
+        if collection_method == "send_invoice":
+            params["days_until_due"] = days_until_due
+        if description:
+            params["description"] = description
+        try:
+            invoice = await self._retrying(
+                lambda: self._client.v1.invoices.create_async(
+                    params=cast(Any, params), options={"idempotency_key": idempotency_key}
+                )
+            )
+        except stripe.StripeError as exc:
+            raise _domain_error(exc, "making a platform invoice") from exc
+        return invoice_snapshot_of(invoice.to_dict())
+
+    async def send_invoice(self, invoice_id: str, *, idempotency_key: str) -> None:
+        """Stripe e-mails a finalized `send_invoice` invoice to its customer."""
+        try:
+            await self._retrying(
+                lambda: self._client.v1.invoices.send_invoice_async(
+                    invoice_id, options={"idempotency_key": idempotency_key}
+                )
+            )
+        except stripe.StripeError as exc:
+            raise _domain_error(exc, f"sending {invoice_id}") from exc
+
     async def list_payouts(
         self, account_id: str, *, starting_after: str | None = None, limit: int = 100
     ) -> tuple[list[PayoutSnapshot], bool]:
@@ -578,6 +823,19 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise _domain_error(exc, f"listing the payouts of {account_id}") from exc
         return [payout_snapshot_of(p.to_dict()) for p in page.data], bool(page.has_more)
+
+    async def payout_payments(self, account_id: str, payout_id: str) -> list[PayoutPayment]:
+        """What a payout of a connected account carried, per balance transaction, each traced back to the
+        platform's payment intent where it came from a destination charge: the account's payment
+        `py_` -> its `source_transfer` -> the transfer's `source_transaction` (the platform's charge)."""
+        transactions = await self._every_page(
+            f"reading the balance transactions of payout {payout_id}",
+            lambda params: self._client.v1.balance_transactions.list_async(
+                params=cast(Any, params), options={"stripe_account": account_id}
+            ),
+            {"payout": payout_id, "expand": ["data.source.source_transfer.source_transaction"]},
+        )
+        return [payout_payment_of(txn) for txn in transactions if txn.get("type") != "payout"]
 
     async def retrieve_payout(self, account_id: str, payout_id: str) -> PayoutSnapshot:
         try:
@@ -646,6 +904,34 @@ def payout_snapshot_of(payout: Mapping[str, Any]) -> PayoutSnapshot:
             key: payout.get(key)
             for key in ("method", "type", "automatic", "destination", "description", "failure_code", "failure_message")
         },
+    )
+
+
+@dataclass(frozen=True)
+class PayoutPayment:
+    """One balance transaction a payout carried: its net amount for the owner, and the platform's
+    payment intent it leads back to (None for anything but a destination charge's payment)."""
+
+    transaction_id: str
+    type: str
+    net: int
+    payment_intent: str | None
+
+
+def _object(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def payout_payment_of(txn: Mapping[str, Any]) -> PayoutPayment:
+    charge = _object(_object(_object(txn.get("source")).get("source_transfer")).get("source_transaction"))
+    intent = charge.get("payment_intent")
+    if isinstance(intent, Mapping):
+        intent = intent.get("id")
+    return PayoutPayment(
+        transaction_id=str(txn["id"]),
+        type=str(txn.get("type") or ""),
+        net=int(txn.get("net") or 0),
+        payment_intent=str(intent) if intent else None,
     )
 
 

@@ -15,6 +15,7 @@ from ladeportal.billing.invoice_models import InvoiceRun
 from ladeportal.billing.invoice_preview import member_drafts
 from ladeportal.billing.invoice_runs import approve_run, open_run
 from ladeportal.billing.items import held_back_sessions
+from ladeportal.billing.unpriced import unpriced_sessions
 from ladeportal.cli.output import command_session, emit, run
 from ladeportal.errors import NotFound, ValidationFailed
 from ladeportal.orgs.services import find_organization
@@ -59,6 +60,7 @@ def preview(org: str = ORG, month: str = MONTH, as_json: bool = JSON) -> None:
             run_row = await open_run(s, CLI, found.id, _month(month))
             drafts = await member_drafts(s, run_row)
             held = await held_back_sessions(s, found.id, until=run_row.cutoff_at)
+            unpriced = sum(u.sessions for u in await unpriced_sessions(s, found.id, until=run_row.cutoff_at))
             data = _run_data(run_row)
         billed = [d for d in drafts if not d.carried_over]
         data |= {
@@ -66,6 +68,7 @@ def preview(org: str = ORG, month: str = MONTH, as_json: bool = JSON) -> None:
             "carried_over_members": len(drafts) - len(billed),
             "preview_total_minor": sum(d.total_minor for d in billed),
             "held_back_sessions": held,
+            "unpriced_sessions": unpriced,
             "members": [
                 {
                     "membership_id": d.membership_id,
@@ -79,7 +82,8 @@ def preview(org: str = ORG, month: str = MONTH, as_json: bool = JSON) -> None:
         lines = [
             f"{data['period_month']}: {data['state']}, {len(billed)} invoice(s), "
             f"{data['preview_total_minor'] / 100:.2f} {data['currency']}, "
-            f"{data['carried_over_members']} carried over, {held} session(s) held back"
+            f"{data['carried_over_members']} carried over, {held} session(s) held back, "
+            f"{unpriced} not priced (no price plan for the group at the site: not invoiced)"
         ]
         lines += [
             f"  {d.member_name or d.phone or d.membership_id}: {d.total_minor / 100:.2f}"

@@ -21,8 +21,10 @@ log = logging.getLogger(__name__)
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 DOMAIN = "messages"
-# Bokmål first (the product's main market); Swedish gets added here once its catalogue exists.
+# Bokmål first (the product's main market). The portal speaks these; the end-user app (/app) also
+# Swedish, whose catalogue holds the app's strings.
 LANGUAGES: dict[str, str] = {"nb": "Norsk bokmål", "en": "English"}
+APP_LANGUAGES: dict[str, str] = {**LANGUAGES, "sv": "Svenska"}
 DEFAULT_LANGUAGE = "nb"
 # Babel locales for number and date formats: British English keeps the 24-hour clock and day-month
 # order that Nordic users expect even in English.
@@ -38,7 +40,7 @@ def N_(message: str) -> str:
 
 @lru_cache(maxsize=8)
 def translations(language: str) -> gettext_module.NullTranslations:
-    if language not in LANGUAGES or language == "en":
+    if language not in APP_LANGUAGES or language == "en":
         # English is the source language: msgids are the English text.
         return gettext_module.NullTranslations()
     folder = LOCALES_DIR / language / "LC_MESSAGES"
@@ -57,19 +59,19 @@ def translations(language: str) -> gettext_module.NullTranslations:
     return gettext_module.NullTranslations()
 
 
-def pick_language(*candidates: str | None) -> str:
-    """The first supported language among cookie, profile and Accept-Language values."""
+def pick_language(*candidates: str | None, allowed: dict[str, str] = LANGUAGES) -> str:
+    """The first supported language (of `allowed`) among cookie, profile and Accept-Language values."""
     for candidate in candidates:
         for part in (candidate or "").split(","):
             code = part.split(";")[0].strip().lower()
             code = {"no": "nb", "nn": "nb"}.get(code[:2], code[:2])
-            if code in LANGUAGES:
+            if code in allowed:
                 return code
     return DEFAULT_LANGUAGE
 
 
 def set_language(language: str) -> None:
-    _current.set(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+    _current.set(language if language in APP_LANGUAGES else DEFAULT_LANGUAGE)
 
 
 def current_language() -> str:

@@ -49,6 +49,8 @@ class MemberFacts:
 
 
 INVOICE_OVERDUE = "invoice overdue"
+# Guests' tags (guests/charges.py) start so; no RFID UID does ("G", "S", "T" are not hexadecimal).
+GUEST_TAG_PREFIX = "GST"
 
 
 class TagRefusal(enum.StrEnum):
@@ -105,6 +107,11 @@ async def decide_access(
     *,
     charge_point_id: uuid.UUID | None = None,
 ) -> AccessDecision:
+    if raw_uid.startswith(GUEST_TAG_PREFIX):
+        # A guest's tag at a public charger: valid only while the guest's card hold is in place.
+        from ladeportal.guests.access import guest_decision  # guests depends on this module
+
+        return await guest_decision(session, organization_id, raw_uid, at, charge_point_id)
     try:
         uid = normalise_uid(raw_uid)
     except ValidationFailed:

@@ -8,6 +8,7 @@ re-sum the same day at the same time (on SQLite the database's single writer doe
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -15,20 +16,31 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, and_, case, delete, func, insert, literal, or_, select
+from sqlalchemy import Date, String, and_, case, delete, func, insert, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.db.base import utcnow
 from ladeportal.db.engine import unit_of_work
 from ladeportal.orgs.models import Organization, Site
 from ladeportal.pricing.models import SpotPriceInterval
-from ladeportal.reports.models import ReportDaily, ReportMonthly, ReportSessionDay, ReportSiteHour, ReportWatermark
+from ladeportal.reports.models import (
+    Dimension,
+    ReportDaily,
+    ReportMonthly,
+    ReportMonthlyBy,
+    ReportMonthlyHour,
+    ReportSessionDay,
+    ReportSiteHour,
+    ReportWatermark,
+)
 from ladeportal.reports.split import HOUR, Sample, split_session
 from ladeportal.sessions.models import ChargingSession, MeterReading, SessionState
 
 JOB = "reports.job"
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 BATCH = 500
+# One run of the every-minute job works at most this long; the next run goes on from the watermark.
+RUN_SECONDS = 40.0
 # A session written just before the watermark may commit just after the job read past it; the job
 # re-reads this much before its watermark and skips sessions whose split is already current.
 LAG = timedelta(minutes=10)
@@ -45,6 +57,14 @@ async def _lock(session: AsyncSession) -> ReportWatermark:
         session.add(row)
         await session.flush()
     return row
+
+
+def _plan_id(snapshot: dict[str, Any] | None) -> uuid.UUID | None:
+    plan = (snapshot or {}).get("plan")
+    try:
+        return uuid.UUID(plan["id"]) if isinstance(plan, dict) and plan.get("id") else None
+    except ValueError:
+        return None
 
 
 def _revenue(snapshot: dict[str, Any] | None, total: int | None) -> tuple[int, int]:
@@ -77,6 +97,7 @@ async def _ledger_rows(session: AsyncSession, ids: Sequence[int]) -> list[dict[s
     rows: list[dict[str, Any]] = []
     for row, zone, org_currency in found:
         net, vat = _revenue(row.cost_snapshot, row.cost_total_minor)
+        plan_id = _plan_id(row.cost_snapshot)
         shares = split_session(
             started_at=row.started_at,
             stopped_at=row.stopped_at,
@@ -99,6 +120,7 @@ async def _ledger_rows(session: AsyncSession, ids: Sequence[int]) -> list[dict[s
                     "connector_number": row.connector_number,
                     "group_id": row.group_id,
                     "membership_id": row.membership_id,
+                    "plan_id": plan_id,
                     "currency": row.currency or org_currency,
                     "started_here": share.started_here,
                     "energy_wh": share.energy_wh,
@@ -153,6 +175,7 @@ async def _resum_site(session: AsyncSession, site_id: uuid.UUID, days: list[date
         led.connector_number,
         led.group_id,
         led.membership_id,
+        led.plan_id,
         led.currency,
     )
     sums = select(
@@ -180,6 +203,7 @@ async def _resum_site(session: AsyncSession, site_id: uuid.UUID, days: list[date
                 "connector_number",
                 "group_id",
                 "membership_id",
+                "plan_id",
                 "currency",
                 "sessions",
                 "energy_wh",
@@ -192,7 +216,8 @@ async def _resum_site(session: AsyncSession, site_id: uuid.UUID, days: list[date
             sums.group_by(*dims),
         )
     )
-    await _resum_months(session, site_id, sorted({d.replace(day=1) for d in days}))
+    months = sorted({d.replace(day=1) for d in days})
+    await _resum_months(session, site_id, months)
     await session.execute(delete(ReportSiteHour).where(ReportSiteHour.site_id == site_id, ReportSiteHour.day.in_(days)))
     hours: dict[int, list[Any]] = {}
     for day, entries in await session.execute(
@@ -203,6 +228,7 @@ async def _resum_site(session: AsyncSession, site_id: uuid.UUID, days: list[date
             slot[1] += energy
             slot[2] += seconds
     if not hours:
+        await _resum_month_hours(session, site_id, months)
         return
     site = (
         await session.execute(
@@ -240,6 +266,7 @@ async def _resum_site(session: AsyncSession, site_id: uuid.UUID, days: list[date
             }
         )
     await session.execute(insert(ReportSiteHour), rows)
+    await _resum_month_hours(session, site_id, months)
 
 
 _SUMMED = (
@@ -247,6 +274,7 @@ _SUMMED = (
     "connector_number",
     "group_id",
     "membership_id",
+    "plan_id",
     "currency",
 )
 _AMOUNTS = (
@@ -281,6 +309,80 @@ async def _resum_months(session: AsyncSession, site_id: uuid.UUID, months: list[
                 )
                 .where(d.site_id == site_id, d.day >= month, d.day < following)
                 .group_by(*dims),
+            )
+        )
+    await _resum_months_by(session, site_id, months)
+
+
+_DIMENSION_COLUMNS = {
+    Dimension.site: "site_id",
+    Dimension.charger: "charge_point_id",
+    Dimension.group: "group_id",
+    Dimension.member: "membership_id",
+    Dimension.plan: "plan_id",
+}
+
+
+async def _resum_months_by(session: AsyncSession, site_id: uuid.UUID, months: list[date]) -> None:
+    """Replace the per-dimension monthly sums of these months of a site by sums of its monthly rows."""
+    m = ReportMonthly
+    await session.execute(
+        delete(ReportMonthlyBy).where(ReportMonthlyBy.site_id == site_id, ReportMonthlyBy.month.in_(months))
+    )
+    for dimension, column_name in _DIMENSION_COLUMNS.items():
+        column = getattr(m, column_name)
+        await session.execute(
+            insert(ReportMonthlyBy).from_select(
+                ["organization_id", "site_id", "month", "dimension", "dimension_id", "currency", *_AMOUNTS],
+                select(
+                    m.organization_id,
+                    m.site_id,
+                    m.month,
+                    literal(dimension.value, String(8)),
+                    column,
+                    m.currency,
+                    *(func.sum(getattr(m, c)) for c in _AMOUNTS),
+                )
+                .where(m.site_id == site_id, m.month.in_(months))
+                .group_by(m.organization_id, m.site_id, m.month, column, m.currency),
+            )
+        )
+
+
+async def _resum_month_hours(session: AsyncSession, site_id: uuid.UUID, months: list[date]) -> None:
+    """Replace the monthly load profile of these months of a site by sums of its site hours."""
+    h = ReportSiteHour
+    await session.execute(
+        delete(ReportMonthlyHour).where(ReportMonthlyHour.site_id == site_id, ReportMonthlyHour.month.in_(months))
+    )
+    for month in months:
+        following = (month + timedelta(days=32)).replace(day=1)
+        await session.execute(
+            insert(ReportMonthlyHour).from_select(
+                [
+                    "site_id",
+                    "month",
+                    "weekday",
+                    "local_hour",
+                    "organization_id",
+                    "energy_wh",
+                    "plugged_seconds",
+                    "bought_micro",
+                    "unpriced_hours",
+                ],
+                select(
+                    h.site_id,
+                    literal(month, Date),
+                    h.weekday,
+                    h.local_hour,
+                    h.organization_id,
+                    func.sum(h.energy_wh),
+                    func.sum(h.plugged_seconds),
+                    func.coalesce(func.sum(h.bought_micro), 0),
+                    func.sum(case((and_(h.bought_micro.is_(None), h.energy_wh > 0), 1), else_=0)),
+                )
+                .where(h.site_id == site_id, h.day >= month, h.day < following)
+                .group_by(h.site_id, h.weekday, h.local_hour, h.organization_id),
             )
         )
 
@@ -332,10 +434,15 @@ async def _stale(session: AsyncSession, candidates: Sequence[tuple[int, datetime
     return [i for i, updated in candidates if current.get(i) != updated]
 
 
-async def refresh(session: AsyncSession) -> int:
-    """One run of the job: bring the report tables up to date with every finished session changed since
-    the watermark (late replays and re-pricings included). Idempotent; returns the sessions re-split."""
+async def refresh(session: AsyncSession, budget: float = RUN_SECONDS) -> int:
+    """One run of the job: bring the report tables up to date with the finished sessions changed since
+    the watermark (late replays and re-pricings included). Idempotent; returns the sessions re-split.
+
+    A run stops after `budget` seconds of batches: after an upgrade (or with years of history and no
+    aggregates yet) the work is spread over several runs, each batch committed with its watermark, and
+    `backlog` tells the reports page how much is left."""
     cs = ChargingSession
+    deadline = time.monotonic() + budget
     async with unit_of_work(session):
         mark = await _lock(session)
         cursor: tuple[datetime, int] = (mark.seen_until - LAG, 0)
@@ -361,12 +468,30 @@ async def refresh(session: AsyncSession) -> int:
             done += len(stale)
             cursor = (batch[-1][1], batch[-1][0])
             mark.seen_until = max(mark.seen_until, cursor[0])
-        if len(batch) < BATCH:
+        if len(batch) < BATCH or time.monotonic() > deadline:
             break
     async with unit_of_work(session):
         await _lock(session)
         await catch_up_prices(session, utcnow().date())
     return done
+
+
+async def backlog(session: AsyncSession, org_id: uuid.UUID, limit: int = 100_000) -> int:
+    """Finished sessions of the organisation among the next `limit` the job has not read yet. Read along
+    the `updated_at` index (ordered and limited), so it costs nothing when the job is up to date and stays
+    bounded with years of history and no aggregates; a filter on the organisation first would make the
+    database walk every session the organisation ever had."""
+    cs = ChargingSession
+    seen = await session.scalar(select(ReportWatermark.seen_until).where(ReportWatermark.name == JOB))
+    pending = (
+        select(cs.organization_id)
+        .where(cs.updated_at > (seen or EPOCH), cs.state == SessionState.stopped)
+        .order_by(cs.updated_at)
+        .limit(limit)
+        .subquery()
+    )
+    query = select(func.count()).select_from(pending).where(pending.c.organization_id == org_id)
+    return int(await session.scalar(query) or 0)
 
 
 async def catch_up_prices(session: AsyncSession, today: date) -> int:
@@ -397,8 +522,14 @@ async def rebuild(session: AsyncSession, org_id: uuid.UUID | None = None) -> int
     """Forget the report tables (of one organisation, or all) and split every finished session again."""
     cs = ChargingSession
     async with unit_of_work(session):
-        await _lock(session)
-        for table in (ReportSessionDay, ReportDaily, ReportMonthly, ReportSiteHour):
+        mark = await _lock(session)
+        # Every session changed up to now is split below (in id order); one changed later has a later
+        # `updated_at` and is the job's. A rebuild of everything therefore moves the watermark here, so
+        # the job does not read the whole history again after it.
+        newest = await session.scalar(select(func.max(cs.updated_at)).where(cs.state == SessionState.stopped))
+        if org_id is None and newest is not None:
+            mark.seen_until = max(mark.seen_until, newest)
+        for table in (ReportSessionDay, ReportDaily, ReportMonthly, ReportMonthlyBy, ReportSiteHour, ReportMonthlyHour):
             stmt = delete(table)
             if org_id is not None:
                 stmt = stmt.where(table.organization_id == org_id)

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from ladeportal.reports.report import Figures, Line, Report
 
-TABLES = ("series", "site", "charger", "group", "member", "electricity")
+TABLES = ("series", "site", "charger", "group", "member", "plan", "electricity", "invoicing")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 WORDS: dict[str, dict[str, str]] = {
@@ -28,6 +28,15 @@ WORDS: dict[str, dict[str, str]] = {
         "group": "Gruppe",
         "member": "Person",
         "electricity": "Strøm",
+        "plan": "Prisplan",
+        "invoicing": "Fakturert",
+        "invoices": "Fakturaer",
+        "invoiced": "Fakturert inkl. mva",
+        "paid": "Betalt",
+        "credited": "Kreditert",
+        "outstanding": "Utestående",
+        "months": "Måneder",
+        "not_by_filter": "Fakturaer gjelder person og måned, og vises uten filter på anlegg, lader eller gruppe.",
         "start": "Fra",
         "name": "Navn",
         "sessions": "Økter",
@@ -51,6 +60,17 @@ WORDS: dict[str, dict[str, str]] = {
         "group": "Group",
         "member": "Person",
         "electricity": "Electricity",
+        "plan": "Price plan",
+        "invoicing": "Invoiced",
+        "invoices": "Invoices",
+        "invoiced": "Invoiced incl. VAT",
+        "paid": "Paid",
+        "credited": "Credited",
+        "outstanding": "Outstanding",
+        "months": "Months",
+        "not_by_filter": (
+            "Invoices are per person and month, so they are shown without a site, charger or group filter."
+        ),
         "start": "From",
         "name": "Name",
         "sessions": "Sessions",
@@ -133,11 +153,29 @@ def table(report: Report, name: str, language: str) -> tuple[str, list[list[obje
             for m in report.margins
         ]
         return w["electricity"], rows
+    if name == "invoicing":
+        inv = report.invoicing
+        if inv is None:
+            return w["invoicing"], [[w["not_by_filter"]]]
+        rows = [[w["months"], w["invoices"], w["invoiced"], w["paid"], w["credited"], w["outstanding"], w["currency"]]]
+        rows.append(
+            [
+                f"{inv.first_month.isoformat()[:7]} – {inv.last_month.isoformat()[:7]}",
+                inv.invoices,
+                _units(inv.invoiced_minor),
+                _units(inv.paid_minor),
+                _units(inv.credited_minor),
+                _units(inv.outstanding_minor),
+                inv.currency,
+            ]
+        )
+        return w["invoicing"], rows
     lines: Sequence[Line] = {
         "site": report.by_site,
         "charger": report.by_charger,
         "group": report.by_group,
         "member": report.by_member,
+        "plan": report.by_plan,
     }[name]
     head: list[object] = [w[name], *_figure_head(w)]
     if name == "charger":

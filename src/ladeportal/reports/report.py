@@ -22,10 +22,21 @@ from ladeportal.errors import NotFound, ValidationFailed
 from ladeportal.i18n import N_
 from ladeportal.members.models import Membership, User, UserGroup
 from ladeportal.orgs.models import Organization, Site
-from ladeportal.reports.models import ReportDaily, ReportMonthly, ReportSiteHour
+from ladeportal.pricing.models import PricePlan
+from ladeportal.reports.aggregates import backlog
+from ladeportal.reports.invoicing import InvoiceFigures, invoice_figures
+from ladeportal.reports.models import (
+    Dimension,
+    ReportDaily,
+    ReportMonthly,
+    ReportMonthlyBy,
+    ReportMonthlyHour,
+    ReportSiteHour,
+)
 from ladeportal.reports.periods import Bucket, Period, ReportFilter, bucket_starts, hours_in_day, previous
 
 TOP_USERS = 10
+BACKLOG_LIMIT = 10_000
 
 
 @dataclass
@@ -110,6 +121,11 @@ class Report:
     by_charger: list[Line]
     by_group: list[Line]
     by_member: list[Line]
+    by_plan: list[Line]
+    # Members' invoices of the period's months: invoiced, paid, outstanding (None before invoicing exists)
+    invoicing: InvoiceFigures | None
+    # Finished sessions the aggregates have not taken in yet (the job is catching up), at most BACKLOG_LIMIT
+    backlog: int
     # [weekday 0-6][local hour 0-23] -> Wh
     load_profile: list[list[int]]
     margins: list[SiteMargin]
@@ -154,6 +170,14 @@ async def _check_filters(session: AsyncSession, org_id: uuid.UUID, flt: ReportFi
 
 
 Table = type[ReportDaily] | type[ReportMonthly]
+# The rollups of a report: its name and the aggregates' column it groups by.
+ROLLUPS = (
+    ("site", "site_id"),
+    ("charger", "charge_point_id"),
+    ("group", "group_id"),
+    ("member", "membership_id"),
+    ("plan", "plan_id"),
+)
 
 
 def _parts(period: Period) -> list[tuple[Table, date, date]]:
@@ -196,7 +220,7 @@ def _conditions(table: Table, org_id: uuid.UUID, start: date, end: date, flt: Re
     return conditions
 
 
-def _sums(table: Table) -> list[Any]:
+def _sums(table: Table | type[ReportMonthlyBy]) -> list[Any]:
     return [
         func.sum(table.sessions).label("sessions"),
         func.sum(table.energy_wh).label("energy_wh"),
@@ -208,25 +232,62 @@ def _sums(table: Table) -> list[Any]:
     ]
 
 
-async def _grouped(
-    session: AsyncSession, org_id: uuid.UUID, period: Period, flt: ReportFilter, key: str
-) -> dict[Any, Figures]:
-    """Figures of the period per value of one column (site_id, charge_point_id, group_id, membership_id,
-    or None for the totals), every currency summed separately inside."""
-    out: dict[Any, Figures] = defaultdict(Figures)
+def _by_conditions(org_id: uuid.UUID, start: date, end: date, flt: ReportFilter) -> list[Any]:
+    b = ReportMonthlyBy
+    conditions = [b.organization_id == org_id, b.month >= start, b.month <= end]
+    if flt.site_id is not None:
+        conditions.append(b.site_id == flt.site_id)
+    return conditions
+
+
+def _whole_months_by_dimension(table: Table, flt: ReportFilter) -> bool:
+    """Whole months without a charger, group or member filter are read from the per-dimension sums."""
+    return table is ReportMonthly and _only_site_filter(flt)
+
+
+async def _rollups(
+    session: AsyncSession, org_id: uuid.UUID, period: Period, flt: ReportFilter
+) -> dict[str, dict[Any, Figures]]:
+    """Figures of the period per site, charger, group, member and plan, every currency summed separately
+    inside: one grouped read per part of the period when whole months come from report_monthly_by."""
+    out: dict[str, dict[Any, Figures]] = {name: defaultdict(Figures) for name, _ in ROLLUPS}
     for table, start, end in _parts(period):
-        keys = [getattr(table, key).label("key")] if key else []
-        for row in await session.execute(
-            select(*keys, table.currency, *_sums(table))
-            .where(*_conditions(table, org_id, start, end, flt))
-            .group_by(*keys, table.currency)
-        ):
-            out[row.key if key else None].add(row)
+        if _whole_months_by_dimension(table, flt):
+            b = ReportMonthlyBy
+            for row in await session.execute(
+                select(b.dimension, b.dimension_id.label("key"), b.currency, *_sums(b))
+                .where(*_by_conditions(org_id, start, end, flt))
+                .group_by(b.dimension, b.dimension_id, b.currency)
+            ):
+                if row.dimension in out:
+                    out[row.dimension][row.key].add(row)
+            continue
+        for name, column in ROLLUPS:
+            key = getattr(table, column).label("key")
+            for row in await session.execute(
+                select(key, table.currency, *_sums(table))
+                .where(*_conditions(table, org_id, start, end, flt))
+                .group_by(key, table.currency)
+            ):
+                out[name][row.key].add(row)
     return out
 
 
 async def _totals(session: AsyncSession, org_id: uuid.UUID, period: Period, flt: ReportFilter) -> Figures:
-    return (await _grouped(session, org_id, period, flt, "")).get(None) or Figures()
+    totals = Figures()
+    for table, start, end in _parts(period):
+        if _whole_months_by_dimension(table, flt):
+            b = ReportMonthlyBy
+            query = select(b.currency, *_sums(b)).where(
+                *_by_conditions(org_id, start, end, flt), b.dimension == Dimension.site.value
+            )
+            query = query.group_by(b.currency)
+        else:
+            query = select(table.currency, *_sums(table)).where(*_conditions(table, org_id, start, end, flt))
+            query = query.group_by(table.currency)
+        for row in await session.execute(query):
+            totals.add(row)
+    return totals
 
 
 async def _names(session: AsyncSession, org_id: uuid.UUID) -> dict[str, dict[Any, str]]:
@@ -248,7 +309,10 @@ async def _names(session: AsyncSession, org_id: uuid.UUID) -> dict[str, dict[Any
             .where(Membership.organization_id == org_id)
         )
     }
-    return {"site": sites, "charger": chargers, "group": groups, "member": members}
+    plans = dict(
+        (await session.execute(select(PricePlan.id, PricePlan.name).where(PricePlan.organization_id == org_id))).all()
+    )
+    return {"site": sites, "charger": chargers, "group": groups, "member": members, "plan": plans}
 
 
 def _lines(groups: dict[Any, Figures], names: dict[Any, str], currency: str) -> list[Line]:
@@ -266,16 +330,7 @@ async def build_report(
     site = await _check_filters(session, org_id, flt)
     time_zone = site.time_zone if site is not None else org.time_zone
     before = previous(period)
-    # One grouped read per rollup: each returns at most one row per site, charger, group or member.
-    by = {
-        name: await _grouped(session, org_id, period, flt, column)
-        for name, column in (
-            ("site", "site_id"),
-            ("charger", "charge_point_id"),
-            ("group", "group_id"),
-            ("member", "membership_id"),
-        )
-    }
+    by = await _rollups(session, org_id, period, flt)
     totals = Figures()
     for figures in by["site"].values():
         for currency, (g, n, v) in figures.money.items():
@@ -291,7 +346,7 @@ async def build_report(
     sold = (
         by["site"]
         if _only_site_filter(flt)
-        else await _grouped(session, org_id, period, ReportFilter(flt.site_id), "site_id")
+        else (await _rollups(session, org_id, period, ReportFilter(flt.site_id)))["site"]
     )
     names = await _names(session, org_id)
     lines = {key: _lines(groups, names[key], org.currency) for key, groups in by.items()}
@@ -310,6 +365,9 @@ async def build_report(
         by_charger=lines["charger"],
         by_group=lines["group"],
         by_member=lines["member"],
+        by_plan=lines["plan"],
+        invoicing=await invoice_figures(session, org_id, period, flt, org.currency),
+        backlog=await backlog(session, org_id, BACKLOG_LIMIT),
         load_profile=profile,
         margins=_margins(bought, sold, names["site"], org.currency),
         odd_days=[
@@ -344,20 +402,30 @@ async def _series(
     # Day buckets need days; month buckets may read whole months from the monthly sums.
     parts = _parts(period) if period.bucket is Bucket.month else [(ReportDaily, period.start, period.end)]
     for table, start, end in parts:
-        column = table.month if table is ReportMonthly else table.day  # type: ignore[union-attr]
-        for row in await session.execute(
-            select(column.label("day"), table.currency, *_sums(table))
-            .where(*_conditions(table, org_id, start, end, flt))
-            .group_by(column, table.currency)
-        ):
+        if _whole_months_by_dimension(table, flt):
+            b = ReportMonthlyBy
+            query = (
+                select(b.month.label("day"), b.currency, *_sums(b))
+                .where(*_by_conditions(org_id, start, end, flt), b.dimension == Dimension.site.value)
+                .group_by(b.month, b.currency)
+            )
+        else:
+            column = table.month if table is ReportMonthly else table.day  # type: ignore[union-attr]
+            query = (
+                select(column.label("day"), table.currency, *_sums(table))
+                .where(*_conditions(table, org_id, start, end, flt))
+                .group_by(column, table.currency)
+            )
+        for row in await session.execute(query):
             key = row.day if period.bucket is Bucket.day else row.day.replace(day=1)
             figures[key].add(row)
     return list(figures.items())
 
 
-def _hour_conditions(org_id: uuid.UUID, period: Period, flt: ReportFilter) -> list[Any]:
-    h = ReportSiteHour
-    conditions = [h.organization_id == org_id, h.day >= period.start, h.day <= period.end]
+def _hour_conditions(org_id: uuid.UUID, period: Period, flt: ReportFilter, table: Any = ReportSiteHour) -> list[Any]:
+    h = table
+    column = h.month if table is ReportMonthlyHour else h.day
+    conditions = [h.organization_id == org_id, column >= period.start, column <= period.end]
     if flt.site_id is not None:
         conditions.append(h.site_id == flt.site_id)
     return conditions
@@ -368,25 +436,38 @@ async def _hours(
 ) -> tuple[list[list[int]], dict[uuid.UUID, tuple[int, int, int]]]:
     """The load profile ([weekday][hour] -> Wh) and per site (energy, bought in 1e-6 minor units, hours
     without a price), from one grouped read of the site hours."""
-    h = ReportSiteHour
     grid = [[0] * 24 for _ in range(7)]
     bought: dict[uuid.UUID, tuple[int, int, int]] = {}
-    for site_id, weekday, hour, energy, micro, unpriced in await session.execute(
-        select(
-            h.site_id,
-            h.weekday,
-            h.local_hour,
-            func.sum(h.energy_wh),
-            func.sum(h.bought_micro),
-            # 1 for each hour with energy but no price
-            func.sum(case((h.bought_micro.is_(None), 1), else_=0)),
-        )
-        .where(*_hour_conditions(org_id, period, flt), h.energy_wh > 0)
-        .group_by(h.site_id, h.weekday, h.local_hour)
-    ):
-        grid[weekday][hour] += int(energy or 0)
-        e, m, u = bought.get(site_id, (0, 0, 0))
-        bought[site_id] = (e + int(energy or 0), m + int(micro or 0), u + int(unpriced or 0))
+    for table, start, end in _parts(period):
+        part = Period(period.kind, start, end)
+        query: Any
+        if table is ReportMonthly:
+            m = ReportMonthlyHour
+            query = select(
+                m.site_id,
+                m.weekday,
+                m.local_hour,
+                func.sum(m.energy_wh),
+                func.sum(m.bought_micro),
+                func.sum(m.unpriced_hours),
+            ).where(*_hour_conditions(org_id, part, flt, m), m.energy_wh > 0)
+            query = query.group_by(m.site_id, m.weekday, m.local_hour)
+        else:
+            h = ReportSiteHour
+            query = select(
+                h.site_id,
+                h.weekday,
+                h.local_hour,
+                func.sum(h.energy_wh),
+                func.sum(h.bought_micro),
+                # 1 for each hour with energy but no price
+                func.sum(case((h.bought_micro.is_(None), 1), else_=0)),
+            ).where(*_hour_conditions(org_id, part, flt), h.energy_wh > 0)
+            query = query.group_by(h.site_id, h.weekday, h.local_hour)
+        for site_id, weekday, hour, energy, micro, unpriced in await session.execute(query):
+            grid[weekday][hour] += int(energy or 0)
+            e, mi, u = bought.get(site_id, (0, 0, 0))
+            bought[site_id] = (e + int(energy or 0), mi + int(micro or 0), u + int(unpriced or 0))
     return grid, bought
 
 
@@ -468,6 +549,9 @@ def report_json(report: Report) -> dict[str, Any]:
         "by_charger": lines_json(report.by_charger),
         "by_group": lines_json(report.by_group),
         "by_member": lines_json(report.by_member),
+        "by_plan": lines_json(report.by_plan),
+        "invoicing": report.invoicing.as_json() if report.invoicing is not None else None,
+        "aggregates_behind_sessions": report.backlog,
         "top_users": lines_json(report.top_users),
         "load_profile_wh": report.load_profile,
         "electricity": [

@@ -29,6 +29,7 @@ from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ladeportal.db.engine import Database
+from ladeportal.sessions import live_updates
 from ladeportal.sessions.anomalies import MeterState
 from ladeportal.sessions.models import ChargingSession, MeterReading
 
@@ -185,3 +186,5 @@ class MeterWriter(GroupCommit):
     async def record(self, rows: list[dict[str, Any]], state: MeterState | None) -> None:
         """Store readings (and the session's new meter state) durably; returns after the commit."""
         await self.submit(write_meter_batch, (rows, state))
+        if state is not None:
+            live_updates.notify(state.session_id)

@@ -332,6 +332,22 @@ async def record_orphan(
         park_orphan(session, charger, action, transaction_id, reason, payload)
 
 
+async def store_late_readings(
+    session: AsyncSession, charger: ChargerRef, transaction_id: int, connector: int, readings: list[Reading]
+) -> bool:
+    """MeterValues of this charger's transaction that arrive after it stopped (a charger emptying its
+    offline queue out of order). The samples are stored with the session, whose energy stays what the
+    stop reported, and its `updated_at` moves so the reports split its energy across hours and days by
+    them. False when the transaction is not a stopped one of this charger (the caller parks the message)."""
+    async with unit_of_work(session):
+        row = await session.get(ChargingSession, transaction_id) if transaction_id > 0 else None
+        if row is None or row.charge_point_id != charger.charge_point_id or row.state != SessionState.stopped:
+            return False
+        await store_readings(session, charger, connector, row.id, readings)
+        row.updated_at = utcnow()
+    return True
+
+
 async def load_meter_state(session: AsyncSession, charger: ChargerRef, transaction_id: int) -> MeterState | None:
     """The running meter accounting of this charger's active transaction, or None if it has none such."""
     row = await session.get(ChargingSession, transaction_id) if transaction_id > 0 else None

@@ -1,11 +1,11 @@
-"""/v1/credit_notes, /v1/refunds and /v1/payouts: each reads the request and calls the change in
-`credit_notes`, `refunds` or `payouts`."""
+"""/v1/credit_notes, /v1/refunds, /v1/payouts and /v1/balance_transactions: each reads the request and
+calls the change in `credit_notes`, `refunds`, `payouts` or `balance_transactions`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ladeportal.stripe_standin import credit_notes, payouts, records, refunds
+from ladeportal.stripe_standin import balance_transactions, credit_notes, payouts, records, refunds
 from ladeportal.stripe_standin.api import ApiRequest, check_expand
 from ladeportal.stripe_standin.listing import LIST_PARAMS, list_object
 from ladeportal.stripe_standin.origin import Origin
@@ -61,3 +61,9 @@ def list_payouts(api: ApiRequest) -> dict[str, Any]:
 def retrieve_payout(api: ApiRequest) -> dict[str, Any]:
     _checked(api, ("expand",))
     return records.fetch(api.store, "payout", api.path_params["payout"], api.stripe_account)
+
+
+def list_balance_transactions(api: ApiRequest) -> dict[str, Any]:
+    reject_unknown(api.params, (*LIST_PARAMS, *balance_transactions.LIST_PARAMS_EXTRA))
+    found = balance_transactions.list_filtered(api.store, api.params, api.stripe_account)
+    return list_object(found, api.params, url="/v1/balance_transactions", kind="balance_transaction")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ladeportal.stripe_standin import records
+from ladeportal.stripe_standin import balance_transactions, records
 from ladeportal.stripe_standin.cards import DECLINED, INSUFFICIENT_FUNDS, NEEDS_3DS, SUCCEEDS, Card
 from ladeportal.stripe_standin.errors import StripeApiError
 from ladeportal.stripe_standin.ids import new_id, new_token
@@ -201,6 +201,9 @@ def keep_fee_and_transfer(store: Store, intent: dict[str, Any], charge: str, ori
             "amount_reversed": 0,
         }
         records.add(store, transfer, None)
+        balance_transactions.record_destination_payment(
+            store, charge=charge, intent=intent, transfer=transfer, destination=destination
+        )
         intent["transfer_group"] = f"group_{intent['id']}"
     fee_amount = intent["application_fee_amount"]
     if fee_amount:

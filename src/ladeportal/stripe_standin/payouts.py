@@ -1,13 +1,14 @@
 """Payouts from a connected account's balance to its bank account. Stripe makes them on its own schedule;
 here a test or the demo asks for one (`make_payout`): it is made `in_transit` (`payout.created`) and then
-arrives (`payout.paid`), both Connect events of that account."""
+arrives (`payout.paid`), both Connect events of that account. It carries the account's balance
+transactions not paid out before (balance_transactions.py), whatever amount the test names."""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
 
-from ladeportal.stripe_standin import records
+from ladeportal.stripe_standin import balance_transactions, records
 from ladeportal.stripe_standin.errors import StripeApiError, invalid_param
 from ladeportal.stripe_standin.ids import new_id
 from ladeportal.stripe_standin.invoice_items import MAX_AMOUNT
@@ -75,6 +76,7 @@ def make_payout(store: Store, account_id: str, amount: int, currency: str, arriv
         )
         origin = Origin(account_id)
         records.add(store, payout, account_id)
+        balance_transactions.pay_out(store, account_id, payout)
         emit(store, "payout.created", payout, origin)
         before = copy.deepcopy(payout)
         payout["status"] = "paid"

@@ -20,6 +20,7 @@ KIND_NAMES = {
     "credit_note": "credit note",
     "refund": "refund",
     "payout": "payout",
+    "balance_transaction": "balance transaction",
 }
 
 

@@ -110,6 +110,7 @@ def create_app(store: Store, controls: Controls) -> Starlette:
         api("/v1/refunds/{refund}", api_credits.retrieve_refund, "GET"),
         api("/v1/payouts", api_credits.list_payouts, "GET"),
         api("/v1/payouts/{payout}", api_credits.retrieve_payout, "GET"),
+        api("/v1/balance_transactions", api_credits.list_balance_transactions, "GET"),
         api("/v1/events", api_events.list_events, "GET"),
         api("/v1/events/{event}", api_events.retrieve_event, "GET"),
         *onboarding_pages.routes(store),

@@ -12,7 +12,7 @@ from ladeportal import __version__
 from ladeportal.db.engine import Database
 from ladeportal.ocpp import asgi as ocpp_asgi
 from ladeportal.settings import Settings, get_settings
-from ladeportal.web import health, portal, webhooks
+from ladeportal.web import enduser, health, portal, webhooks
 from ladeportal.web.api import router as api_router
 from ladeportal.web.errors import install_error_handlers
 from ladeportal.web.security_headers import SecurityHeadersMiddleware
@@ -62,6 +62,8 @@ def create_app(settings: Settings | None = None, *, db: Database | None = None) 
     # lifespan hooks.
     ocpp_asgi.install(app)
     portal.install(app)
+    # The end-user app (/app) for residents and guests.
+    enduser.install(app)
     # Added last, so it wraps everything else and sees every response, error pages included.
     app.add_middleware(SecurityHeadersMiddleware, settings=settings)
     return app

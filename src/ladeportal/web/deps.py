@@ -17,10 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ladeportal.db.engine import Database
+from ladeportal.errors import Conflict
 from ladeportal.members.models import Membership, MembershipState, Role, User
+from ladeportal.orgs.models import Organization
 from ladeportal.platform.api_tokens import authenticate_api_token
 from ladeportal.platform.audit import Actor
 from ladeportal.platform.models import OperatorAccount
+from ladeportal.platform.read_only import write_refusal
 
 
 @dataclass(frozen=True)
@@ -119,14 +122,26 @@ async def principal_in(session: AsyncSession, identity: Identity, org_id: uuid.U
 
 
 def require_roles(*roles: Role) -> Callable[..., Awaitable[Principal]]:
-    async def dependency(org_id: uuid.UUID, identity: IdentityDep, session: SessionDep) -> Principal:
+    async def dependency(org_id: uuid.UUID, request: Request, identity: IdentityDep, session: SessionDep) -> Principal:
         principal = await principal_in(session, identity, org_id)
         if principal is None or principal.role not in roles:
             # 404, not 403: a stranger must not learn that the organisation exists.
             raise HTTPException(status_code=404, detail="Not found.")
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            await refuse_when_read_only(session, org_id)
         return principal
 
     return dependency
+
+
+async def refuse_when_read_only(session: AsyncSession, org_id: uuid.UUID) -> None:
+    """The API's side of platform.read_only: a write to a locked organisation is refused."""
+    time_zone = await session.scalar(select(Organization.time_zone).where(Organization.id == org_id))
+    if time_zone is not None and await write_refusal(session, org_id, time_zone) is not None:
+        raise Conflict(
+            "The organisation is read-only until an administrator accepts the new terms in the portal.",
+            code="org.read_only_terms",
+        )
 
 
 org_admin = require_roles(Role.org_admin)

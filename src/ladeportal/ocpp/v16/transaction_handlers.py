@@ -20,6 +20,7 @@ from ladeportal.sessions.services import (
     record_orphan,
     start_session,
     stop_session,
+    store_late_readings,
 )
 
 if TYPE_CHECKING:
@@ -108,6 +109,10 @@ async def meter_values(conn: ChargerConnection, p: Payload) -> Payload:
             async with conn.gateway.db.session() as session:
                 state = await load_meter_state(session, conn.identity.ref, transaction_id)
                 if state is None:
+                    if await store_late_readings(
+                        session, conn.identity.ref, transaction_id, p["connectorId"], readings
+                    ):
+                        return {}
                     await record_orphan(
                         session,
                         conn.identity.ref,

@@ -40,6 +40,7 @@ from ladeportal.billing.invoice_models import InvoiceRun
 from ladeportal.billing.invoice_preview import member_drafts
 from ladeportal.billing.invoice_runs import approve_run, get_run, open_run
 from ladeportal.billing.items import held_back_sessions
+from ladeportal.billing.unpriced import unpriced_sessions
 from ladeportal.errors import NotFound, ValidationFailed
 from ladeportal.limits import MAX_PAGE, MAX_SEARCH_CHARS
 from ladeportal.orgs.models import Organization
@@ -115,6 +116,8 @@ class PreviewOut(BaseModel):
     carried_over: int
     total_minor: int
     held_back_sessions: int
+    # Sessions no price plan priced (none for the member's group at that site): not invoiced.
+    unpriced_sessions: int
     items: list[DraftOut]
     total: int
     page: int
@@ -362,6 +365,9 @@ async def run_preview(
         carried_over=len(drafts) - len(billed),
         total_minor=sum(d.total_minor for d in billed),
         held_back_sessions=await held_back_sessions(session, who.organization_id, until=run.cutoff_at),
+        unpriced_sessions=sum(
+            u.sessions for u in await unpriced_sessions(session, who.organization_id, until=run.cutoff_at)
+        ),
         items=[
             DraftOut(
                 membership_id=d.membership_id,

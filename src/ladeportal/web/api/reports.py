@@ -8,19 +8,21 @@ from `since` to `until`; `site`, `charger`, `group` and `member` ids of this org
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
 from starlette.responses import Response
 
 from ladeportal.errors import NotFound
+from ladeportal.members.models import Membership, Role
 from ladeportal.orgs.models import Organization
 from ladeportal.reports.export import TABLES, export_report
 from ladeportal.reports.periods import parse_filter, parse_period
 from ladeportal.reports.report import Report, build_report, report_json
-from ladeportal.web.deps import OrgStaff, SessionDep
+from ladeportal.reports.statement import member_statement, parse_month
+from ladeportal.web.deps import OrgStaff, Principal, SessionDep, require_roles
 
 router = APIRouter(tags=["reports"])
 MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
@@ -60,6 +62,29 @@ async def report(
 ) -> dict[str, Any]:
     found = await _report(who, session, period, date, since, until, site, charger, group, member)
     return report_json(found)
+
+
+@router.get("/orgs/{org_id}/me/statement")
+async def my_statement(
+    who: Annotated[Principal, Depends(require_roles(Role.org_admin, Role.finance, Role.member))],
+    session: SessionDep,
+    month: str | None = Query(None, max_length=7, description="YYYY-MM; this month if empty"),
+) -> dict[str, Any]:
+    """The caller's own sessions of a month with energy and cost, and the month's totals per site."""
+    membership_id = await session.scalar(
+        select(Membership.id).where(
+            Membership.organization_id == who.organization_id,
+            Membership.user_id == who.user_id,
+            Membership.removed_at.is_(None),
+        )
+    )
+    if who.user_id is None or membership_id is None:
+        # An API token belongs to the organisation, not to a member: it has no statement of its own.
+        raise NotFound("No such member.", code="member.not_found")
+    zone = await session.scalar(select(Organization.time_zone).where(Organization.id == who.organization_id))
+    chosen = parse_month(month, datetime.now(ZoneInfo(zone or "UTC")).date())
+    statement = await member_statement(session, who.organization_id, membership_id, chosen)
+    return statement.as_json()
 
 
 @router.get("/orgs/{org_id}/reports/export.{fmt}")

@@ -44,9 +44,11 @@ PAGE_MODULES = (
     "ladeportal.web.portal.pages.settings",
     "ladeportal.web.portal.pages.operator",
     "ladeportal.web.portal.pages.users",
+    "ladeportal.web.portal.pages.member_app_sessions",
     "ladeportal.web.portal.pages.groups",
     "ladeportal.web.portal.pages.rfid",
     "ladeportal.web.portal.pages.prices",
+    "ladeportal.web.portal.pages.public_charging",
     "ladeportal.web.portal.pages.sessions",
     "ladeportal.web.portal.pages.session_review",
     "ladeportal.web.portal.pages.payments",
@@ -55,6 +57,12 @@ PAGE_MODULES = (
     "ladeportal.web.portal.pages.invoicing_invoices",
     "ladeportal.web.portal.pages.invoicing_money",
     "ladeportal.web.portal.pages.reports",
+    "ladeportal.web.portal.pages.statement",
+    "ladeportal.web.portal.pages.subscription",
+    "ladeportal.web.portal.pages.operator_subscriptions",
+    "ladeportal.web.portal.pages.terms",
+    "ladeportal.web.portal.pages.operator_console",
+    "ladeportal.web.portal.pages.operator_terms",
 )
 
 

@@ -9,7 +9,7 @@ the organisation are then loaded only through services that filter by the organi
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Annotated
 
@@ -23,8 +23,10 @@ from ladeportal.members.models import Membership, MembershipState, Role, User
 from ladeportal.orgs.models import Organization
 from ladeportal.platform.audit import Actor
 from ladeportal.platform.models import OperatorAccount
+from ladeportal.platform.read_only import ReadOnly
 from ladeportal.web.deps import SessionDep
 from ladeportal.web.portal.nav import STAFF
+from ladeportal.web.portal.org_guard import guard
 from ladeportal.web.portal.security import session_token, settings_of
 
 # Requests that the page makes by itself (live status polling) carry this header and do not count
@@ -54,6 +56,10 @@ class OrgContext:
     viewer: Viewer
     org: Organization
     role: Role
+    # Platform staff looking at an organisation they are not a member of (read only, audited).
+    staff_view: bool = False
+    # Why changes are refused on this page (platform.read_only), None when they are not.
+    read_only: ReadOnly | None = None
 
     @property
     def actor(self) -> Actor:
@@ -122,18 +128,49 @@ async def require_viewer(request: Request, session: SessionDep) -> Viewer:
     return viewer
 
 
-def org_page(*roles: Role) -> object:
+async def _staff_context(session: AsyncSession, viewer: Viewer, org_id: uuid.UUID) -> OrgContext | None:
+    org = await session.scalar(
+        select(Organization).where(Organization.id == org_id, Organization.archived_at.is_(None))
+    )
+    if org is None:
+        return None
+    session.expunge(org)
+    return OrgContext(viewer, org, Role.org_admin, staff_view=True)
+
+
+def org_page(*roles: Role, terms_page: bool = False) -> object:
     allowed = frozenset(roles)
 
     async def dependency(
-        org_id: uuid.UUID, request: Request, viewer: Annotated[Viewer, Depends(require_viewer)]
+        org_id: uuid.UUID,
+        request: Request,
+        viewer: Annotated[Viewer, Depends(require_viewer)],
+        session: SessionDep,
     ) -> OrgContext:
-        for org, role in viewer.organizations:
-            if org.id == org_id and role in allowed:
+        context = None
+        memberships = {org.id: (org, role) for org, role in viewer.organizations}
+        if org_id in memberships:
+            org, role = memberships[org_id]
+            if role in allowed:
                 context = OrgContext(viewer, org, role)
-                request.state.org_context = context
-                return context
-        raise HTTPException(status_code=404)
+        elif viewer.is_operator:
+            context = await _staff_context(session, viewer, org_id)
+        if context is None:
+            raise HTTPException(status_code=404)
+        request.state.org_context = context
+        read_only = await guard(
+            request,
+            session,
+            context.org,
+            viewer.actor,
+            is_admin=context.is_admin,
+            staff_view=context.staff_view,
+            terms_page=terms_page,
+        )
+        if read_only is not None:
+            context = replace(context, read_only=read_only)
+            request.state.org_context = context
+        return context
 
     return dependency
 
@@ -148,4 +185,6 @@ OptionalViewer = Annotated[Viewer | None, Depends(optional_viewer)]
 SignedInViewer = Annotated[Viewer, Depends(require_viewer)]
 StaffPage = Annotated[OrgContext, Depends(org_page(Role.org_admin, Role.finance))]
 AdminPage = Annotated[OrgContext, Depends(org_page(Role.org_admin))]
+# The terms page: reachable before the terms are accepted, and its form is the way out of a lock.
+TermsPage = Annotated[OrgContext, Depends(org_page(Role.org_admin, Role.finance, terms_page=True))]
 OperatorPage = Annotated[Viewer, Depends(require_operator)]

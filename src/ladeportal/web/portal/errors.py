@@ -16,6 +16,7 @@ from ladeportal.i18n import gettext
 from ladeportal.logging_setup import mark_logged
 from ladeportal.web.portal.access import LoginRequired
 from ladeportal.web.portal.error_texts import error_text
+from ladeportal.web.portal.org_guard import ReadOnlyRefused, TermsRequired, read_only_page, terms_redirect
 from ladeportal.web.portal.templating import render
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,8 @@ def install_portal_error_handlers(app: FastAPI) -> None:
             return PlainTextResponse("Internal Server Error", status_code=500)
 
     app.add_exception_handler(LoginRequired, login_required)
+    app.add_exception_handler(ReadOnlyRefused, read_only_page)
+    app.add_exception_handler(TermsRequired, terms_redirect)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(DomainError, domain_error)
     app.add_exception_handler(Exception, server_error)

@@ -38,8 +38,11 @@ class PortalMiddleware:
         except Exception:  # a malformed cookie header must not break the page
             cookies = SimpleCookie()
         chosen = cookies["lp_lang"].value if "lp_lang" in cookies else None
-        i18n.set_language(i18n.pick_language(chosen, headers.get("accept-language")))
-        if not scope["path"].startswith("/portal"):
+        # The end-user app speaks Swedish too; the portal does not.
+        in_app = scope["path"] == "/app" or scope["path"].startswith("/app/")
+        allowed = i18n.APP_LANGUAGES if in_app else i18n.LANGUAGES
+        i18n.set_language(i18n.pick_language(chosen, headers.get("accept-language"), allowed=allowed))
+        if not scope["path"].startswith("/portal") and not in_app:
             await self.app(scope, receive, send)
             return
 

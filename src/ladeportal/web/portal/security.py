@@ -61,9 +61,22 @@ def session_token(request: Request) -> str | None:
     return request.cookies.get(cookie_name(request, "lp_session"))
 
 
+APP_SESSION_COOKIE = "lp_app"
+
+
+def app_session_token(request: Request) -> str | None:
+    """The end-user app's own session cookie (a phone signed in for weeks, apart from the portal)."""
+    return request.cookies.get(cookie_name(request, APP_SESSION_COOKIE))
+
+
 def _csrf_digest(request: Request, cookie_value: str) -> str:
     key = settings_of(request).secret_key.get_secret_value().encode()
+    # Bound to both sessions a browser may hold: the portal's and the app's. Without either (a guest),
+    # the token is bound to the CSRF cookie alone.
     bound_to = (session_token(request) or "").encode()
+    app_token = app_session_token(request)
+    if app_token:
+        bound_to += b"\x00app:" + app_token.encode()
     return hmac.new(key, b"csrf:" + cookie_value.encode() + b"\x00" + bound_to, hashlib.sha256).hexdigest()
 
 

@@ -19,6 +19,7 @@ from ladeportal.billing.invoice_models import InvoiceRun, RunState
 from ladeportal.billing.invoice_preview import MemberDraft, member_drafts
 from ladeportal.billing.invoice_runs import approve_run, get_run, open_run
 from ladeportal.billing.items import held_back_sessions
+from ladeportal.billing.unpriced import UnpricedGroup, unpriced_sessions
 from ladeportal.errors import DomainError, NotFound, ValidationFailed
 from ladeportal.i18n import N_, gettext
 from ladeportal.web.deps import SessionDep
@@ -100,6 +101,7 @@ class Preview:
     vat_minor: int
     energy_wh: int
     held_back: int
+    unpriced: list[UnpricedGroup]
     page: int
     pages: int
 
@@ -118,6 +120,7 @@ async def _preview(session: SessionDep, here: OrgContext, run: InvoiceRun, page:
         vat_minor=sum(d.vat_minor for d in billed),
         energy_wh=sum(d.energy_wh for d in billed),
         held_back=await held_back_sessions(session, here.org.id, until=run.cutoff_at),
+        unpriced=await unpriced_sessions(session, here.org.id, until=run.cutoff_at),
         page=page,
         pages=pages,
     )

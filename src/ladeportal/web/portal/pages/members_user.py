@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from ladeportal.billing.overdue_block import overdue_block
 from ladeportal.db.base import utcnow
+from ladeportal.enduser.app_sessions import member_app_sessions
 from ladeportal.errors import Conflict, NotFound, ValidationFailed
 from ladeportal.i18n import N_, gettext
 from ladeportal.members import services
@@ -23,6 +24,7 @@ from ladeportal.members.models import Membership, MembershipState, Role
 from ladeportal.members.tag_state import refusal_of
 from ladeportal.members.tags import list_tags
 from ladeportal.web.deps import SessionDep
+from ladeportal.web.enduser.app_access import app_policy
 from ladeportal.web.portal.access import AdminPage, OrgContext
 from ladeportal.web.portal.flash import redirect
 from ladeportal.web.portal.forms import form_values
@@ -88,6 +90,8 @@ async def _edit_page(
             "invoice_blocked": await overdue_block(session, here.org.id, membership.id, now),
             "is_self": membership.user_id == here.viewer.user.id,
             "invite_by_email": can_email_invite(membership),
+            # The phones signed in to the end-user app, which the admin can log out.
+            "app_phones": await member_app_sessions(session, here.org.id, membership.id, app_policy(request)),
         },
         status_code=status_code,
     )

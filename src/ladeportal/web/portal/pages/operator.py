@@ -1,4 +1,5 @@
-"""The platform operator's area: every organisation on the platform and an overview of each, creating
+"""The platform operator's area: an overview of each organisation (the list is the console,
+operator_console.py), creating
 an organisation with its first administrator (platform.onboarding), and anonymising a person (the
 only place besides the staff CLI that may; members.persons refuses while anything keeps the person).
 
@@ -7,18 +8,14 @@ Staff only (`OperatorPage`): anyone else gets 404, as for a page that does not e
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import func, select
 from starlette.responses import Response
 
-from ladeportal.chargers.models import ChargePoint, CommissioningState
 from ladeportal.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from ladeportal.i18n import N_, gettext
-from ladeportal.members.models import Membership
 from ladeportal.members.persons import anonymise_person, find_person
-from ladeportal.orgs.models import Organization, OrgKind, Site
+from ladeportal.orgs.models import OrgKind
 from ladeportal.orgs.services import OrganizationInput
 from ladeportal.platform.onboarding import FirstAdmin, onboard_organization
 from ladeportal.web.deps import SessionDep
@@ -27,6 +24,7 @@ from ladeportal.web.portal.error_texts import error_text
 from ladeportal.web.portal.flash import redirect
 from ladeportal.web.portal.forms import GENERAL, form_values
 from ladeportal.web.portal.operator_model import organisation_overview
+from ladeportal.web.portal.pages.operator_console import organisation_extras
 from ladeportal.web.portal.security import settings_of
 from ladeportal.web.portal.templating import render
 
@@ -54,29 +52,6 @@ FIELD_HELP = {
 NUMBER_TAKEN = N_("An organisation with this number is already on the platform.")
 # The member fields of the domain, as the form names them (the form also has the organisation's name).
 ADMIN_FIELDS = {"phone": "admin_phone", "name": "admin_name"}
-
-
-@router.get("/portal/operator/")
-async def organisations(request: Request, viewer: OperatorPage, session: SessionDep) -> Response:
-    def count_of(column: Any, model: type, *current: Any) -> Any:
-        return select(func.count()).select_from(model).where(column == Organization.id, *current).scalar_subquery()
-
-    # The same counts as each organisation's overview: chargers in service, members not removed.
-    rows = (
-        await session.execute(
-            select(
-                Organization,
-                count_of(Site.organization_id, Site).label("sites"),
-                count_of(
-                    ChargePoint.organization_id,
-                    ChargePoint,
-                    ChargePoint.commissioning_state != CommissioningState.retired,
-                ).label("chargers"),
-                count_of(Membership.organization_id, Membership, Membership.removed_at.is_(None)).label("members"),
-            ).order_by(Organization.legal_name)
-        )
-    ).all()
-    return render(request, "portal/operator/organizations.html", {"rows": rows})
 
 
 def onboarding_errors(exc: DomainError) -> dict[str, str]:
@@ -128,7 +103,9 @@ async def create_organisation(request: Request, viewer: OperatorPage, session: S
 
 
 @router.get("/portal/operator/orgs/{org_id}")
-async def organisation(request: Request, org_id: uuid.UUID, viewer: OperatorPage, session: SessionDep) -> Response:
+async def organisation(
+    request: Request, org_id: uuid.UUID, viewer: OperatorPage, session: SessionDep, page: int = 1
+) -> Response:
     overview = await organisation_overview(session, org_id, settings_of(request).ocpp_heartbeat_interval)
     member_of = any(org.id == org_id for org, _ in viewer.organizations)
     return render(
@@ -139,6 +116,7 @@ async def organisation(request: Request, org_id: uuid.UUID, viewer: OperatorPage
             "countries": COUNTRIES,
             "kinds": KINDS,
             "member_of": member_of,
+            **await organisation_extras(session, org_id, overview.org.time_zone, page),
         },
     )
 

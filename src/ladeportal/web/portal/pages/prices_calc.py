@@ -122,10 +122,12 @@ def quote_view(result: Quote, energy_wh: int, start: datetime, end: datetime) ->
 
 
 def _defaults(here: OrgContext) -> dict[str, str]:
-    """A 30 kWh session from 18:00 on the next weekday to 07:00 the morning after."""
+    """A 30 kWh session from 18:00 on the next weekday to 07:00 the morning after; an evening that has
+    begun already is not offered (a plan made today has no prices for its past)."""
     zone = ZoneInfo(here.org.time_zone)
-    day = utcnow().astimezone(zone).date()
-    while day.weekday() >= 5:
+    now = utcnow().astimezone(zone)
+    day = now.date()
+    while day.weekday() >= 5 or datetime.combine(day, time(18), zone) <= now:
         day += timedelta(days=1)
     start = datetime.combine(day, time(18), zone)
     end = datetime.combine(day + timedelta(days=1), time(7), zone)

@@ -28,7 +28,7 @@ from ladeportal.reports.periods import (
     parse_filter,
     parse_period,
 )
-from ladeportal.reports.report import Report, build_report
+from ladeportal.reports.report import BACKLOG_LIMIT, Report, build_report
 from ladeportal.sessions.listing import charger_choices
 from ladeportal.web.deps import SessionDep
 from ladeportal.web.portal.access import OrgContext, StaffPage
@@ -155,6 +155,7 @@ async def _render(
             "title": _period_title(report.period) if report is not None else "",
             "query": query,
             "print_view": request.query_params.get("print") == "1",
+            "backlog_limit": BACKLOG_LIMIT,
             "anchor": (report.period.start if report else _today(here)).isoformat(),
         },
         status_code=422 if errors else 200,

@@ -61,8 +61,9 @@ async def _page(
 async def _alerts_context(
     session: SessionDep, here: OrgContext, values: dict[str, object], errors: dict[str, str]
 ) -> dict[str, object] | None:
-    """The alerts section: only admins receive alerts and set the threshold."""
-    if not here.is_admin:
+    """The alerts section: only admins receive alerts and set the threshold (staff looking in have
+    no choice of their own here)."""
+    if not here.is_admin or here.staff_view:
         return None
     channel, has_email = await alert_prefs.own_choice(session, here.org.id, here.viewer.user.id)
     return {

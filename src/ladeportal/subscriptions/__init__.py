@@ -1,0 +1,1 @@
+"""The platform's subscription: what each organisation pays the platform per quarter for its chargers."""
