@@ -59,6 +59,7 @@ async def test_history_shows_my_sessions_with_their_stored_price(world: World, s
     assert "12,34" in page.text
     detail = await world.me.client.get(f"/app/sessions/{mine}")
     assert "Strøm 7,5 kWh" in detail.text and "Prisoppstilling" in detail.text
+    assert "Energi" in detail.text and ">energy<" not in detail.text  # the line's kind in words, not its code
     for other in (world.neighbour, world.outsider):
         assert (await other.client.get(f"/app/sessions/{mine}")).status_code == 404
         assert (await other.client.get(f"/app/sessions/{mine}/live")).status_code == 404

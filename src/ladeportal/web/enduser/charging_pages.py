@@ -19,6 +19,7 @@ from ladeportal.web.enduser.app_access import SignedInApp, app_error
 from ladeportal.web.enduser.templating import render
 from ladeportal.web.portal.flash import redirect
 from ladeportal.web.portal.forms import form_values
+from ladeportal.web.portal.pages.sessions import LINE_LABELS
 from ladeportal.web.portal.security import settings_of, verify_csrf
 
 router = APIRouter(dependencies=[Depends(verify_csrf)])
@@ -128,7 +129,11 @@ async def session_page(request: Request, session: SessionDep, viewer: SignedInAp
     except DomainError as exc:
         return app_error(request, exc)
     lines = list((cs.cost_snapshot or {}).get("lines") or []) if not view.active else []
-    return render(request, "enduser/session.html", {"view": view, "lines": lines, "signed_in": True})
+    return render(
+        request,
+        "enduser/session.html",
+        {"view": view, "lines": lines, "line_labels": LINE_LABELS, "signed_in": True},
+    )
 
 
 @router.post("/app/sessions/{session_id}/stop")
